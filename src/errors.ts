@@ -1,0 +1,26 @@
+/**
+ * The stable error codes. Programs outside the project switch on them, so a
+ * code, once published, keeps its meaning.
+ */
+export type CacheErrorCode =
+  | 'E_CLOSED'
+  | 'E_INVALID_KEY'
+  | 'E_INVALID_VALUE'
+  | 'E_INVALID_OPTIONS'
+  | 'E_CODEC'
+  | 'E_IO'
+  | 'E_LOCKED'
+  | 'E_CORRUPT'
+
+export class CacheError extends Error {
+  override readonly name = 'CacheError'
+  readonly code: CacheErrorCode
+
+  constructor(code: CacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options)
+    this.code = code
+  }
+}
+
+export const isCacheError = (error: unknown, code?: CacheErrorCode): error is CacheError =>
+  error instanceof CacheError && (code === undefined || error.code === code)
