@@ -1,0 +1,52 @@
+import type { Observable } from 'rxjs'
+import type { CacheEvent } from './events.js'
+import type { Factory } from './single-flight.js'
+import type { CacheStats } from './stats.js'
+import type { EntryOptions } from './validate.js'
+
+export interface CacheEntry<V> extends EntryOptions {
+  key: string
+  value: V
+}
+
+/**
+ * A multi-tier cache. Operations return Promises; the cache's life is
+ * visible through `events$`, `watch(key)` and `stats$`. Every operation on a
+ * closed cache rejects with `CacheError` code `E_CLOSED`.
+ */
+export interface Cache<V> extends AsyncDisposable {
+  /** Stores `value` under `key` in the top tier and drops any older copy below. */
+  set(key: string, value: V, options?: EntryOptions): Promise<void>
+  /** The value, from the highest tier that holds it; undefined on a miss. */
+  get(key: string): Promise<V | undefined>
+  /** Whether a live entry exists, without counting a hit or touching recency. */
+  has(key: string): Promise<boolean>
+  /** True when there was a live entry to delete. */
+  delete(key: string): Promise<boolean>
+  /** The cached value, or the factory's, stored. Concurrent callers for one key share one factory call. */
+  getOrSet(key: string, factory: Factory<V>, options?: EntryOptions): Promise<V>
+  getMany(keys: string[]): Promise<(V | undefined)[]>
+  /** Checks every entry first: one bad entry rejects the call and stores none. */
+  setMany(entries: CacheEntry<V>[]): Promise<void>
+  /** How many of the keys had a live entry. */
+  deleteMany(keys: string[]): Promise<number>
+  /** Deletes every entry carrying `tag`; how many there were. */
+  deleteByTag(tag: string): Promise<number>
+  clear(): Promise<void>
+  /** The value if an in-memory tier holds it, synchronously; changes no recency and counts nothing. */
+  peek(key: string): V | undefined
+  /**
+   * The key's value now, then each new value; undefined when it is deleted,
+   * expires, is evicted from the last tier or cleared. Moves between tiers
+   * are not changes. Equal consecutive values (`Object.is`) are not repeated.
+   * Completes on close.
+   */
+  watch(key: string): Observable<V | undefined>
+  /** Every event, as it happens. Hot: a late subscriber sees only what follows. Completes on close. */
+  readonly events$: Observable<CacheEvent>
+  stats(): CacheStats
+  /** `stats()` every `statsInterval` ms while anyone subscribes; shared. Completes on close. */
+  readonly stats$: Observable<CacheStats>
+  /** Releases every timer, subscription and factory; idempotent. */
+  close(): Promise<void>
+}

@@ -1,0 +1,29 @@
+import type { CacheError } from './errors.js'
+
+export type TierName = 'hot' | 'warm'
+
+/** Why an entry left the cache for good. */
+export type EvictionReason =
+  /** The last tier it was in needed the room. */
+  | 'capacity'
+  /** It is larger than any tier that could take it. */
+  | 'too-large'
+
+/**
+ * What happened in the cache, discriminated by `type`. `at` is the
+ * scheduler's time. Moves between tiers are `promote` and `demote`; an entry
+ * leaving the cache for room is `evict`, for age `expire`.
+ */
+export type CacheEvent =
+  | { type: 'hit'; key: string; tier: TierName; at: number }
+  | { type: 'miss'; key: string; at: number }
+  | { type: 'set'; key: string; at: number }
+  | { type: 'delete'; key: string; at: number }
+  | { type: 'expire'; key: string; at: number }
+  | { type: 'evict'; key: string; tier: TierName; reason: EvictionReason; at: number }
+  | { type: 'promote'; key: string; from: TierName; to: TierName; at: number }
+  | { type: 'demote'; key: string; from: TierName; to: TierName; at: number }
+  | { type: 'clear'; at: number }
+  | { type: 'error'; key?: string; error: CacheError; at: number }
+
+export type CacheEventType = CacheEvent['type']

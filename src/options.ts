@@ -1,0 +1,145 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
+import type { Codec } from './codec/codec.js'
+import { createDefaultCodec } from './codec/default-codec.js'
+import { CacheError } from './errors.js'
+import { POLICY_NAMES, type PolicyName } from './policies/index.js'
+
+export interface HotOptions {
+  /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
+  maxEntries?: number
+  /** Most estimated heap bytes the hot tier holds. */
+  maxBytes?: number
+  /** Default 'lru'. */
+  policy?: PolicyName
+}
+
+export interface WarmOptions {
+  /** Most encoded bytes the warm tier holds. */
+  maxBytes: number
+  /** Default 'lru'. */
+  policy?: PolicyName
+}
+
+export interface CacheOptions {
+  hot?: HotOptions
+  /** Off (false) by default: then nothing is encoded and any value may be stored. */
+  warm?: false | WarmOptions
+  /** Default time to live in ms; entries never expire when absent. */
+  ttl?: number
+  /** All time and timers come from it. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike
+  /** Encoding for the byte tiers. Default msgpackr, LZ4 above 512 bytes. */
+  codec?: Codec
+  /** Ms between `stats$` samples. Default 1,000. */
+  statsInterval?: number
+  /** Longest key accepted, in UTF-16 code units. Default 1,024. */
+  maxKeyLength?: number
+}
+
+export interface ResolvedOptions {
+  hot: Required<HotOptions>
+  warm: Required<WarmOptions> | false
+  ttl: number
+  scheduler: SchedulerLike
+  codec: Codec
+  statsInterval: number
+  maxKeyLength: number
+}
+
+export const DEFAULT_HOT_MAX_ENTRIES = 10_000
+
+const KNOWN = ['hot', 'warm', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength']
+const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
+const KNOWN_WARM = ['maxBytes', 'policy']
+
+const invalid = (option: string, rule: string): CacheError =>
+  new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
+
+const isPositive = (n: unknown): n is number => typeof n === 'number' && n > 0 && !Number.isNaN(n)
+const isPositiveInteger = (n: unknown): n is number => isPositive(n) && (Number.isInteger(n) || n === Infinity)
+
+function checkKeys(object: object, known: string[], prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) throw invalid(prefix + key, 'is not a known option')
+  }
+}
+
+function checkPolicy(option: string, policy: unknown): PolicyName {
+  if (policy === undefined) return 'lru'
+  if (!POLICY_NAMES.includes(policy as PolicyName)) {
+    throw invalid(option, `must be one of ${POLICY_NAMES.map((p) => `'${p}'`).join(', ')}`)
+  }
+  return policy as PolicyName
+}
+
+/** Checks every option and fills in the defaults; throws `E_INVALID_OPTIONS` naming the first bad one. */
+export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
+  checkKeys(options, KNOWN, '')
+  return {
+    hot: resolveHot(options.hot),
+    warm: resolveWarm(options.warm),
+    ttl: resolveTtl('ttl', options.ttl),
+    scheduler: resolveScheduler(options.scheduler),
+    codec: resolveCodec(options.codec),
+    statsInterval: resolveInteger('statsInterval', options.statsInterval, 1000),
+    maxKeyLength: resolveInteger('maxKeyLength', options.maxKeyLength, 1024),
+  }
+}
+
+function resolveHot(hot: HotOptions | undefined): Required<HotOptions> {
+  if (hot === undefined) return { maxEntries: DEFAULT_HOT_MAX_ENTRIES, maxBytes: Infinity, policy: 'lru' }
+  if (typeof hot !== 'object' || hot === null) throw invalid('hot', 'must be an object')
+  checkKeys(hot, KNOWN_HOT, 'hot.')
+  if (hot.maxEntries !== undefined && !isPositiveInteger(hot.maxEntries)) {
+    throw invalid('hot.maxEntries', 'must be a positive integer')
+  }
+  if (hot.maxBytes !== undefined && !isPositive(hot.maxBytes)) throw invalid('hot.maxBytes', 'must be a positive number')
+  const unbounded = hot.maxEntries === undefined && hot.maxBytes === undefined
+  return {
+    maxEntries: hot.maxEntries ?? (unbounded ? DEFAULT_HOT_MAX_ENTRIES : Infinity),
+    maxBytes: hot.maxBytes ?? Infinity,
+    policy: checkPolicy('hot.policy', hot.policy),
+  }
+}
+
+function resolveWarm(warm: false | WarmOptions | undefined): Required<WarmOptions> | false {
+  if (warm === undefined || warm === false) return false
+  if (typeof warm !== 'object' || warm === null) throw invalid('warm', 'must be false or an object')
+  checkKeys(warm, KNOWN_WARM, 'warm.')
+  if (!isPositive(warm.maxBytes) || warm.maxBytes === Infinity) {
+    throw invalid('warm.maxBytes', 'must be a positive, finite number of bytes')
+  }
+  return { maxBytes: warm.maxBytes, policy: checkPolicy('warm.policy', warm.policy) }
+}
+
+/** A time to live: a positive number of ms, Infinity for none. 0 when absent. */
+export function resolveTtl(option: string, ttl: unknown): number {
+  if (ttl === undefined) return 0
+  if (!isPositive(ttl)) throw invalid(option, 'must be a positive number of milliseconds (Infinity for none)')
+  return ttl
+}
+
+function resolveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!isPositiveInteger(value) || value === Infinity) throw invalid(option, 'must be a positive integer')
+  return value
+}
+
+function resolveScheduler(scheduler: unknown): SchedulerLike {
+  if (scheduler === undefined) return asyncScheduler
+  const s = scheduler as SchedulerLike
+  if (typeof s !== 'object' || s === null || typeof s.now !== 'function' || typeof s.schedule !== 'function') {
+    throw invalid('scheduler', 'must be an RxJS SchedulerLike (now and schedule)')
+  }
+  return s
+}
+
+function resolveCodec(codec: unknown): Codec {
+  if (codec === undefined) return createDefaultCodec()
+  const c = codec as Codec
+  if (typeof c !== 'object' || c === null || typeof c.encode !== 'function' || typeof c.decode !== 'function') {
+    throw invalid('codec', 'must have encode and decode functions')
+  }
+  return c
+}

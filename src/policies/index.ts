@@ -1,0 +1,15 @@
+import { LfuPolicy } from './lfu.js'
+import { LruPolicy } from './lru.js'
+import type { EvictionPolicy, PolicyName } from './policy.js'
+
+export type { EvictionPolicy, PolicyName } from './policy.js'
+export { POLICY_NAMES, NO_SLOT } from './policy.js'
+
+export function createPolicy(name: PolicyName, capacity: number): EvictionPolicy {
+  switch (name) {
+    case 'lru':
+      return new LruPolicy(capacity)
+    case 'lfu':
+      return new LfuPolicy(capacity)
+  }
+}

@@ -1,0 +1,48 @@
+export interface TierStats {
+  entries: number
+  bytes: number
+  hits: number
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  /** hits / (hits + misses); 0 before the first read. */
+  hitRatio: number
+  sets: number
+  deletes: number
+  /** Entries that left the cache for room. */
+  evictions: number
+  expirations: number
+  promotions: number
+  demotions: number
+  tiers: { hot: TierStats; warm: TierStats }
+}
+
+/** The counters behind `stats()`: plain fields, bumped in place on the hot path. */
+export class StatsCounters {
+  hits = 0
+  misses = 0
+  sets = 0
+  deletes = 0
+  evictions = 0
+  expirations = 0
+  promotions = 0
+  demotions = 0
+}
+
+export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats): CacheStats {
+  const reads = counters.hits + counters.misses
+  return {
+    hits: counters.hits,
+    misses: counters.misses,
+    hitRatio: reads === 0 ? 0 : counters.hits / reads,
+    sets: counters.sets,
+    deletes: counters.deletes,
+    evictions: counters.evictions,
+    expirations: counters.expirations,
+    promotions: counters.promotions,
+    demotions: counters.demotions,
+    tiers: { hot, warm },
+  }
+}

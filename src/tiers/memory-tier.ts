@@ -1,0 +1,198 @@
+import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../policies/index.js'
+import { SlotTable } from './slot-table.js'
+
+export type TierName = 'hot' | 'warm'
+
+/** What a tier tells its owner when an entry leaves it on its own. */
+export interface TierExits<Stored> {
+  /** Pushed out for room; the owner demotes it or lets it go. */
+  evicted(key: string, stored: Stored, expiresAt: number): void
+  /** Found past its expiry (on read or by a sweep) and dropped. */
+  expired(key: string): void
+}
+
+export interface MemoryTierOptions<Stored> {
+  maxEntries: number
+  maxBytes: number
+  policy: PolicyName
+  /** Bytes charged for a stored value; only called while `maxBytes` is finite. */
+  sizeOf: (stored: Stored) => number
+}
+
+/**
+ * One in-memory tier: the actor core shared by hot (live values) and warm
+ * (encoded bytes). It owns its slots, values and policy; its owner talks to it
+ * only through these methods and hears back through `TierExits`. Everything
+ * here is synchronous: an in-memory tier answers inside the request.
+ */
+export class MemoryTier<Stored> {
+  readonly name: TierName
+  hits = 0
+  #bytes = 0
+  #table: SlotTable
+  #values: (Stored | undefined)[] = []
+  #sizes: Float64Array
+  #policy: EvictionPolicy
+  readonly #options: MemoryTierOptions<Stored>
+  readonly #exits: TierExits<Stored>
+  readonly #bounded: boolean
+
+  constructor(name: TierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
+    this.name = name
+    this.#options = options
+    this.#exits = exits
+    this.#bounded = Number.isFinite(options.maxBytes)
+    this.#table = this.#newTable()
+    this.#sizes = new Float64Array(this.#table.capacity)
+    this.#policy = createPolicy(options.policy, this.#table.capacity)
+  }
+
+  get entries(): number {
+    return this.#table.size
+  }
+
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  get maxBytes(): number {
+    return this.#options.maxBytes
+  }
+
+  /** Entries that carry an expiry; 0 means no sweep is needed. */
+  get expiring(): number {
+    return this.#table.expiring
+  }
+
+  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired. */
+  find(key: string, now: number): number {
+    const slot = this.#table.slots.get(key)
+    if (slot === undefined) return NO_SLOT
+    if (this.#table.expiring !== 0 && this.#table.isExpired(slot, now)) {
+      this.#expire(slot)
+      return NO_SLOT
+    }
+    return slot
+  }
+
+  /** Like `find`, but leaves an expired entry in place for a sweep. */
+  findQuietly(key: string, now: number): number {
+    const slot = this.#table.slots.get(key)
+    if (slot === undefined) return NO_SLOT
+    return this.#table.expiring !== 0 && this.#table.isExpired(slot, now) ? NO_SLOT : slot
+  }
+
+  /** Counts a hit on the slot and tells the policy. */
+  hit(slot: number): void {
+    this.hits++
+    this.#policy.touch(slot)
+  }
+
+  valueAt(slot: number): Stored {
+    return this.#values[slot] as Stored
+  }
+
+  expiryAt(slot: number): number {
+    return this.#table.expiresAt[slot]
+  }
+
+  /**
+   * Stores the entry, evicting others as the bounds require. False when the
+   * value alone is larger than the tier: then nothing changes.
+   */
+  set(key: string, stored: Stored, expiresAt: number): boolean {
+    const size = this.#bounded ? this.#options.sizeOf(stored) : 0
+    if (size > this.#options.maxBytes) return false
+    const table = this.#table
+    let slot = table.slots.get(key)
+    if (slot !== undefined) {
+      this.#bytes += size - this.#sizes[slot]
+      this.#values[slot] = stored
+      this.#sizes[slot] = size
+      table.setExpiry(slot, expiresAt)
+      this.#policy.touch(slot)
+      while (this.#bytes > this.#options.maxBytes && table.size > 1) this.#evictOne()
+      return true
+    }
+    while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes)) this.#evictOne()
+    slot = table.allocate(key, expiresAt)
+    this.#values[slot] = stored
+    this.#sizes[slot] = size
+    this.#bytes += size
+    this.#policy.insert(slot)
+    return true
+  }
+
+  /** Removes the entry at `slot` without telling anyone: the caller owns the consequences. */
+  removeAt(slot: number): void {
+    this.#policy.remove(slot)
+    this.#release(slot)
+  }
+
+  delete(key: string): boolean {
+    const slot = this.#table.slots.get(key)
+    if (slot === undefined) return false
+    this.removeAt(slot)
+    return true
+  }
+
+  /** Forgets everything at once: fresh tables, the old ones left to the GC. */
+  reset(): void {
+    this.#table = this.#newTable()
+    this.#values = []
+    this.#sizes = new Float64Array(this.#table.capacity)
+    this.#policy = createPolicy(this.#options.policy, this.#table.capacity)
+    this.#bytes = 0
+  }
+
+  /**
+   * One bounded slice of the expiry sweep: checks up to `budget` slots from
+   * `cursor` and drops the expired ones. Returns where the next slice starts,
+   * or -1 when the sweep has passed every slot.
+   */
+  sweep(cursor: number, budget: number, now: number): number {
+    const table = this.#table
+    const end = Math.min(table.highWater, cursor + budget)
+    for (let slot = cursor; slot < end; slot++) {
+      if (table.keys[slot] !== undefined && table.isExpired(slot, now)) this.#expire(slot)
+    }
+    return end >= table.highWater ? -1 : end
+  }
+
+  /** Live keys, in slot order; for tests and tools, not the hot path. */
+  *keys(now: number): IterableIterator<string> {
+    for (const [key, slot] of this.#table.slots) if (!this.#table.isExpired(slot, now)) yield key
+  }
+
+  #newTable(): SlotTable {
+    return new SlotTable(this.#options.maxEntries, (capacity) => {
+      this.#policy.grow(capacity)
+      const sizes = new Float64Array(capacity)
+      sizes.set(this.#sizes)
+      this.#sizes = sizes
+    })
+  }
+
+  #evictOne(): void {
+    const slot = this.#policy.evict()
+    if (slot === NO_SLOT) return
+    const key = this.#table.keys[slot] as string
+    const stored = this.#values[slot] as Stored
+    const expiresAt = this.#table.expiresAt[slot]
+    this.#release(slot)
+    this.#exits.evicted(key, stored, expiresAt)
+  }
+
+  #expire(slot: number): void {
+    const key = this.#table.keys[slot] as string
+    this.removeAt(slot)
+    this.#exits.expired(key)
+  }
+
+  #release(slot: number): void {
+    this.#bytes -= this.#sizes[slot]
+    this.#sizes[slot] = 0
+    this.#values[slot] = undefined
+    this.#table.release(slot)
+  }
+}

@@ -1,0 +1,92 @@
+const INITIAL_CAPACITY = 64
+
+/**
+ * Keys of one tier mapped to slot numbers, with each slot's expiry in a typed
+ * array. Slots are reused through a free stack; capacity doubles on demand up
+ * to `limit`, and `onGrow` lets the tier's policy and columns follow.
+ */
+export class SlotTable {
+  readonly slots = new Map<string, number>()
+  keys: (string | undefined)[] = []
+  /** Absolute expiry on the scheduler's clock; 0 for none. */
+  expiresAt: Float64Array
+  /** Entries with an expiry: while 0, reads skip the clock entirely. */
+  expiring = 0
+  #free: Uint32Array
+  #freeTop = 0
+  #next = 0
+  #capacity: number
+  readonly #limit: number
+  readonly #onGrow: (capacity: number) => void
+
+  constructor(limit: number, onGrow: (capacity: number) => void) {
+    this.#limit = limit
+    this.#capacity = Math.min(INITIAL_CAPACITY, limit)
+    this.expiresAt = new Float64Array(this.#capacity)
+    this.#free = new Uint32Array(this.#capacity)
+    this.#onGrow = onGrow
+  }
+
+  get size(): number {
+    return this.slots.size
+  }
+
+  get capacity(): number {
+    return this.#capacity
+  }
+
+  /** True when every slot the limit allows is taken. */
+  get full(): boolean {
+    return this.slots.size >= this.#limit
+  }
+
+  /** A fresh slot for a key the table does not hold; the caller checks `full` first. */
+  allocate(key: string, expiresAt: number): number {
+    let slot: number
+    if (this.#freeTop > 0) slot = this.#free[--this.#freeTop]
+    else {
+      if (this.#next === this.#capacity) this.#grow()
+      slot = this.#next++
+    }
+    this.slots.set(key, slot)
+    this.keys[slot] = key
+    this.setExpiry(slot, expiresAt)
+    return slot
+  }
+
+  release(slot: number): void {
+    this.slots.delete(this.keys[slot] as string)
+    this.keys[slot] = undefined
+    this.setExpiry(slot, 0)
+    this.#free[this.#freeTop++] = slot
+  }
+
+  setExpiry(slot: number, expiresAt: number): void {
+    const had = this.expiresAt[slot] !== 0
+    const has = expiresAt !== 0
+    if (had !== has) this.expiring += has ? 1 : -1
+    this.expiresAt[slot] = expiresAt
+  }
+
+  isExpired(slot: number, now: number): boolean {
+    const expiresAt = this.expiresAt[slot]
+    return expiresAt !== 0 && expiresAt <= now
+  }
+
+  /** Slot numbers in use range over [0, highWater). */
+  get highWater(): number {
+    return this.#next
+  }
+
+  #grow(): void {
+    const capacity = Math.min(this.#capacity * 2, this.#limit)
+    const expiresAt = new Float64Array(capacity)
+    expiresAt.set(this.expiresAt)
+    const free = new Uint32Array(capacity)
+    free.set(this.#free)
+    this.expiresAt = expiresAt
+    this.#free = free
+    this.#capacity = capacity
+    this.#onGrow(capacity)
+  }
+}

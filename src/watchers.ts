@@ -1,0 +1,98 @@
+import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs'
+
+interface KeyWatch<V> {
+  readonly subscribers: Set<Subscriber<V | undefined>>
+  last: V | undefined
+  expiry: Subscription | undefined
+}
+
+export interface WatchSource<V> {
+  /** The key's value now, read without touching recency; undefined when absent. */
+  current(key: string): V | undefined
+  /** The key's absolute expiry, 0 for none. */
+  expiryOf(key: string): number
+  /** Called when a watched entry's expiry has come: drop it if it is really due. */
+  due(key: string): void
+}
+
+/**
+ * The subscribers of `watch(key)`, grouped by key. Told of every change of a
+ * key's value (not of moves between tiers), it passes on only values that
+ * differ from the last one (`Object.is`). A watched key with an expiry gets
+ * one timer on the scheduler, so that its subscribers hear of the expiry when
+ * it happens rather than at the next sweep.
+ */
+export class Watchers<V> {
+  readonly #byKey = new Map<string, KeyWatch<V>>()
+  readonly #source: WatchSource<V>
+  readonly #scheduler: SchedulerLike
+
+  constructor(source: WatchSource<V>, scheduler: SchedulerLike) {
+    this.#source = source
+    this.#scheduler = scheduler
+  }
+
+  /** Keys watched now: zero means no write pays more than one size check. */
+  get size(): number {
+    return this.#byKey.size
+  }
+
+  watch(key: string): Observable<V | undefined> {
+    return new Observable<V | undefined>((subscriber) => {
+      let watch = this.#byKey.get(key)
+      if (watch === undefined) {
+        watch = { subscribers: new Set(), last: this.#source.current(key), expiry: undefined }
+        this.#byKey.set(key, watch)
+        this.#armExpiry(key, watch, this.#source.expiryOf(key))
+      }
+      watch.subscribers.add(subscriber)
+      subscriber.next(watch.last)
+      return () => {
+        watch.subscribers.delete(subscriber)
+        if (watch.subscribers.size === 0 && this.#byKey.get(key) === watch) {
+          watch.expiry?.unsubscribe()
+          this.#byKey.delete(key)
+        }
+      }
+    })
+  }
+
+  /** The key's value is now `value` (undefined: gone), expiring at `expiresAt` (0: never). */
+  changed(key: string, value: V | undefined, expiresAt: number): void {
+    const watch = this.#byKey.get(key)
+    if (watch === undefined) return
+    this.#armExpiry(key, watch, value === undefined ? 0 : expiresAt)
+    if (Object.is(watch.last, value)) return
+    watch.last = value
+    for (const subscriber of watch.subscribers) subscriber.next(value)
+  }
+
+  /** Every watched key is now absent. */
+  cleared(): void {
+    for (const key of [...this.#byKey.keys()]) this.changed(key, undefined, 0)
+  }
+
+  complete(): void {
+    const watches = [...this.#byKey.values()]
+    this.#byKey.clear()
+    for (const watch of watches) {
+      watch.expiry?.unsubscribe()
+      for (const subscriber of watch.subscribers) subscriber.complete()
+    }
+  }
+
+  #armExpiry(key: string, watch: KeyWatch<V>, expiresAt: number): void {
+    watch.expiry?.unsubscribe()
+    watch.expiry = undefined
+    if (expiresAt === 0) return
+    const delay = Math.max(0, expiresAt - this.#scheduler.now())
+    watch.expiry = this.#scheduler.schedule(() => {
+      watch.expiry = undefined
+      this.#source.due(key)
+      // A timer may fire a little before the clock reaches the expiry: look again then.
+      if (this.#byKey.get(key) === watch && watch.expiry === undefined && watch.last !== undefined) {
+        this.#armExpiry(key, watch, this.#source.expiryOf(key))
+      }
+    }, delay)
+  }
+}
