@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest'
+import { NO_SLOT } from '../../src/policies/index.js'
+import { createHotTier } from '../../src/tiers/hot/hot-tier.js'
+import type { MemoryTier, TierExits } from '../../src/tiers/memory-tier.js'
+import { createWarmTier } from '../../src/tiers/warm/warm-tier.js'
+
+interface Recorded<S> extends TierExits<S> {
+  evictions: string[]
+  expirations: string[]
+}
+
+function recorder<S>(): Recorded<S> {
+  const evictions: string[] = []
+  const expirations: string[] = []
+  return {
+    evictions,
+    expirations,
+    evicted: (key) => evictions.push(key),
+    expired: (key) => expirations.push(key),
+  }
+}
+
+const bytes = (n: number, fill = 1): Uint8Array => new Uint8Array(n).fill(fill)
+
+// Both in-memory tiers run this one suite: `entry(i)` is what each stores, `small` bounds fit three of them.
+const tiers = [
+  {
+    name: 'hot',
+    entry: (i: number): unknown => ({ i }),
+    make: (exits: TierExits<unknown>, policy: 'lru' | 'lfu' = 'lru') =>
+      createHotTier({ maxEntries: 3, maxBytes: Infinity, policy }, exits),
+  },
+  {
+    name: 'warm',
+    entry: (i: number): Uint8Array => bytes(10, i),
+    make: (exits: TierExits<Uint8Array>, policy: 'lru' | 'lfu' = 'lru') =>
+      createWarmTier({ maxBytes: 30, policy }, exits),
+  },
+] as const
+
+for (const tier of tiers) {
+  describe(`${tier.name} tier`, () => {
+    const setup = (policy: 'lru' | 'lfu' = 'lru') => {
+      const exits = recorder<never>()
+      const t = (tier.make as (e: TierExits<unknown>, p: 'lru' | 'lfu') => MemoryTier<unknown>)(exits, policy)
+      return { t, exits }
+    }
+
+    it('stores, finds and deletes', () => {
+      const { t } = setup()
+      const value = tier.entry(1)
+      expect(t.set('a', value, 0)).toBe(true)
+      const slot = t.find('a', 0)
+      expect(slot).not.toBe(NO_SLOT)
+      expect(t.valueAt(slot)).toBe(value)
+      expect(t.entries).toBe(1)
+      expect(t.delete('a')).toBe(true)
+      expect(t.delete('a')).toBe(false)
+      expect(t.find('a', 0)).toBe(NO_SLOT)
+      expect(t.entries).toBe(0)
+    })
+
+    it('evicts the least recently used entry when full and reports it', () => {
+      const { t, exits } = setup()
+      for (const [i, key] of ['a', 'b', 'c'].entries()) t.set(key, tier.entry(i), 0)
+      t.hit(t.find('a', 0))
+      t.set('d', tier.entry(4), 0)
+      expect(exits.evictions).toEqual(['b'])
+      expect([...t.keys(0)].sort()).toEqual(['a', 'c', 'd'])
+    })
+
+    it('evicts by frequency under lfu', () => {
+      const { t, exits } = setup('lfu')
+      for (const [i, key] of ['a', 'b', 'c'].entries()) t.set(key, tier.entry(i), 0)
+      t.hit(t.find('a', 0))
+      t.hit(t.find('a', 0))
+      t.hit(t.find('b', 0))
+      t.set('d', tier.entry(4), 0)
+      t.set('e', tier.entry(5), 0)
+      expect(exits.evictions).toEqual(['c', 'd'])
+    })
+
+    it('overwrites in place without evicting', () => {
+      const { t, exits } = setup()
+      for (const [i, key] of ['a', 'b', 'c'].entries()) t.set(key, tier.entry(i), 0)
+      const value = tier.entry(9)
+      t.set('b', value, 0)
+      expect(exits.evictions).toEqual([])
+      expect(t.valueAt(t.find('b', 0))).toBe(value)
+      expect(t.entries).toBe(3)
+    })
+
+    it('drops an expired entry when it is looked up, and reports it', () => {
+      const { t, exits } = setup()
+      t.set('a', tier.entry(1), 100)
+      expect(t.find('a', 99)).not.toBe(NO_SLOT)
+      expect(t.findQuietly('a', 100)).toBe(NO_SLOT)
+      expect(t.entries).toBe(1)
+      expect(t.find('a', 100)).toBe(NO_SLOT)
+      expect(exits.expirations).toEqual(['a'])
+      expect(t.entries).toBe(0)
+      expect(t.expiring).toBe(0)
+    })
+
+    it('sweeps expired entries in bounded slices', () => {
+      const exits = recorder<unknown>()
+      const t = (tier.make as (e: TierExits<unknown>) => MemoryTier<unknown>)(exits)
+      t.set('a', tier.entry(1), 10)
+      t.set('b', tier.entry(2), 0)
+      t.set('c', tier.entry(3), 20)
+      let cursor = t.sweep(0, 2, 15)
+      expect(cursor).toBe(2)
+      expect(exits.expirations).toEqual(['a'])
+      cursor = t.sweep(cursor, 2, 15)
+      expect(cursor).toBe(-1)
+      expect(exits.expirations).toEqual(['a'])
+      expect(t.sweep(0, 10, 20)).toBe(-1)
+      expect(exits.expirations).toEqual(['a', 'c'])
+      expect([...t.keys(20)]).toEqual(['b'])
+    })
+
+    it('forgets everything on reset and keeps working', () => {
+      const { t } = setup()
+      for (const [i, key] of ['a', 'b', 'c'].entries()) t.set(key, tier.entry(i), 5)
+      t.reset()
+      expect(t.entries).toBe(0)
+      expect(t.bytes).toBe(0)
+      expect(t.expiring).toBe(0)
+      expect(t.find('a', 0)).toBe(NO_SLOT)
+      t.set('x', tier.entry(7), 0)
+      expect(t.find('x', 0)).not.toBe(NO_SLOT)
+    })
+
+    it('grows past its first capacity', () => {
+      const exits = recorder<unknown>()
+      const t =
+        tier.name === 'hot'
+          ? createHotTier({ maxEntries: 1000, maxBytes: Infinity, policy: 'lru' }, exits)
+          : createWarmTier({ maxBytes: 10_000, policy: 'lru' }, exits as TierExits<Uint8Array>)
+      for (let i = 0; i < 1000; i++) t.set(`k${i}`, tier.entry(i % 200) as never, 0)
+      expect(t.entries).toBe(1000)
+      expect(exits.evictions).toEqual([])
+      t.set('one-more', tier.entry(1) as never, 0)
+      expect(exits.evictions).toEqual(['k0'])
+    })
+  })
+}
+
+describe('byte bounds', () => {
+  it('warm evicts until the new bytes fit, and refuses a value larger than the tier', () => {
+    const exits = recorder<Uint8Array>()
+    const warm = createWarmTier({ maxBytes: 30, policy: 'lru' }, exits)
+    warm.set('a', bytes(10), 0)
+    warm.set('b', bytes(10), 0)
+    warm.set('c', bytes(10), 0)
+    warm.set('d', bytes(20), 0)
+    expect(exits.evictions).toEqual(['a', 'b'])
+    expect(warm.bytes).toBe(30)
+    expect(warm.set('huge', bytes(31), 0)).toBe(false)
+    expect(warm.entries).toBe(2)
+  })
+
+  it('warm evicts others when an overwrite grows an entry', () => {
+    const exits = recorder<Uint8Array>()
+    const warm = createWarmTier({ maxBytes: 30, policy: 'lru' }, exits)
+    warm.set('a', bytes(10), 0)
+    warm.set('b', bytes(10), 0)
+    warm.set('b', bytes(25), 0)
+    expect(exits.evictions).toEqual(['a'])
+    expect(warm.bytes).toBe(25)
+  })
+
+  it('hot bounds estimated bytes', () => {
+    const exits = recorder<unknown>()
+    const hot = createHotTier({ maxEntries: Infinity, maxBytes: 1000, policy: 'lru' }, exits)
+    for (let i = 0; i < 20; i++) hot.set(`k${i}`, 'x'.repeat(100), 0)
+    expect(hot.bytes).toBeLessThanOrEqual(1000)
+    expect(exits.evictions.length).toBeGreaterThan(10)
+    expect(hot.set('big', 'x'.repeat(1000), 0)).toBe(false)
+  })
+})
