@@ -146,17 +146,22 @@ export class MemoryTier<Stored> {
   }
 
   /**
-   * One bounded slice of the expiry sweep: checks up to `budget` slots from
-   * `cursor` and drops the expired ones. Returns where the next slice starts,
-   * or -1 when the sweep has passed every slot.
+   * One bounded slice of the expiry sweep: from `cursor`, drops at most
+   * `budget` expired entries and looks at no more than eight times as many
+   * slots. Returns where the next slice starts, or -1 when the sweep has
+   * passed every slot.
    */
   sweep(cursor: number, budget: number, now: number): number {
     const table = this.#table
-    const end = Math.min(table.highWater, cursor + budget)
-    for (let slot = cursor; slot < end; slot++) {
-      if (table.keys[slot] !== undefined && table.isExpired(slot, now)) this.#expire(slot)
+    const end = Math.min(table.highWater, cursor + budget * 8)
+    let slot = cursor
+    for (let dropped = 0; slot < end && dropped < budget; slot++) {
+      if (table.keys[slot] !== undefined && table.isExpired(slot, now)) {
+        this.#expire(slot)
+        dropped++
+      }
     }
-    return end >= table.highWater ? -1 : end
+    return slot >= table.highWater ? -1 : slot
   }
 
   /** Live keys, in slot order; for tests and tools, not the hot path. */

@@ -1,0 +1,157 @@
+import { FLAG_TOMBSTONE } from './record-format.js'
+
+/** Where the newest record of a key lives, and what the index knows of it. */
+export interface IndexEntry {
+  seg: number
+  offset: number
+  length: number
+  expiresAt: number
+  seq: number
+  /** Record flags: tombstone bit and the caller's bits. */
+  flags: number
+}
+
+/** Keeps per-segment live counts as entries move (implemented by SegmentSet). */
+export interface SegmentLedger {
+  account(seg: number, length: number, isValue: boolean, sign: 1 | -1): void
+}
+
+const isValue = (flags: number): boolean => (flags & FLAG_TOMBSTONE) === 0
+
+/**
+ * key -> newest on-disk record of that key, for every key that has a record
+ * on disk: values, tombstones and expired values alike. Keeping the shadows
+ * (tombstones, expired) is what lets compaction drop an older record safely.
+ * A miss is a Map lookup, no I/O. Entries live in typed arrays indexed by
+ * slot (as node-lru-cache does) so a million keys cost no million objects.
+ */
+export class ColdIndex {
+  #slots = new Map<string, number>()
+  #free: number[] = []
+  #next = 0
+  #seg = new Uint32Array(1024)
+  #off = new Uint32Array(1024)
+  #len = new Uint32Array(1024)
+  #exp = new Float64Array(1024)
+  #seq = new Float64Array(1024)
+  #flags = new Uint8Array(1024)
+  #accessed = new Uint8Array(1024)
+  readonly #ledger: SegmentLedger
+
+  constructor(ledger: SegmentLedger) {
+    this.#ledger = ledger
+  }
+
+  get size(): number {
+    return this.#slots.size
+  }
+
+  get(key: string): IndexEntry | undefined {
+    const s = this.#slots.get(key)
+    if (s === undefined) return undefined
+    return {
+      seg: this.#seg[s],
+      offset: this.#off[s],
+      length: this.#len[s],
+      expiresAt: this.#exp[s],
+      seq: this.#seq[s],
+      flags: this.#flags[s],
+    }
+  }
+
+  /** Sequence number of the key's newest record, -1 when none. */
+  seqOf(key: string): number {
+    const s = this.#slots.get(key)
+    return s === undefined ? -1 : this.#seq[s]
+  }
+
+  pointsAt(key: string, seg: number, offset: number): boolean {
+    const s = this.#slots.get(key)
+    return s !== undefined && this.#seg[s] === seg && this.#off[s] === offset
+  }
+
+  set(key: string, e: IndexEntry): void {
+    let s = this.#slots.get(key)
+    if (s !== undefined) {
+      this.#ledger.account(this.#seg[s], this.#len[s], isValue(this.#flags[s]), -1)
+    } else {
+      s = this.#free.pop() ?? this.#grow()
+      this.#slots.set(key, s)
+    }
+    this.#seg[s] = e.seg
+    this.#off[s] = e.offset
+    this.#len[s] = e.length
+    this.#exp[s] = e.expiresAt
+    this.#seq[s] = e.seq
+    this.#flags[s] = e.flags
+    this.#accessed[s] = 0
+    this.#ledger.account(e.seg, e.length, isValue(e.flags), 1)
+  }
+
+  remove(key: string): void {
+    const s = this.#slots.get(key)
+    if (s === undefined) return
+    this.#ledger.account(this.#seg[s], this.#len[s], isValue(this.#flags[s]), -1)
+    this.#slots.delete(key)
+    this.#free.push(s)
+  }
+
+  /** Forgets a key whose segment is already gone (no accounting to undo). */
+  forget(key: string): void {
+    const s = this.#slots.get(key)
+    if (s === undefined) return
+    this.#slots.delete(key)
+    this.#free.push(s)
+  }
+
+  /** In memory only: a record found corrupt reads as deleted from now on. */
+  markUnreadable(key: string, seg: number, offset: number): void {
+    const s = this.#slots.get(key)
+    if (s === undefined || this.#seg[s] !== seg || this.#off[s] !== offset) return
+    if (isValue(this.#flags[s])) {
+      this.#ledger.account(seg, this.#len[s], true, -1)
+      this.#ledger.account(seg, this.#len[s], false, 1)
+    }
+    this.#flags[s] |= FLAG_TOMBSTONE
+  }
+
+  markAccessed(key: string): void {
+    const s = this.#slots.get(key)
+    if (s !== undefined) this.#accessed[s] = 1
+  }
+
+  isAccessed(key: string): boolean {
+    const s = this.#slots.get(key)
+    return s !== undefined && this.#accessed[s] === 1
+  }
+
+  /** Drops every entry; the caller resets the segments' counts. */
+  reset(): void {
+    this.#slots = new Map()
+    this.#free = []
+    this.#next = 0
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#slots.keys()
+  }
+
+  #grow(): number {
+    if (this.#next === this.#seg.length) {
+      const cap = this.#seg.length * 2
+      const grow = <T extends Uint32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(cap)
+        b.set(a)
+        return b
+      }
+      this.#seg = grow(this.#seg, (n) => new Uint32Array(n))
+      this.#off = grow(this.#off, (n) => new Uint32Array(n))
+      this.#len = grow(this.#len, (n) => new Uint32Array(n))
+      this.#exp = grow(this.#exp, (n) => new Float64Array(n))
+      this.#seq = grow(this.#seq, (n) => new Float64Array(n))
+      this.#flags = grow(this.#flags, (n) => new Uint8Array(n))
+      this.#accessed = grow(this.#accessed, (n) => new Uint8Array(n))
+    }
+    return this.#next++
+  }
+}

@@ -1,0 +1,322 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CacheError, isCacheError } from '../../errors.js'
+import { ColdIndex, type IndexEntry } from './cold-index.js'
+import { DirLock } from './dir-lock.js'
+import { writeHint } from './hint-file.js'
+import { resolveColdOptions, type ColdStoreOptions, type ResolvedColdOptions } from './options.js'
+import { FLAG_BARRIER, FLAG_TOMBSTONE, HEADER_BYTES, verifyReadBack } from './record-format.js'
+import { recover } from './recovery.js'
+import { SegmentReader } from './segment-reader.js'
+import { ColdMaintenance } from './maintenance.js'
+import { hintFile, SegmentSet, type Segment } from './segment-set.js'
+import { ColdSegmentWriter, type WriteOp, type WrittenRecord } from './segment-writer.js'
+import { toPutOp, type ColdHit, type ColdPut, type ColdStoreStats } from './types.js'
+import { yieldToLoop } from './yield.js'
+
+const EMPTY = Buffer.alloc(0)
+const DEFAULT_BUDGET = 4 << 20
+
+/**
+ * The cold tier's storage engine: log-structured segment files in one
+ * directory, an in-memory index, one group-commit writer. `open()` is the
+ * only way in: it resolves once recovery is done, so there is no `ready`.
+ * It owns no timers; `sync()` and `maintain()` are driven by the caller.
+ */
+export class ColdStore {
+  readonly #o: ResolvedColdOptions
+  readonly #lock: DirLock
+  readonly #segments: SegmentSet
+  readonly #index: ColdIndex
+  readonly #reader: SegmentReader
+  #writer!: ColdSegmentWriter
+  #pending = new Map<string, number>()
+  #reads = new Set<Promise<unknown>>()
+  #background = new Set<Promise<void>>()
+  #maintenance!: ColdMaintenance
+  #closed = false
+  #hits = 0
+  #misses = 0
+  #corrupt = 0
+
+  private constructor(o: ResolvedColdOptions, lock: DirLock, segments: SegmentSet) {
+    this.#o = o
+    this.#lock = lock
+    this.#segments = segments
+    this.#index = new ColdIndex(segments)
+    this.#reader = new SegmentReader(segments, o.readConcurrency)
+  }
+
+  static async open(options: ColdStoreOptions): Promise<ColdStore> {
+    const o = resolveColdOptions(options)
+    const io = (what: string, e: unknown): CacheError =>
+      isCacheError(e) ? e : new CacheError('E_IO', `${what} ${o.dir}: ${(e as Error).message}`, { cause: e })
+    try {
+      await mkdir(o.dir, { recursive: true })
+    } catch (e) {
+      throw io('cannot create the cold store directory', e)
+    }
+    let lock: DirLock
+    try {
+      lock = await DirLock.acquire(o.dir)
+    } catch (e) {
+      throw io('cannot lock the cold store directory', e)
+    }
+    const segments = new SegmentSet(o.dir)
+    const store = new ColdStore(o, lock, segments)
+    try {
+      await store.#recover()
+      return store
+    } catch (e) {
+      await segments.closeAll()
+      await lock.release().catch(() => undefined)
+      throw io('cannot open the cold store in', e)
+    }
+  }
+
+  async #recover(): Promise<void> {
+    const r = await recover({
+      segments: this.#segments,
+      index: this.#index,
+      segmentBytes: this.#o.segmentBytes,
+      report: (e) => this.#o.onError(e),
+    })
+    this.#corrupt += r.corruptRecords
+    const active = r.resume ?? (await this.#segments.create(this.#segments.maxId + 1))
+    active.state = 'active'
+    for (const seg of this.#segments.all()) if (seg !== active && seg.records !== undefined) this.#writeHintLater(seg)
+    this.#writer = new ColdSegmentWriter(
+      this.#segments,
+      active,
+      { segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, nextSeq: r.maxSeq + 1, maxBatchBytes: Math.max(this.#o.segmentBytes, 4 << 20) },
+      {
+        pointsAt: (key, seg, offset) => this.#index.pointsAt(key, seg, offset),
+        makeRoom: (bytes) => this.#maintenance.makeRoom(bytes),
+        applied: (records) => this.#applied(records),
+        sealed: (seg) => this.#writeHintLater(seg),
+        failed: (error) => this.#o.onError(error),
+      },
+    )
+    this.#maintenance = new ColdMaintenance(this.#o, this.#segments, this.#index, this.#writer)
+  }
+
+  /** From the index, no I/O. False for expired and deleted keys. */
+  has(key: string): boolean {
+    return this.#live(key) !== undefined
+  }
+
+  async get(key: string): Promise<ColdHit | undefined> {
+    this.#assertOpen()
+    return this.#track(this.#read(key, 0))
+  }
+
+  async getMany(keys: readonly string[]): Promise<(ColdHit | undefined)[]> {
+    this.#assertOpen()
+    return this.#track(Promise.all(keys.map((k) => this.#read(k, 0))))
+  }
+
+  /** Resolves once the batch is written (and fsynced under 'always'). All or nothing on bad input. */
+  async putMany(entries: readonly ColdPut[]): Promise<void> {
+    this.#assertOpen()
+    const ops = entries.map((e) => toPutOp(e, this.#o.segmentBytes))
+    if (ops.length > 0) await this.#write(ops)
+  }
+
+  /** Writes a tombstone; true when the key held a live value (or had a write in flight). */
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen()
+    const pending = this.#pending.has(key)
+    const e = this.#index.get(key)
+    const onDisk = e !== undefined && this.#segments.get(e.seg) !== undefined && (e.flags & FLAG_TOMBSTONE) === 0
+    if (!pending && !onDisk) return false
+    const live = pending || this.has(key)
+    const keyBytes = Buffer.from(key, 'utf8')
+    await this.#write([{ key, keyBytes, value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE }])
+    return live
+  }
+
+  /**
+   * Writes a barrier record into a fresh segment (recovery drops every record
+   * older than it), empties the index, then deletes the old files in slices.
+   */
+  async clear(): Promise<void> {
+    this.#assertOpen()
+    // Submitted before any await: writes issued after clear() land after the barrier.
+    const written = this.#writer.submit([{ key: '', keyBytes: EMPTY, value: EMPTY, expiresAt: 0, flags: FLAG_BARRIER, roll: true }])
+    await this.#maintenance.reset()
+    const [barrier] = await written
+    for (const seg of [...this.#segments.all()]) {
+      if (seg.id >= barrier.seg) continue
+      await this.#segments.drop(seg)
+      await yieldToLoop()
+    }
+    this.#writer.markDirDirty()
+  }
+
+  /** Data, then directory fsync of everything written before the call. */
+  async sync(): Promise<void> {
+    this.#assertOpen()
+    await this.#writer.sync()
+  }
+
+  /**
+   * One bounded slice of upkeep, about `budget` bytes of segment data read:
+   * eviction of the oldest segments (with reinsertion of entries read since
+   * written) while disk use is over maxBytes, then compaction of segments
+   * whose dead fraction passed the threshold. Resolves true while more is
+   * due. Reads and writes go on meanwhile.
+   */
+  maintain(budget: number = DEFAULT_BUDGET): Promise<boolean> {
+    this.#assertOpen()
+    return this.#maintenance.run(budget)
+  }
+
+  stats(): ColdStoreStats {
+    let entries = 0
+    let bytes = 0
+    for (const s of this.#segments.all()) {
+      entries += s.entries
+      bytes += s.valueBytes
+    }
+    return {
+      entries,
+      bytes,
+      diskBytes: this.#segments.diskBytes,
+      segments: this.#segments.count,
+      hits: this.#hits,
+      misses: this.#misses,
+      corruptRecords: this.#corrupt,
+      writes: this.#writer.writes,
+      syncs: this.#writer.syncs,
+      reads: this.#reader.reads,
+      evictions: this.#maintenance.evictions,
+      compactions: this.#maintenance.compactions,
+    }
+  }
+
+  /** Live keys, from the index (a snapshot walk; no I/O). */
+  *keys(): IterableIterator<string> {
+    for (const key of this.#index.keys()) if (this.#live(key) !== undefined) yield key
+  }
+
+  /** Finishes queued work, fsyncs, writes the active segment's hint and releases the directory. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#maintenance.stop()
+    await this.#writer.whenIdle()
+    await Promise.allSettled([...this.#reads])
+    try {
+      await this.#writer.sync()
+      const active = this.#writer.active
+      if (active.records !== undefined && active.records.length > 0) {
+        await writeHint(join(this.#o.dir, hintFile(active.id)), active.size, active.records)
+      }
+    } catch (e) {
+      this.#o.onError(isCacheError(e) ? e : new CacheError('E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`, { cause: e }))
+    }
+    await Promise.allSettled([...this.#background])
+    await this.#segments.closeAll()
+    await this.#lock.release()
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CacheError('E_CLOSED', `the cold store in ${this.#o.dir} is closed`)
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#reads.add(p)
+    void p.finally(() => this.#reads.delete(p)).catch(() => undefined)
+    return p
+  }
+
+  /** The key's entry when it holds a readable, unexpired value. */
+  #live(key: string): IndexEntry | undefined {
+    const e = this.#index.get(key)
+    if (e === undefined) return undefined
+    if (this.#segments.get(e.seg) === undefined) {
+      // Its segment was dropped to keep the disk bound; nothing older remains.
+      this.#index.forget(key)
+      return undefined
+    }
+    if ((e.flags & FLAG_TOMBSTONE) !== 0) return undefined
+    return e.expiresAt !== 0 && e.expiresAt <= this.#o.now() ? undefined : e
+  }
+
+  async #read(key: string, attempt: number): Promise<ColdHit | undefined> {
+    const e = this.#live(key)
+    if (e === undefined) {
+      this.#misses++
+      return undefined
+    }
+    let buf: Buffer | undefined
+    try {
+      buf = await this.#reader.read(e.seg, e.offset, e.length)
+    } catch (err) {
+      throw new CacheError('E_IO', `reading ${key} from ${this.#o.dir}: ${(err as Error).message}`, { cause: err })
+    }
+    // Its segment went away mid-read (compaction moved it, or eviction dropped it).
+    if (buf === undefined) return attempt < 2 ? this.#read(key, attempt + 1) : undefined
+    const keyLength = Buffer.byteLength(key)
+    const h = verifyReadBack(buf, key, keyLength, e.seq)
+    if (h === undefined) {
+      this.#corrupt++
+      this.#index.markUnreadable(key, e.seg, e.offset)
+      this.#o.onError(new CacheError('E_CORRUPT', `record of key ${JSON.stringify(key)} in ${this.#segments.get(e.seg)?.path ?? `segment ${e.seg}`} at offset ${e.offset} failed its check`))
+      this.#misses++
+      return undefined
+    }
+    this.#hits++
+    this.#index.markAccessed(key)
+    return { value: buf.subarray(HEADER_BYTES + keyLength), expiresAt: h.expiresAt, flags: h.flags >> 4 }
+  }
+
+  async #write(ops: WriteOp[]): Promise<WrittenRecord[]> {
+    for (const op of ops) this.#pending.set(op.key, (this.#pending.get(op.key) ?? 0) + 1)
+    try {
+      return await this.#writer.submit(ops)
+    } finally {
+      for (const op of ops) {
+        const n = (this.#pending.get(op.key) ?? 1) - 1
+        if (n === 0) this.#pending.delete(op.key)
+        else this.#pending.set(op.key, n)
+      }
+    }
+  }
+
+  #applied(records: WrittenRecord[]): void {
+    const index = this.#index
+    for (const r of records) {
+      const op = r.op
+      if ((op.flags & FLAG_BARRIER) !== 0) {
+        if (op.seq === undefined) {
+          index.reset()
+          this.#segments.resetCounts()
+        }
+        continue
+      }
+      const entry = { seg: r.seg, offset: r.offset, length: r.length, expiresAt: r.expiresAt, seq: r.seq, flags: r.flags }
+      if (op.from === undefined) {
+        index.set(op.key, entry)
+      } else if (index.pointsAt(op.key, op.from.seg, op.from.offset)) {
+        const read = op.reinsert !== true && index.isAccessed(op.key)
+        index.set(op.key, entry)
+        if (read) index.markAccessed(op.key)
+      }
+    }
+  }
+
+  #writeHintLater(seg: Segment): void {
+    const records = seg.records
+    seg.records = undefined
+    if (records === undefined) return
+    // The hint must not describe records that a power cut could still take away.
+    const p = (async () => {
+      if (seg.state === 'dropped') return
+      await seg.fh.datasync()
+      await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.size, records)
+    })().catch(() => undefined) // a missing hint only makes the next open scan
+    this.#background.add(p)
+    void p.finally(() => this.#background.delete(p))
+  }
+}

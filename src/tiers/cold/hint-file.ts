@@ -1,0 +1,128 @@
+import { crc32c } from '@node-rs/crc32'
+import { open, readFile, rename } from 'node:fs/promises'
+import { unlinkQuiet } from './segment-set.js'
+import { yieldToLoop } from './yield.js'
+
+/** One record of a segment as its hint file lists it (no value). */
+export interface HintEntry {
+  key: string
+  offset: number
+  length: number
+  expiresAt: number
+  seq: number
+  flags: number
+}
+
+/**
+ * A hint lists every record of one sealed segment so opening can skip reading
+ * the values (bitcask's hint files). Layout, little-endian:
+ *
+ *   header (20): u32 magic "SCH1", u8 version, 3 reserved, f64 segment size, u32 count
+ *   entry  (28 + key): u32 offset, u32 length, f64 expiresAt, u32 seq low,
+ *                      u32 seq high, u8 flags, u8 reserved, u16 key length, key
+ *   trailer (4): CRC-32C of everything before it
+ *
+ * The hint is used only when its CRC holds and the segment still has the size
+ * it records; otherwise the segment is scanned. Segments only grow by
+ * appending, so a matching size means the hinted bytes are the same bytes.
+ */
+const HINT_MAGIC = 0x31484353
+const HINT_VERSION = 1
+const HEAD = 20
+const ENTRY = 28
+const SLICE = 4096
+const TWO_32 = 0x1_0000_0000
+
+export async function writeHint(path: string, segmentSize: number, entries: readonly HintEntry[]): Promise<void> {
+  const parts: Buffer[] = []
+  const head = Buffer.alloc(HEAD)
+  head.writeUInt32LE(HINT_MAGIC, 0)
+  head[4] = HINT_VERSION
+  head.writeDoubleLE(segmentSize, 8)
+  head.writeUInt32LE(entries.length, 16)
+  parts.push(head)
+  let crc = crc32c(head)
+  for (let i = 0; i < entries.length; i += SLICE) {
+    const slice = entries.slice(i, i + SLICE)
+    let bytes = 0
+    for (const e of slice) bytes += ENTRY + Buffer.byteLength(e.key)
+    const buf = Buffer.allocUnsafe(bytes)
+    let at = 0
+    for (const e of slice) {
+      buf.writeUInt32LE(e.offset, at)
+      buf.writeUInt32LE(e.length, at + 4)
+      buf.writeDoubleLE(e.expiresAt, at + 8)
+      buf.writeUInt32LE(e.seq % TWO_32, at + 16)
+      buf.writeUInt32LE(Math.floor(e.seq / TWO_32), at + 20)
+      buf[at + 24] = e.flags
+      buf[at + 25] = 0
+      const keyLength = buf.write(e.key, at + ENTRY, 'utf8')
+      buf.writeUInt16LE(keyLength, at + 26)
+      at += ENTRY + keyLength
+    }
+    parts.push(buf)
+    crc = crc32c(buf, crc)
+    await yieldToLoop()
+  }
+  const trailer = Buffer.alloc(4)
+  trailer.writeUInt32LE(crc, 0)
+  parts.push(trailer)
+
+  // Written whole under a temporary name, then renamed: a reader sees all or nothing.
+  const tmp = `${path}.tmp`
+  const fh = await open(tmp, 'w')
+  try {
+    await fh.writev(parts)
+    await fh.datasync()
+  } catch (e) {
+    await fh.close()
+    await unlinkQuiet(tmp)
+    throw e
+  }
+  await fh.close()
+  await rename(tmp, path)
+}
+
+/**
+ * The entries of a valid hint for a segment of `segmentSize` bytes, in slices
+ * of at most 4096, or undefined when the hint is missing, torn or stale.
+ */
+export async function readHint(path: string, segmentSize: number): Promise<HintEntry[][] | undefined> {
+  let buf: Buffer
+  try {
+    buf = await readFile(path)
+  } catch {
+    return undefined
+  }
+  if (buf.length < HEAD + 4) return undefined
+  if (crc32c(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) return undefined
+  if (buf.readUInt32LE(0) !== HINT_MAGIC || buf[4] !== HINT_VERSION) return undefined
+  if (buf.readDoubleLE(8) !== segmentSize) return undefined
+  const count = buf.readUInt32LE(16)
+  const end = buf.length - 4
+  const slices: HintEntry[][] = []
+  let at = HEAD
+  let slice: HintEntry[] = []
+  for (let i = 0; i < count; i++) {
+    if (at + ENTRY > end) return undefined
+    const keyLength = buf.readUInt16LE(at + 26)
+    if (at + ENTRY + keyLength > end) return undefined
+    slice.push({
+      offset: buf.readUInt32LE(at),
+      length: buf.readUInt32LE(at + 4),
+      expiresAt: buf.readDoubleLE(at + 8),
+      seq: buf.readUInt32LE(at + 20) * TWO_32 + buf.readUInt32LE(at + 16),
+      flags: buf[at + 24],
+      key: buf.toString('utf8', at + ENTRY, at + ENTRY + keyLength),
+    })
+    at += ENTRY + keyLength
+    if (slice.length === SLICE) {
+      slices.push(slice)
+      slice = []
+      await yieldToLoop()
+    }
+  }
+  if (at !== end) return undefined
+  if (slice.length > 0) slices.push(slice)
+  return slices
+}

@@ -1,0 +1,3 @@
+export { ColdStore } from './cold-store.js'
+export type { ColdHit, ColdPut, ColdStoreStats } from './types.js'
+export type { ColdStoreOptions, FsyncMode } from './options.js'

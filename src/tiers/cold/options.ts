@@ -1,0 +1,63 @@
+import { CacheError } from '../../errors.js'
+
+export type FsyncMode = 'always' | 'interval' | 'never'
+
+export interface ColdStoreOptions {
+  /** Directory of the store; created when missing. */
+  dir: string
+  /** Disk budget for segment files. Default 1 GiB. */
+  maxBytes?: number
+  /** Size of one segment file. Default min(64 MiB, maxBytes / 8). */
+  segmentBytes?: number
+  /**
+   * 'always': every write is fsynced before it is acknowledged (one fsync per
+   * group-committed batch). 'interval' and 'never': only `sync()` fsyncs; the
+   * caller's scheduler calls it on ticks for 'interval'. Default 'interval'.
+   */
+  fsync?: FsyncMode
+  /** Dead fraction of a sealed segment that makes it due for compaction. Default 0.5. */
+  compactionThreshold?: number
+  /** Most positioned reads in flight at once. Default 32. */
+  readConcurrency?: number
+  /** The clock (ms since epoch), from the caller's scheduler. */
+  now: () => number
+  /** Faults that do not fail the call in hand: corrupt records, failed writes. */
+  onError?: (error: CacheError) => void
+}
+
+export interface ResolvedColdOptions {
+  dir: string
+  maxBytes: number
+  segmentBytes: number
+  fsync: FsyncMode
+  compactionThreshold: number
+  readConcurrency: number
+  now: () => number
+  onError: (error: CacheError) => void
+}
+
+const GiB = 1 << 30
+const MiB = 1 << 20
+
+const invalid = (message: string): CacheError => new CacheError('E_INVALID_OPTIONS', message)
+
+/** Fills defaults and throws E_INVALID_OPTIONS naming the first bad option. */
+export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
+  if (typeof o.dir !== 'string' || o.dir === '') throw invalid('cold.dir must be a non-empty string')
+  if (typeof o.now !== 'function') throw invalid('cold.now must be a function returning ms since epoch')
+  const maxBytes = o.maxBytes ?? GiB
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw invalid(`cold.maxBytes must be a positive integer, got ${o.maxBytes}`)
+  const segmentBytes = o.segmentBytes ?? Math.max(4096, Math.min(64 * MiB, Math.floor(maxBytes / 8)))
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 256 || segmentBytes > GiB) {
+    throw invalid(`cold.segmentBytes must be an integer in [256, 1 GiB], got ${o.segmentBytes}`)
+  }
+  if (segmentBytes * 2 > maxBytes) throw invalid(`cold.segmentBytes (${segmentBytes}) must be at most half of cold.maxBytes (${maxBytes})`)
+  const fsync = o.fsync ?? 'interval'
+  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'never') throw invalid(`cold.fsync must be 'always', 'interval' or 'never', got ${String(o.fsync)}`)
+  const compactionThreshold = o.compactionThreshold ?? 0.5
+  if (!(compactionThreshold > 0 && compactionThreshold <= 1)) throw invalid(`cold.compactionThreshold must be in (0, 1], got ${o.compactionThreshold}`)
+  const readConcurrency = o.readConcurrency ?? 32
+  if (!Number.isInteger(readConcurrency) || readConcurrency < 1) throw invalid(`cold.readConcurrency must be a positive integer, got ${o.readConcurrency}`)
+  const onError = o.onError ?? (() => undefined)
+  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError }
+}

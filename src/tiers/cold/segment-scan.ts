@@ -1,0 +1,127 @@
+import type { FileHandle } from 'node:fs/promises'
+import {
+  HEADER_BYTES,
+  MAGIC_BYTES,
+  readHeader,
+  recordKey,
+  recordLength,
+  recordValue,
+  verifyRecord,
+  type RecordHeader,
+} from './record-format.js'
+
+export interface ScannedRecord {
+  offset: number
+  length: number
+  header: RecordHeader
+  key: string
+  /** A view into a buffer the scanner never reuses, so it stays valid. */
+  value: Buffer
+}
+
+/** Bytes [offset, offset + length) that hold no valid record. */
+export interface CorruptRegion {
+  offset: number
+  length: number
+  /** The region runs to the end of the file (a torn tail, most likely). */
+  atEnd: boolean
+}
+
+export interface ScanSlice {
+  records: ScannedRecord[]
+  corrupt: CorruptRegion[]
+}
+
+export interface ScanOptions {
+  chunkBytes?: number
+  /** Most records in one slice, so a slice of tiny records stays short. */
+  sliceRecords?: number
+  maxRecordBytes: number
+}
+
+/** Reads `length` bytes at `position`, fewer only at end of file. */
+export async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  let filled = 0
+  while (filled < length) {
+    const { bytesRead } = await fh.read(buf, filled, length - filled, position + filled)
+    if (bytesRead === 0) break
+    filled += bytesRead
+  }
+  return filled === length ? buf : buf.subarray(0, filled)
+}
+
+/**
+ * Walks the records of one segment file in order, in slices: each slice is
+ * bounded by one chunk read and by `sliceRecords`, so a caller that yields
+ * between slices never holds the event loop long. A record that fails its
+ * header or CRC check starts a corrupt region; the scan resumes at the next
+ * magic that begins a valid record.
+ */
+export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptions): AsyncGenerator<ScanSlice> {
+  const chunkBytes = opts.chunkBytes ?? 1 << 20
+  const sliceRecords = opts.sliceRecords ?? 2048
+  let win: Buffer = Buffer.alloc(0)
+  let winStart = 0
+
+  // Makes [from, from + length) available in `win`; false past end of file.
+  const need = async (from: number, length: number): Promise<boolean> => {
+    if (from + length > size) return false
+    if (from >= winStart && from + length <= winStart + win.length) return true
+    win = await readAt(fh, from, Math.min(Math.max(chunkBytes, length), size - from))
+    winStart = from
+    return win.length >= length
+  }
+
+  const recordAt = async (at: number): Promise<RecordHeader | undefined> => {
+    if (!(await need(at, HEADER_BYTES))) return undefined
+    const header = readHeader(win, at - winStart, opts.maxRecordBytes)
+    if (header === undefined) return undefined
+    if (!(await need(at, recordLength(header.keyLength, header.valueLength)))) return undefined
+    return verifyRecord(win, at - winStart, header) ? header : undefined
+  }
+
+  const nextMagic = async (from: number): Promise<number> => {
+    while (from < size) {
+      await need(from, Math.min(chunkBytes, size - from))
+      const found = win.indexOf(MAGIC_BYTES, from - winStart)
+      if (found >= 0) return winStart + found
+      if (winStart + win.length >= size) return size
+      from = winStart + win.length - (MAGIC_BYTES.length - 1)
+    }
+    return size
+  }
+
+  let slice: ScanSlice = { records: [], corrupt: [] }
+  let at = 0
+  let corruptFrom = -1
+  while (at < size) {
+    const before = win
+    const header = await recordAt(at)
+    if (header !== undefined) {
+      if (corruptFrom >= 0) {
+        slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false })
+        corruptFrom = -1
+      }
+      const length = recordLength(header.keyLength, header.valueLength)
+      const local = at - winStart
+      slice.records.push({
+        offset: at,
+        length,
+        header,
+        key: recordKey(win, local, header),
+        value: recordValue(win, local, header),
+      })
+      at += length
+    } else {
+      if (corruptFrom < 0) corruptFrom = at
+      at = await nextMagic(at + 1)
+    }
+    if (slice.records.length >= sliceRecords || (win !== before && slice.records.length > 0)) {
+      yield slice
+      slice = { records: [], corrupt: [] }
+    }
+  }
+  if (corruptFrom >= 0) slice.corrupt.push({ offset: corruptFrom, length: size - corruptFrom, atEnd: true })
+  if (slice.records.length > 0 || slice.corrupt.length > 0) yield slice
+}
