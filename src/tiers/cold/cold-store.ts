@@ -32,7 +32,7 @@ export class ColdStore {
   #writer!: ColdSegmentWriter
   #pending = new Map<string, number>()
   #reads = new Set<Promise<unknown>>()
-  #background = new Set<Promise<void>>()
+  #hints: Promise<void> = Promise.resolve()
   #maintenance!: ColdMaintenance
   #closed = false
   #hits = 0
@@ -215,7 +215,7 @@ export class ColdStore {
     } catch (e) {
       this.#o.onError(isCacheError(e) ? e : new CacheError('E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`, { cause: e }))
     }
-    await Promise.allSettled([...this.#background])
+    await this.#hints
     await this.#segments.closeAll()
     await this.#lock.release()
   }
@@ -310,13 +310,12 @@ export class ColdStore {
     const records = seg.records
     seg.records = undefined
     if (records === undefined) return
-    // The hint must not describe records that a power cut could still take away.
-    const p = (async () => {
+    // One at a time, behind the writes; a missing hint only makes the next open scan.
+    this.#hints = this.#hints.then(async () => {
       if (seg.state === 'dropped') return
+      // The hint must not describe records that a power cut could still take away.
       await seg.fh.datasync()
       await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.size, records)
-    })().catch(() => undefined) // a missing hint only makes the next open scan
-    this.#background.add(p)
-    void p.finally(() => this.#background.delete(p))
+    }).catch(() => undefined)
   }
 }

@@ -18,7 +18,10 @@ export interface RecoveryContext {
 export interface RecoveryResult {
   maxSeq: number
   corruptRecords: number
-  /** The newest segment and its records, when it has room to take more. */
+  /**
+   * The newest segment, when it has room to take more. Segments whose hint
+   * was missing or stale carry their `records` so the hint can be rewritten.
+   */
   resume: Segment | undefined
 }
 
@@ -42,7 +45,9 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   for (const [i, id] of ids.entries()) {
     const seg = await segments.openExisting(id)
     const isLast = i === ids.length - 1
-    const records: HintEntry[] | undefined = isLast ? [] : undefined
+    const hint = await readHint(join(segments.dir, hintFile(id)), seg.size)
+    // Kept for the newest segment (it may take more records) and to rewrite missing hints.
+    const records: HintEntry[] | undefined = isLast || hint === undefined ? [] : undefined
     const apply = (e: HintEntry): void => {
       if (e.seq > maxSeq) maxSeq = e.seq
       records?.push(e)
@@ -54,7 +59,6 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
       index.set(e.key, { seg: id, offset: e.offset, length: e.length, expiresAt: e.expiresAt, seq: e.seq, flags: e.flags })
     }
 
-    const hint = await readHint(join(segments.dir, hintFile(id)), seg.size)
     if (hint !== undefined) {
       for (const slice of hint) {
         for (const e of slice) apply(e)
@@ -79,10 +83,8 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
         await yieldToLoop()
       }
     }
-    if (isLast) {
-      seg.records = records
-      last = seg
-    }
+    seg.records = records
+    if (isLast) last = seg
   }
 
   // A clear barrier hides every record older than it; the files it left are gone or going.

@@ -1,0 +1,76 @@
+/**
+ * Set with eviction: every set brings a key the cache does not hold into a
+ * full cache, so each one inserts and evicts. `await cache.set` vs
+ * `await lru.set`: both awaited, because a caller of strata-cache pays for the
+ * Promise and the microtask turn, and an `await` on lru-cache's return value
+ * costs the same turn; without it the ratio would mostly measure one
+ * microtask. The unawaited lru.set is shown as a second, information-only row.
+ * Warm is off, as by default, so evictions leave the cache as in lru-cache.
+ */
+import { LRUCache } from 'lru-cache'
+import { createCache } from '../src/index.js'
+import { compare, makeKeys, report, roundsFromArgs } from './harness.js'
+import { makeRecord, type ProductRecord } from './records.js'
+
+const CAPACITY = 10_000
+// Keys cycle through a pool 10× the capacity: a key comes back only long after it was evicted.
+const POOL = 100_000
+const OPS = 50_000
+const VALUE_MASK = 1023
+
+const keys = makeKeys(POOL)
+const values = Array.from({ length: VALUE_MASK + 1 }, (_, i) => makeRecord(i))
+
+async function strataSide() {
+  const cache = createCache<ProductRecord>({ hot: { maxEntries: CAPACITY } })
+  let next = 0
+  for (; next < CAPACITY; next++) await cache.set(keys[next], values[next & VALUE_MASK])
+  return async (ops: number) => {
+    for (let i = 0; i < ops; i++, next++) await cache.set(keys[next % POOL], values[next & VALUE_MASK])
+    return cache.stats().evictions
+  }
+}
+
+function lruSide(awaited: boolean) {
+  const lru = new LRUCache<string, ProductRecord>({ max: CAPACITY })
+  let next = 0
+  for (; next < CAPACITY; next++) lru.set(keys[next], values[next & VALUE_MASK])
+  if (!awaited) {
+    return (ops: number) => {
+      for (let i = 0; i < ops; i++, next++) lru.set(keys[next % POOL], values[next & VALUE_MASK])
+      return lru.size
+    }
+  }
+  return async (ops: number) => {
+    for (let i = 0; i < ops; i++, next++) await lru.set(keys[next % POOL], values[next & VALUE_MASK])
+    return lru.size
+  }
+}
+
+const rounds = roundsFromArgs(21)
+const common = `capacity ${CAPACITY}, keys cycling through ${POOL} so every set evicts, warm off`
+const awaited = await compare(await strataSide(), lruSide(true), { ops: OPS, rounds })
+report({
+  id: 'set-eviction',
+  title: 'set with eviction: await set',
+  strata: awaited.a,
+  baseline: awaited.b,
+  baselineName: 'await lru.set',
+  unit: 'ns/op',
+  ratio: awaited.ratio,
+  spread: awaited.spread,
+  target: 2.5,
+  notes: [`${common}; both awaited (a strata-cache caller always pays the await), ${rounds} rounds`],
+})
+const bare = await compare(await strataSide(), lruSide(false), { ops: OPS, rounds })
+report({
+  id: 'set-eviction-sync-lru',
+  title: 'set with eviction, lru.set not awaited',
+  strata: bare.a,
+  baseline: bare.b,
+  baselineName: 'lru.set (sync)',
+  unit: 'ns/op',
+  ratio: bare.ratio,
+  spread: bare.spread,
+  notes: [`${common}; information only: the price of the Promise API itself, ${rounds} rounds`],
+})

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url))
+
+export interface Child {
+  proc: ChildProcess
+  lines: string[]
+  /** Resolves with the first stdout line matching `re`. */
+  waitFor(re: RegExp): Promise<string>
+  exited: Promise<number | null>
+}
+
+export function spawnChild(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
+  const lines: string[] = []
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = []
+  let partial = ''
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk
+    const parts = partial.split('\n')
+    partial = parts.pop()!
+    for (const line of parts) {
+      lines.push(line)
+      for (const w of waiters.filter((w) => w.re.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(line)
+      }
+    }
+  })
+  proc.stderr!.resume()
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
+  return {
+    proc,
+    lines,
+    exited,
+    waitFor: (re) => {
+      const seen = lines.find((l) => re.test(l))
+      if (seen !== undefined) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        waiters.push({ re, resolve })
+        void exited.then((code) => reject(new Error(`child exited (${code}) before ${re}; stdout: ${lines.join(' | ')}`)))
+      })
+    },
+  }
+}
