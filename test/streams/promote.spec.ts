@@ -37,7 +37,7 @@ describe('promote', () => {
   it('passes on errors and completion', () => {
     testScheduler().run(({ hot, expectObservable }) => {
       expectObservable(hot('a-#', values).pipe(promote({ after: 2 }))).toBe('--#')
-      expectObservable(hot('--|').pipe(promote({ after: 2 }))).toBe('--|')
+      expectObservable(hot<{ key: string }>('--|').pipe(promote({ after: 2 }))).toBe('--|')
     })
   })
 
