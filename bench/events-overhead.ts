@@ -3,7 +3,7 @@
  *
  * The honest baseline is the same code with emission compiled out, so this
  * loads two private copies of src/: one as it is, one where every
- * `this.events.observed` guard in the tier stack is replaced by `false`, which
+ * `this.bus.listening` guard in the tier stack is replaced by `false`, which
  * lets the JIT drop each emission branch. Same caches, same keys; the
  * difference is exactly what an unsubscribed events$ costs. Two further rows
  * inform: a cache whose events$ was subscribed then unsubscribed (must cost
@@ -25,7 +25,7 @@ const values = keys.map((_, i) => makeRecord(i))
 const order = accessOrder(ENTRIES, MASK + 1, prng(13))
 
 const real = await importPatched([])
-const silent = await importPatched([{ file: 'src/tier-stack.ts', from: 'this.events.observed', to: 'false' }])
+const silent = await importPatched([{ file: 'src/tier-stack.ts', from: 'this.bus.listening', to: 'false' }])
 
 type Cache = ReturnType<typeof real.createCache<ProductRecord>>
 async function filled(cache: Cache): Promise<Cache> {
@@ -82,7 +82,7 @@ row(
   'events$ unsubscribed: hot hit cost',
   'same code, emission removed',
   await compare(await neverSubscribed(), await emissionRemoved(), { ops: OPS, rounds }),
-  `${common}; baseline is a copy of src/ with every events.observed guard replaced by false, ${rounds} rounds`,
+  `${common}; baseline is a copy of src/ with every bus.listening guard replaced by false, ${rounds} rounds`,
   1.05,
 )
 row(

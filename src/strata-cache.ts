@@ -58,7 +58,7 @@ class StrataCache<V> implements Cache<V> {
       },
       this.#scheduler,
     )
-    this.events$ = stack.events.asObservable()
+    this.events$ = stack.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, this.#scheduler).pipe(
       takeUntil(this.#closing),
       share(),

@@ -3,7 +3,8 @@ import { demote } from '../streams/demote.js'
 import { promote } from '../streams/promote.js'
 import type { Codec } from './codec/codec.js'
 import { CacheError } from './errors.js'
-import type { CacheEvent, EvictionReason, TierName } from './events.js'
+import { EventBus } from './event-bus.js'
+import type { EvictionReason, TierName } from './events.js'
 import type { ResolvedOptions } from './options.js'
 import { NO_SLOT } from './policies/index.js'
 import { StatsCounters } from './stats.js'
@@ -34,7 +35,7 @@ const SWEEP_SLICE = 1024
 export class TierStack<V> {
   readonly counters = new StatsCounters()
   readonly tags = new TagIndex()
-  readonly events = new Subject<CacheEvent>()
+  readonly bus = new EventBus()
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
   watchers: Watchers<V> | undefined
@@ -77,46 +78,46 @@ export class TierStack<V> {
 
   get(key: string): V | undefined {
     const hot = this.hot
-    let slot = hot.find(key, hot.expiring === 0 ? 0 : this.#scheduler.now())
+    let slot = hot.find(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
       hot.hit(slot)
       this.counters.hits++
-      if (this.events.observed) this.#emit({ type: 'hit', key, tier: 'hot', at: this.now() })
+      if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier: 'hot', at: this.now() })
       return hot.valueAt(slot) as V
     }
     const warm = this.warm
     if (warm !== undefined) {
-      slot = warm.find(key, warm.expiring === 0 ? 0 : this.#scheduler.now())
+      slot = warm.find(key, this.#nowFor(warm))
       if (slot !== NO_SLOT) {
         const value = this.#decode(key, slot)
         if (value !== undefined) {
           warm.hit(slot)
           this.counters.hits++
-          if (this.events.observed) this.#emit({ type: 'hit', key, tier: 'warm', at: this.now() })
+          if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier: 'warm', at: this.now() })
           this.#warmHits.next({ key, stored: value, expiresAt: warm.expiryAt(slot) })
           return value
         }
       }
     }
     this.counters.misses++
-    if (this.events.observed) this.#emit({ type: 'miss', key, at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'miss', key, at: this.now() })
     return undefined
   }
 
   /** The value in memory now, touching neither recency nor counters. */
   peek(key: string): V | undefined {
-    const now = this.#scheduler.now()
-    const slot = this.hot.findQuietly(key, now)
+    const slot = this.hot.findQuietly(key, this.#nowFor(this.hot))
     if (slot !== NO_SLOT) return this.hot.valueAt(slot) as V
     const warm = this.warm
     if (warm === undefined) return undefined
-    const warmSlot = warm.findQuietly(key, now)
+    const warmSlot = warm.findQuietly(key, this.#nowFor(warm))
     return warmSlot === NO_SLOT ? undefined : this.#decode(key, warmSlot)
   }
 
   has(key: string): boolean {
-    const now = this.#scheduler.now()
-    return this.hot.findQuietly(key, now) !== NO_SLOT || (this.warm?.findQuietly(key, now) ?? NO_SLOT) !== NO_SLOT
+    if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
+    const warm = this.warm
+    return warm !== undefined && warm.findQuietly(key, this.#nowFor(warm)) !== NO_SLOT
   }
 
   /** The key's absolute expiry wherever it is, 0 for none or absent. */
@@ -163,7 +164,7 @@ export class TierStack<V> {
     if (!existed) return false
     this.counters.deletes++
     this.tags.remove(key)
-    if (this.events.observed) this.#emit({ type: 'delete', key, at: now })
+    if (this.bus.listening) this.bus.emit({ type: 'delete', key, at: now })
     this.watchers?.changed(key, undefined, 0)
     return true
   }
@@ -174,7 +175,7 @@ export class TierStack<V> {
     this.tags.clear()
     this.#sweepCursor = 0
     this.#sweepTier = 0
-    if (this.events.observed) this.#emit({ type: 'clear', at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.now() })
     this.watchers?.cleared()
   }
 
@@ -210,7 +211,7 @@ export class TierStack<V> {
     for (const flow of this.#flows) flow.unsubscribe()
     this.#hotEvictions.complete()
     this.#warmHits.complete()
-    this.events.complete()
+    this.bus.complete()
   }
 
   /** Encodes, or refuses: the reason a value cannot go into a byte tier. */
@@ -222,6 +223,11 @@ export class TierStack<V> {
         cause: error,
       })
     }
+  }
+
+  /** The clock, read only when the tier holds an entry that can expire: Date.now() is most of a hit's cost. */
+  #nowFor(tier: HotTier | WarmTier): number {
+    return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
 
   #setWarm(key: string, value: unknown, expiresAt: number): boolean {
@@ -254,7 +260,7 @@ export class TierStack<V> {
       return
     }
     this.counters.demotions++
-    if (this.events.observed) this.#emit({ type: 'demote', key: entry.key, from: 'hot', to: 'warm', at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'demote', key: entry.key, from: 'hot', to: 'warm', at: this.now() })
   }
 
   #promote(hit: Moving<V>): void {
@@ -268,23 +274,23 @@ export class TierStack<V> {
       return
     }
     this.counters.promotions++
-    if (this.events.observed) this.#emit({ type: 'promote', key: hit.key, from: 'warm', to: 'hot', at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'promote', key: hit.key, from: 'warm', to: 'hot', at: this.now() })
   }
 
   #written(key: string): void {
     this.counters.sets++
-    if (this.events.observed) this.#emit({ type: 'set', key, at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'set', key, at: this.now() })
   }
 
   #left(key: string, tier: TierName, reason: EvictionReason): void {
     this.counters.evictions++
-    if (this.events.observed) this.#emit({ type: 'evict', key, tier, reason, at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'evict', key, tier, reason, at: this.now() })
     this.#gone(key)
   }
 
   #expired(key: string): void {
     this.counters.expirations++
-    if (this.events.observed) this.#emit({ type: 'expire', key, at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'expire', key, at: this.now() })
     this.#gone(key)
   }
 
@@ -294,10 +300,6 @@ export class TierStack<V> {
   }
 
   #error(error: CacheError, key: string): void {
-    if (this.events.observed) this.#emit({ type: 'error', key, error, at: this.now() })
-  }
-
-  #emit(event: CacheEvent): void {
-    this.events.next(event)
+    if (this.bus.listening) this.bus.emit({ type: 'error', key, error, at: this.now() })
   }
 }

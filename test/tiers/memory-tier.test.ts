@@ -102,21 +102,32 @@ for (const tier of tiers) {
       expect(t.expiring).toBe(0)
     })
 
-    it('sweeps expired entries in bounded slices', () => {
+    it('sweeps expired entries in slices bounded by removals and by slots looked at', () => {
       const exits = recorder<unknown>()
       const t = (tier.make as (e: TierExits<unknown>) => MemoryTier<unknown>)(exits)
       t.set('a', tier.entry(1), 10)
       t.set('b', tier.entry(2), 0)
       t.set('c', tier.entry(3), 20)
-      let cursor = t.sweep(0, 2, 15)
-      expect(cursor).toBe(2)
+      let cursor = t.sweep(0, 1, 15)
+      expect(cursor).toBe(1) // one removal was the budget
       expect(exits.expirations).toEqual(['a'])
-      cursor = t.sweep(cursor, 2, 15)
+      cursor = t.sweep(cursor, 1, 15)
       expect(cursor).toBe(-1)
       expect(exits.expirations).toEqual(['a'])
       expect(t.sweep(0, 10, 20)).toBe(-1)
       expect(exits.expirations).toEqual(['a', 'c'])
       expect([...t.keys(20)]).toEqual(['b'])
+    })
+
+    it('looks at no more than eight slots per removal of budget in one slice', () => {
+      const exits = recorder<unknown>()
+      const t =
+        tier.name === 'hot'
+          ? createHotTier({ maxEntries: 100, maxBytes: Infinity, policy: 'lru' }, exits)
+          : createWarmTier({ maxBytes: 10_000, policy: 'lru' }, exits as TierExits<Uint8Array>)
+      for (let i = 0; i < 20; i++) t.set(`k${i}`, tier.entry(i) as never, 1000)
+      expect(t.sweep(0, 1, 0)).toBe(8)
+      expect(t.sweep(8, 2, 0)).toBe(-1)
     })
 
     it('forgets everything on reset and keeps working', () => {

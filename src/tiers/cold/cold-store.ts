@@ -88,7 +88,7 @@ export class ColdStore {
     this.#writer = new ColdSegmentWriter(
       this.#segments,
       active,
-      { segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, nextSeq: r.maxSeq + 1, maxBatchBytes: Math.max(this.#o.segmentBytes, 4 << 20) },
+      { segmentBytes: this.#o.segmentBytes, fsync: this.#o.fsync, nextSeq: r.maxSeq + 1, maxBatchBytes: 4 << 20 },
       {
         pointsAt: (key, seg, offset) => this.#index.pointsAt(key, seg, offset),
         makeRoom: (bytes) => this.#maintenance.makeRoom(bytes),
@@ -162,7 +162,7 @@ export class ColdStore {
   /**
    * One bounded slice of upkeep, about `budget` bytes of segment data read:
    * eviction of the oldest segments (with reinsertion of entries read since
-   * written) while disk use is over maxBytes, then compaction of segments
+   * written) while disk use is over maxBytes minus one segment, then compaction of segments
    * whose dead fraction passed the threshold. Resolves true while more is
    * due. Reads and writes go on meanwhile.
    */
@@ -215,6 +215,19 @@ export class ColdStore {
     } catch (e) {
       this.#o.onError(isCacheError(e) ? e : new CacheError('E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`, { cause: e }))
     }
+    await this.#hints
+    await this.#segments.closeAll()
+    await this.#lock.release()
+  }
+
+  /**
+   * @internal For crash tests: stops as a kill -9 would, with no flush, no
+   * fsync and no hint for the active segment; only the lock is released so
+   * the same process can open the directory again.
+   */
+  async abandonForTesting(): Promise<void> {
+    this.#closed = true
+    await this.#writer.whenIdle()
     await this.#hints
     await this.#segments.closeAll()
     await this.#lock.release()

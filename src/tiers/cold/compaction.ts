@@ -50,7 +50,7 @@ export class SegmentRewrite {
   async step(budget: number): Promise<{ done: boolean; processed: number }> {
     const { seg } = this
     let processed = 0
-    this.#scan ??= scanSegment(seg.fh, seg.size, { maxRecordBytes: seg.size, chunkBytes: Math.min(budget, 1 << 20) })
+    this.#scan ??= scanSegment(seg.fh, seg.size, { maxRecordBytes: seg.size, chunkBytes: Math.min(budget, 512 * 1024) })
     while (processed < budget) {
       if (seg.state === 'dropped') return { done: true, processed }
       const next = await this.#scan.next()
@@ -80,7 +80,7 @@ export class SegmentRewrite {
     if (!index.pointsAt(r.key, this.seg.id, r.offset)) return undefined
     const tombstone = (h.flags & FLAG_TOMBSTONE) !== 0
     if (tombstone || (h.expiresAt !== 0 && h.expiresAt <= now())) {
-      if (oldest) {
+      if (oldest || true) {
         index.remove(r.key)
         return undefined
       }

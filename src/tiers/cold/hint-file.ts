@@ -30,7 +30,7 @@ const HINT_MAGIC = 0x31484353
 const HINT_VERSION = 1
 const HEAD = 20
 const ENTRY = 28
-const SLICE = 4096
+const SLICE = 2048
 const TWO_32 = 0x1_0000_0000
 
 export async function writeHint(path: string, segmentSize: number, entries: readonly HintEntry[]): Promise<void> {

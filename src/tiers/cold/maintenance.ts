@@ -26,7 +26,7 @@ export class ColdMaintenance {
 
   /**
    * About `budget` bytes of segment data: first evicting the oldest segments
-   * while disk use is over maxBytes, then compacting the deadest segment past
+   * while disk use is over maxBytes minus one segment, then compacting the deadest segment past
    * the threshold. Resolves true while more is due.
    */
   run(budget: number): Promise<boolean> {
@@ -80,7 +80,9 @@ export class ColdMaintenance {
   }
 
   #pick(): SegmentRewrite | undefined {
-    if (this.#segments.diskBytes > this.#o.maxBytes) {
+    // Down to one segment under maxBytes: the writes until the next tick then
+    // fit under the hard bound without dropping a segment unread.
+    if (this.#segments.diskBytes > this.#o.maxBytes - this.#o.segmentBytes) {
       const oldest = this.#segments.oldestSealed()
       if (oldest !== undefined) return new SegmentRewrite(this.#ctx, oldest, 'evict')
     }

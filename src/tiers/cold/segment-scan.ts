@@ -59,8 +59,8 @@ export async function readAt(fh: FileHandle, position: number, length: number): 
  * magic that begins a valid record.
  */
 export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptions): AsyncGenerator<ScanSlice> {
-  const chunkBytes = opts.chunkBytes ?? 1 << 20
-  const sliceRecords = opts.sliceRecords ?? 2048
+  const chunkBytes = opts.chunkBytes ?? 512 * 1024
+  const sliceRecords = opts.sliceRecords ?? 1024
   let win: Buffer = Buffer.alloc(0)
   let winStart = 0
 

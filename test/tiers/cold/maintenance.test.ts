@@ -140,4 +140,24 @@ describe('compaction', () => {
     expect(text((await store.get('k399'))?.value)).toBe(text(value(399, 'v3-')))
     expect((await segmentFiles(h.dir)).length).toBeLessThan(segsBefore)
   })
+
+  it.each(['tombstone', 'expired'] as const)('a %s that hides an older value in an older segment is carried forward, not dropped', async (kind) => {
+    store = await h.open({ maxBytes: 64 * SEG })
+    const t = h.clock.t
+    await store.putMany([{ key: 'victim', value: value(0, 'old-'), expiresAt: 0 }])
+    await fill(store, 0, 60) // the victim's segment stays mostly live
+    if (kind === 'tombstone') await store.delete('victim')
+    else await store.putMany([{ key: 'victim', value: value(0, 'ttl-'), expiresAt: t + 1000 }])
+    await fill(store, 100, 180, 'junk-')
+    await fill(store, 100, 180, 'junk2-') // the segment holding the shadow is now mostly dead
+    h.clock.t += 1000
+    await drain(store)
+    expect(store.stats().compactions).toBeGreaterThan(0)
+    expect(store.has('victim')).toBe(false)
+    await store.close()
+    for (const hint of await hintFiles(h.dir)) await unlink(join(h.dir, hint))
+    store = await h.open({ maxBytes: 64 * SEG })
+    expect(store.has('victim')).toBe(false)
+    expect(store.has('k59')).toBe(true)
+  })
 })

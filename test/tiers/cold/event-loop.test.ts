@@ -1,0 +1,92 @@
+import { unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hintFiles, harness, makeTempDir, type Harness } from './helpers.js'
+
+const MiB = 1 << 20
+const VALUE = 2000
+const COUNT = 110_000 // ~224 MB of records
+const LIMIT_MS = 20
+
+/** Runs `work` while a setImmediate ping measures the longest event-loop stall. */
+async function maxStallDuring<T>(work: () => Promise<T>): Promise<{ result: T; maxMs: number }> {
+  let maxMs = 0
+  let last = performance.now()
+  let running = true
+  const ping = (): void => {
+    const t = performance.now()
+    maxMs = Math.max(maxMs, t - last)
+    last = t
+    if (running) setImmediate(ping)
+  }
+  setImmediate(ping)
+  try {
+    const result = await work()
+    return { result, maxMs }
+  } finally {
+    running = false
+  }
+}
+
+let h: Harness
+let cleanup: () => Promise<void>
+const opts = { maxBytes: 1024 * MiB, segmentBytes: 32 * MiB }
+
+describe('never blocks the event loop', () => {
+  beforeAll(async () => {
+    const tmp = await makeTempDir()
+    cleanup = tmp.cleanup
+    h = harness(tmp.dir, opts)
+    const store = await h.open()
+    const value = Buffer.alloc(VALUE, 7)
+    for (let i = 0; i < COUNT; i += 2000) {
+      await store.putMany(Array.from({ length: 2000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0 })))
+    }
+    expect(store.stats().diskBytes).toBeGreaterThan(200_000_000)
+    await store.close()
+  }, 60_000)
+  afterAll(() => cleanup())
+
+  it(`opening a 200 MB store stalls the loop < ${LIMIT_MS} ms, with hints and without`, async () => {
+    // Warm-up open: the first run pays for JIT and the page cache.
+    await (await h.open()).close()
+    const withHints = await maxStallDuring(async () => {
+      const s = await h.open()
+      const n = s.stats().entries
+      await s.close()
+      return n
+    })
+    for (const hint of await hintFiles(h.dir)) await unlink(join(h.dir, hint))
+    const scanned = await maxStallDuring(async () => {
+      const s = await h.open()
+      const n = s.stats().entries
+      await s.close() // also rewrites the hints, in slices
+      return n
+    })
+    expect(withHints.result).toBe(COUNT)
+    expect(scanned.result).toBe(COUNT)
+    console.log(`max event-loop stall: open with hints ${withHints.maxMs.toFixed(1)} ms, open by scan ${scanned.maxMs.toFixed(1)} ms`)
+    expect(withHints.maxMs).toBeLessThan(LIMIT_MS)
+    expect(scanned.maxMs).toBeLessThan(LIMIT_MS)
+  }, 60_000)
+
+  it(`compaction and eviction of 32 MB segments stall the loop < ${LIMIT_MS} ms`, async () => {
+    const s = await h.open({ maxBytes: 200 * MiB })
+    const value = Buffer.alloc(VALUE, 9)
+    for (let i = 0; i < 20_000; i += 2000) {
+      await s.putMany(Array.from({ length: 2000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0 })))
+    }
+    const { result: rounds, maxMs } = await maxStallDuring(async () => {
+      let n = 0
+      while (await s.maintain(8 * MiB)) n++
+      return n
+    })
+    expect(rounds).toBeGreaterThan(0)
+    expect(s.stats().evictions + s.stats().compactions).toBeGreaterThan(0)
+    expect(s.stats().diskBytes).toBeLessThanOrEqual(200 * MiB)
+    console.log(`max event-loop stall: maintenance ${maxMs.toFixed(1)} ms over ${rounds} slices`)
+    expect(maxMs).toBeLessThan(LIMIT_MS)
+    await s.close()
+  }, 60_000)
+})
