@@ -1,0 +1,23 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const example = (name: string) => run(process.execPath, ['--import', 'tsx', `examples/${name}`], { cwd: root, timeout: 60_000 })
+
+// The examples are what a user copies from, and `npm start` runs the demo: they must run and exit by themselves.
+describe('examples', () => {
+  it('the demo runs its workload, reports, and exits', async () => {
+    const { stdout } = await example('demo.ts')
+    expect(stdout).toMatch(/hit ratio\s+\d+\.\d %/)
+    expect(stdout).toMatch(/getOrSet latency\s+p50/)
+    expect(stdout).toMatch(/warm tier\s+\d+ entries/)
+  }, 60_000)
+
+  it('the watch example runs and exits', async () => {
+    const { stdout } = await example('watch-key.ts')
+    expect(stdout.length).toBeGreaterThan(0)
+  })
+})
