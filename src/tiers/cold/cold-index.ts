@@ -104,6 +104,16 @@ export class ColdIndex {
     this.#free.push(s)
   }
 
+  /** Forgets the key if it still points at that record, whose segment is gone. */
+  forgetAt(key: string, seg: number, offset: number): void {
+    if (this.pointsAt(key, seg, offset)) this.forget(key)
+  }
+
+  segOf(key: string): number {
+    const s = this.#slots.get(key)
+    return s === undefined ? -1 : this.#seg[s]
+  }
+
   /** In memory only: a record found corrupt reads as deleted from now on. */
   markUnreadable(key: string, seg: number, offset: number): void {
     const s = this.#slots.get(key)

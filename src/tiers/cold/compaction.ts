@@ -37,6 +37,7 @@ export class SegmentRewrite {
   readonly mode: RewriteMode
   readonly #ctx: RewriteContext
   #scan: AsyncGenerator<ScanSlice> | undefined
+  #evicted: { key: string; offset: number }[] = []
   copiedBytes = 0
   droppedRecords = 0
 
@@ -80,14 +81,16 @@ export class SegmentRewrite {
     if (!index.pointsAt(r.key, this.seg.id, r.offset)) return undefined
     const tombstone = (h.flags & FLAG_TOMBSTONE) !== 0
     if (tombstone || (h.expiresAt !== 0 && h.expiresAt <= now())) {
-      if (oldest || true) {
+      if (oldest) {
         index.remove(r.key)
         return undefined
       }
       return this.#copy(r, FLAG_TOMBSTONE | (h.flags & USER_FLAGS_MASK), EMPTY, true)
     }
     if (this.mode === 'evict' && !index.isAccessed(r.key)) {
-      index.remove(r.key)
+      // Still readable until the file is gone, and still on disk until then,
+      // so delete() keeps writing tombstones for it. Forgotten after the drop.
+      this.#evicted.push({ key: r.key, offset: r.offset })
       return undefined
     }
     return this.#copy(r, h.flags, r.value, true)
@@ -114,9 +117,13 @@ export class SegmentRewrite {
     if (this.seg.state === 'dropped') return
     await segments.drop(this.seg)
     writer.markDirDirty()
+    for (let i = 0; i < this.#evicted.length; i++) {
+      this.#ctx.index.forgetAt(this.#evicted[i].key, this.seg.id, this.#evicted[i].offset)
+      if (i % 4096 === 4095) await yieldToLoop()
+    }
   }
 
-  /** Stops early (clear, close); the segment stays as it is. */
+  /** Stops early (clear, close, a failed write); the segment stays as it is. */
   async abandon(): Promise<void> {
     await this.#scan?.return(undefined)
   }

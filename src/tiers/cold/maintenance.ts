@@ -3,6 +3,7 @@ import { SegmentRewrite, type RewriteContext } from './compaction.js'
 import type { ResolvedColdOptions } from './options.js'
 import type { Segment, SegmentSet } from './segment-set.js'
 import type { ColdSegmentWriter } from './segment-writer.js'
+import { yieldToLoop } from './yield.js'
 
 /**
  * Size enforcement and compaction, one segment job at a time, advanced by the
@@ -15,6 +16,8 @@ export class ColdMaintenance {
   #chain: Promise<boolean> = Promise.resolve(false)
   #job: SegmentRewrite | undefined
   #stopped = false
+  #sweep: Iterator<string> | undefined
+  #sweepDue = false
   evictions = 0
   compactions = 0
 
@@ -60,15 +63,47 @@ export class ColdMaintenance {
       await this.#segments.drop(oldest)
       this.#ctx.writer.markDirDirty()
       this.evictions++
+      this.#sweep = undefined
+      this.#sweepDue = true
     }
+  }
+
+  /** Forgets index entries whose segment the hard bound dropped, a slice at a time. */
+  async #sweepSlice(keys: number): Promise<void> {
+    const { index } = this.#ctx
+    this.#sweep ??= index.keys()
+    for (let n = 0; n < keys; n++) {
+      const next = this.#sweep.next()
+      if (next.done === true) {
+        this.#sweep = undefined
+        this.#sweepDue = false
+        return
+      }
+      const seg = index.segOf(next.value)
+      if (seg >= 0 && this.#segments.get(seg) === undefined) index.forget(next.value)
+    }
+    await yieldToLoop()
   }
 
   async #slice(budget: number): Promise<boolean> {
     let left = budget
+    if (this.#sweepDue) {
+      await this.#sweepSlice(4096)
+      left -= 4096 * 64
+    }
     while (left > 0 && !this.#stopped) {
       this.#job ??= this.#pick()
-      if (this.#job === undefined) return false
-      const { done, processed } = await this.#job.step(left)
+      if (this.#job === undefined) return this.#sweepDue
+      let step: { done: boolean; processed: number }
+      try {
+        step = await this.#job.step(left)
+      } catch (e) {
+        // A copy failed to write: keep the segment, start over on a later tick.
+        await this.#job.abandon()
+        this.#job = undefined
+        throw e
+      }
+      const { done, processed } = step
       left -= Math.max(processed, 1)
       if (done) {
         if (this.#job.mode === 'evict') this.evictions++
@@ -76,7 +111,7 @@ export class ColdMaintenance {
         this.#job = undefined
       }
     }
-    return !this.#stopped && (this.#job !== undefined || this.#pick() !== undefined)
+    return !this.#stopped && (this.#sweepDue || this.#job !== undefined || this.#pick() !== undefined)
   }
 
   #pick(): SegmentRewrite | undefined {

@@ -65,6 +65,19 @@ describe('size bound: region FIFO with reinsertion', () => {
     expect(h.errors).toEqual([])
   })
 
+  it('a key deleted while its segment is being evicted stays deleted after a crash', async () => {
+    store = await h.open()
+    await fill(store, 0, 600) // well over maxBytes - one segment
+    expect(await store.maintain(2048)).toBe(true) // the eviction of the oldest segment is under way
+    expect(store.has('k0')).toBe(true) // still readable until its file is gone
+    expect(await store.delete('k0')).toBe(true)
+    await store.sync()
+    await store.abandonForTesting()
+    store = await h.open()
+    expect(store.has('k0')).toBe(false)
+    expect(store.has('k1')).toBe(true)
+  })
+
   it('keeps the hard bound even when maintain() is never called', async () => {
     store = await h.open()
     let maxDisk = 0
@@ -141,11 +154,11 @@ describe('compaction', () => {
     expect((await segmentFiles(h.dir)).length).toBeLessThan(segsBefore)
   })
 
-  it.each(['tombstone', 'expired'] as const)('a %s that hides an older value in an older segment is carried forward, not dropped', async (kind) => {
+  it.each(['tombstone', 'expired value'] as const)('a shadow (%s) over an older value in an older segment is carried forward, not dropped', async (kind) => {
     store = await h.open({ maxBytes: 64 * SEG })
     const t = h.clock.t
     await store.putMany([{ key: 'victim', value: value(0, 'old-'), expiresAt: 0 }])
-    await fill(store, 0, 60) // the victim's segment stays mostly live
+    await fill(store, 0, 80) // fills the victim's segment with live values; the shadow lands in the next
     if (kind === 'tombstone') await store.delete('victim')
     else await store.putMany([{ key: 'victim', value: value(0, 'ttl-'), expiresAt: t + 1000 }])
     await fill(store, 100, 180, 'junk-')
