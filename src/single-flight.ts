@@ -16,6 +16,8 @@ export type Factory<V> = (context: { signal: AbortSignal }) => V | Promise<V>
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Flight<V>>()
+  /** Every flight still running, superseded ones too: close must abort them all. */
+  readonly #running = new Set<Flight<V>>()
 
   get size(): number {
     return this.#flights.size
@@ -51,28 +53,39 @@ export class SingleFlight<V> {
     })
     const flight: Flight<V> = { promise, controller, superseded: false }
     this.#flights.set(key, flight)
+    this.#running.add(flight)
     return promise
   }
 
-  /** A newer write of `key` wins over the running factory's result. */
+  /**
+   * A newer write of `key` wins over the running factory's result: it will
+   * not be stored, and callers from now on start a flight of their own
+   * rather than wait for an answer that is already out of date.
+   */
   supersede(key: string): void {
+    if (this.#flights.size === 0) return
     const flight = this.#flights.get(key)
-    if (flight !== undefined) flight.superseded = true
+    if (flight === undefined) return
+    flight.superseded = true
+    this.#flights.delete(key)
   }
 
   supersedeAll(): void {
     for (const flight of this.#flights.values()) flight.superseded = true
+    this.#flights.clear()
   }
 
   /** Aborts every running factory; their waiters reject with `E_CLOSED`. */
   abortAll(): void {
-    for (const flight of this.#flights.values()) {
+    for (const flight of this.#running) {
       flight.controller.abort(new CacheError('E_CLOSED', 'the cache was closed while the factory ran'))
     }
+    this.#running.clear()
     this.#flights.clear()
   }
 
   #end(key: string, flight: Flight<V>): void {
+    this.#running.delete(flight)
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
   }
 }

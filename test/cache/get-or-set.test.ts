@@ -123,3 +123,30 @@ describe('getOrSet', () => {
     expect(signal?.aborted).toBe(true)
   })
 })
+
+describe('getOrSet after a write overtook its flight', () => {
+  it('starts a new flight for callers that come after a delete, instead of waiting for the stale one', async () => {
+    const cache = createCache<string>()
+    const first = deferred<string>()
+    const calls: string[] = []
+    const a = cache.getOrSet('k', () => (calls.push('first'), first.promise))
+    await cache.delete('k')
+    const b = cache.getOrSet('k', () => (calls.push('second'), 'fresh'))
+    expect(await b).toBe('fresh')
+    first.resolve('stale')
+    expect(await a).toBe('stale')
+    expect(calls).toEqual(['first', 'second'])
+    expect(await cache.get('k')).toBe('fresh')
+    await cache.close()
+  })
+
+  it('still aborts an overtaken flight on close', async () => {
+    const cache = createCache<string>()
+    let signal: AbortSignal | undefined
+    const waiter = cache.getOrSet('k', (context) => ((signal = context.signal), new Promise<string>(() => {})))
+    await cache.set('k', 'written')
+    await cache.close()
+    await expect(waiter).rejects.toMatchObject({ code: 'E_CLOSED' })
+    expect(signal?.aborted).toBe(true)
+  })
+})
