@@ -33,6 +33,13 @@ export interface Cache<V> extends AsyncDisposable {
   /** Deletes every entry carrying `tag`; how many there were. */
   deleteByTag(tag: string): Promise<number>
   clear(): Promise<void>
+  /**
+   * Writes every hot and warm entry into the cold tier and makes it durable
+   * (data and directory fsync). Resolves at once without a cold tier.
+   */
+  checkpoint(): Promise<void>
+  /** Resolves when the cold tier has opened (at once without one); rejects with `E_IO` or `E_LOCKED` naming the directory, as every operation then does. */
+  readonly ready: Promise<void>
   /** The value if an in-memory tier holds it, synchronously; changes no recency and counts nothing. */
   peek(key: string): V | undefined
   /**
@@ -47,6 +54,6 @@ export interface Cache<V> extends AsyncDisposable {
   stats(): CacheStats
   /** `stats()` every `statsInterval` ms while anyone subscribes; shared. Completes on close. */
   readonly stats$: Observable<CacheStats>
-  /** Releases every timer, subscription and factory; idempotent. */
+  /** Checkpoints into the cold tier, then releases every timer, subscription, factory and file; idempotent. */
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 import type { CacheError } from './errors.js'
 
-export type TierName = 'hot' | 'warm'
+export type TierName = 'hot' | 'warm' | 'cold'
 
 /** Why an entry left the cache for good. */
 export type EvictionReason =
@@ -8,6 +8,8 @@ export type EvictionReason =
   | 'capacity'
   /** It is larger than any tier that could take it. */
   | 'too-large'
+  /** The disk tier could not take it: its writes are failing, or too much waits to be written. */
+  | 'io'
 
 /**
  * What happened in the cache, discriminated by `type`. `at` is the

@@ -3,6 +3,7 @@ import type { Codec } from './codec/codec.js'
 import { createDefaultCodec } from './codec/default-codec.js'
 import { CacheError } from './errors.js'
 import { POLICY_NAMES, type PolicyName } from './policies/index.js'
+import { type FsyncMode, resolveColdOptions } from './tiers/cold/options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
@@ -20,10 +21,27 @@ export interface WarmOptions {
   policy?: PolicyName
 }
 
+export interface ColdOptions {
+  /** Directory of the store; created when missing. One cache at a time may use it. */
+  dir: string
+  /** Disk budget. Default 1 GiB. */
+  maxBytes?: number
+  /** Size of one segment file. Default min(64 MiB, maxBytes / 8). */
+  segmentBytes?: number
+  /** 'always': every write is fsynced before it is acknowledged; 'interval' (default): every `fsyncInterval` ms; 'never': at checkpoint and close only. */
+  fsync?: FsyncMode
+  /** Ms between two fsyncs under 'interval'. Default 1,000. */
+  fsyncInterval?: number
+  /** Dead fraction of a segment that makes it due for a rewrite. Default 0.5. */
+  compactionThreshold?: number
+}
+
 export interface CacheOptions {
   hot?: HotOptions
   /** Off (false) by default: then nothing is encoded and any value may be stored. */
   warm?: false | WarmOptions
+  /** Off (false) by default: a persistent tier on disk, below warm. */
+  cold?: false | ColdOptions
   /** Default time to live in ms; entries never expire when absent. */
   ttl?: number
   /** All time and timers come from it. Default `asyncScheduler`. */
@@ -36,9 +54,19 @@ export interface CacheOptions {
   maxKeyLength?: number
 }
 
+export interface ResolvedColdOptions {
+  dir: string
+  maxBytes: number
+  segmentBytes: number
+  fsync: FsyncMode
+  fsyncInterval: number
+  compactionThreshold: number
+}
+
 export interface ResolvedOptions {
   hot: Required<HotOptions>
   warm: Required<WarmOptions> | false
+  cold: ResolvedColdOptions | false
   ttl: number
   scheduler: SchedulerLike
   codec: Codec
@@ -48,9 +76,10 @@ export interface ResolvedOptions {
 
 export const DEFAULT_HOT_MAX_ENTRIES = 10_000
 
-const KNOWN = ['hot', 'warm', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength']
+const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
+const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold']
 
 const invalid = (option: string, rule: string): CacheError =>
   new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
@@ -79,6 +108,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   return {
     hot: resolveHot(options.hot),
     warm: resolveWarm(options.warm),
+    cold: resolveCold(options.cold),
     ttl: resolveTtl('ttl', options.ttl),
     scheduler: resolveScheduler(options.scheduler),
     codec: resolveCodec(options.codec),
@@ -111,6 +141,29 @@ function resolveWarm(warm: false | WarmOptions | undefined): Required<WarmOption
     throw invalid('warm.maxBytes', 'must be a positive, finite number of bytes')
   }
   return { maxBytes: warm.maxBytes, policy: checkPolicy('warm.policy', warm.policy) }
+}
+
+function resolveCold(cold: false | ColdOptions | undefined): ResolvedColdOptions | false {
+  if (cold === undefined || cold === false) return false
+  if (typeof cold !== 'object' || cold === null) throw invalid('cold', 'must be false or an object')
+  checkKeys(cold, KNOWN_COLD, 'cold.')
+  let store
+  try {
+    store = resolveColdOptions({ ...cold, now: () => 0 })
+  } catch (error) {
+    // The store's own check names the option as cold.<name>; say it the way every other option is said.
+    const message = (error as Error).message.replace(/^E_INVALID_OPTIONS: /, '')
+    const option = /^(cold\.\w+)/.exec(message)?.[1] ?? 'cold'
+    throw invalid(option, message.slice(option.length).trim())
+  }
+  return {
+    dir: store.dir,
+    maxBytes: store.maxBytes,
+    segmentBytes: store.segmentBytes,
+    fsync: store.fsync,
+    fsyncInterval: resolveInteger('cold.fsyncInterval', cold.fsyncInterval, 1000),
+    compactionThreshold: store.compactionThreshold,
+  }
 }
 
 /** A time to live: a positive number of ms, Infinity for none. 0 when absent. */

@@ -16,7 +16,12 @@ export interface CacheStats {
   expirations: number
   promotions: number
   demotions: number
-  tiers: { hot: TierStats; warm: TierStats }
+  tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats }
+}
+
+export interface ColdTierStats extends TierStats {
+  /** Bytes of segment files on disk, live and dead. */
+  diskBytes: number
 }
 
 /** The counters behind `stats()`: plain fields, bumped in place on the hot path. */
@@ -31,7 +36,7 @@ export class StatsCounters {
   demotions = 0
 }
 
-export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats): CacheStats {
+export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats, cold: ColdTierStats): CacheStats {
   const reads = counters.hits + counters.misses
   return {
     hits: counters.hits,
@@ -43,6 +48,6 @@ export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStat
     expirations: counters.expirations,
     promotions: counters.promotions,
     demotions: counters.demotions,
-    tiers: { hot, warm },
+    tiers: { hot, warm, cold },
   }
 }

@@ -3,7 +3,7 @@ import { expire } from '../streams/expire.js'
 import { sampleStats } from '../streams/sample-stats.js'
 import type { Cache, CacheEntry } from './cache.js'
 import type { Codec } from './codec/codec.js'
-import { CacheError } from './errors.js'
+import { CacheError, isCacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { type CacheOptions, resolveOptions } from './options.js'
 import { type Factory, SingleFlight } from './single-flight.js'
@@ -31,6 +31,7 @@ export function createCache<V = unknown>(options?: CacheOptions): Cache<V> {
 class StrataCache<V> implements Cache<V> {
   readonly events$: Observable<CacheEvent>
   readonly stats$: Observable<CacheStats>
+  readonly ready: Promise<void>
   readonly #stack: TierStack<V>
   readonly #flights = new SingleFlight<V>()
   readonly #watchers: Watchers<V>
@@ -42,13 +43,15 @@ class StrataCache<V> implements Cache<V> {
   readonly #closing = new Subject<void>()
   #sweep: Subscription | undefined
   #closed: Promise<void> | undefined
+  /** Why every operation now fails: closed, or the disk tier could not open. */
+  #unusable: CacheError | undefined
 
   constructor(options?: CacheOptions) {
     const resolved = resolveOptions(options)
     this.#scheduler = resolved.scheduler
     this.#defaultTtl = resolved.ttl
     this.#maxKeyLength = resolved.maxKeyLength
-    this.#byteCodec = resolved.warm === false ? undefined : resolved.codec
+    this.#byteCodec = resolved.warm === false && resolved.cold === false ? undefined : resolved.codec
     const stack = (this.#stack = new TierStack<V>(resolved))
     this.#watchers = stack.watchers = new Watchers<V>(
       {
@@ -63,16 +66,27 @@ class StrataCache<V> implements Cache<V> {
       takeUntil(this.#closing),
       share(),
     )
+    this.ready =
+      stack.cold === undefined
+        ? Promise.resolve()
+        : stack.cold.tier.ready.then(
+            () => undefined,
+            (error: unknown) => {
+              this.#unusable ??= isCacheError(error) ? error : new CacheError('E_IO', String(error), { cause: error })
+              throw this.#unusable
+            },
+          )
+    this.ready.catch(() => undefined) // operations report it too: an unwatched `ready` must not crash the process
   }
 
   get(key: string): Promise<V | undefined> {
-    if (this.#closed !== undefined) return closedError()
+    if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     if (!isValidKey(key, this.#maxKeyLength)) return Promise.reject(invalidKey(key, this.#maxKeyLength))
     return Promise.resolve(this.#stack.get(key))
   }
 
   peek(key: string): V | undefined {
-    if (this.#closed !== undefined) throw closed()
+    if (this.#unusable !== undefined) throw this.#unusable
     return this.#stack.peek(checkKey(key, this.#maxKeyLength))
   }
 
@@ -83,9 +97,9 @@ class StrataCache<V> implements Cache<V> {
   set(key: string, value: V, options?: EntryOptions): Promise<void> {
     return this.#run(() => {
       checkKey(key, this.#maxKeyLength)
-      checkValue(value, this.#byteCodec)
+      this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      this.#set(key, value, ttl, tags)
+      return this.#set(key, value, ttl, tags)
     })
   }
 
@@ -94,88 +108,95 @@ class StrataCache<V> implements Cache<V> {
   }
 
   getOrSet(key: string, factory: Factory<V>, options?: EntryOptions): Promise<V> {
-    if (this.#closed !== undefined) return closedError()
-    try {
+    return this.#run(() => {
       checkKey(key, this.#maxKeyLength)
       if (typeof factory !== 'function') throw new CacheError('E_INVALID_OPTIONS', `argument 'factory' must be a function`)
       const { ttl, tags } = checkEntryOptions(options)
+      const load = (cached: V | undefined): V | Promise<V> =>
+        cached !== undefined
+          ? cached
+          : this.#flights.run(key, factory, (value) => {
+              this.#checkValue(key, value)
+              this.#set(key, value, ttl, tags)?.catch(() => undefined) // reported as an 'error' event
+            })
       const cached = this.#stack.get(key)
-      if (cached !== undefined) return Promise.resolve(cached)
-      return this.#flights.run(key, factory, (value) => {
-        checkValue(value, this.#byteCodec)
-        this.#set(key, value, ttl, tags)
-      })
-    } catch (error) {
-      return Promise.reject(error)
-    }
+      return cached instanceof Promise ? cached.then(load) : load(cached)
+    })
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => this.#keys(keys).map((key) => this.#stack.get(key)))
+    return this.#run(() => Promise.all(this.#keys(keys).map((key) => this.#stack.get(key))))
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {
-    return this.#run(() => {
+    return this.#run(async () => {
       if (!Array.isArray(entries)) throw new CacheError('E_INVALID_OPTIONS', `argument 'entries' must be an array`)
       const checked = entries.map((entry) => {
         if (typeof entry !== 'object' || entry === null) {
           throw new CacheError('E_INVALID_OPTIONS', `every entry must be an object with key and value`)
         }
         checkKey(entry.key, this.#maxKeyLength)
-        checkValue(entry.value, this.#byteCodec)
+        this.#checkValue(entry.key, entry.value)
         return checkEntryOptions(entry)
       })
-      for (let i = 0; i < entries.length; i++) {
-        this.#set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
-      }
+      const writes = entries.map((entry, i) => this.#set(entry.key, entry.value, checked[i].ttl, checked[i].tags))
+      await Promise.all(writes)
     })
   }
 
   deleteMany(keys: string[]): Promise<number> {
-    return this.#run(() => this.#keys(keys).reduce((deleted, key) => deleted + (this.#delete(key) ? 1 : 0), 0))
+    return this.#run(async () => {
+      const deleted = await Promise.all(this.#keys(keys).map((key) => this.#delete(key)))
+      return deleted.filter(Boolean).length
+    })
   }
 
   deleteByTag(tag: string): Promise<number> {
-    return this.#run(() => {
+    return this.#run(async () => {
       if (typeof tag !== 'string' || tag.length === 0) {
         throw new CacheError('E_INVALID_OPTIONS', `argument 'tag' must be a non-empty string`)
       }
-      let deleted = 0
-      for (const key of this.#stack.tags.keysOf(tag)) if (this.#delete(key)) deleted++
-      return deleted
+      const deleted = await Promise.all(this.#stack.tags.keysOf(tag).map((key) => this.#delete(key)))
+      return deleted.filter(Boolean).length
     })
   }
 
   clear(): Promise<void> {
     return this.#run(() => {
       this.#flights.supersedeAll()
-      this.#stack.clear()
+      return this.#stack.clear()
     })
   }
 
+  checkpoint(): Promise<void> {
+    return this.#run(() => this.#stack.checkpoint())
+  }
+
   watch(key: string): Observable<V | undefined> {
-    if (this.#closed !== undefined) throw closed()
+    if (this.#unusable !== undefined) throw this.#unusable
     return this.#watchers.watch(checkKey(key, this.#maxKeyLength))
   }
 
   stats(): CacheStats {
-    const { hot, warm, counters } = this.#stack
+    const { hot, warm, cold, counters } = this.#stack
     return snapshot(
       counters,
       { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
       warm === undefined ? { entries: 0, bytes: 0, hits: 0 } : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
+      cold === undefined ? { entries: 0, bytes: 0, diskBytes: 0, hits: 0 } : cold.tier.stats(),
     )
   }
 
+  /** Checkpoints into the cold tier (if any), then releases everything. Rejects if that checkpoint failed. */
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed
-    this.#closed = Promise.resolve()
+    this.#unusable = new CacheError('E_CLOSED', 'the cache is closed')
     this.#flights.abortAll()
     this.#sweep?.unsubscribe()
     this.#closing.next()
     this.#closing.complete()
     this.#watchers.complete()
-    this.#stack.close()
+    this.#closed = this.#stack.close()
     return this.#closed
   }
 
@@ -183,15 +204,28 @@ class StrataCache<V> implements Cache<V> {
     return this.close()
   }
 
-  #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
-    this.#flights.supersede(key)
-    this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
-    if (this.#sweep === undefined && this.#stack.expiring) this.#startSweep()
+  #checkValue(key: string, value: V): void {
+    checkValue(value, this.#byteCodec)
+    this.#stack.checkFits(key, value)
   }
 
-  #delete(key: string): boolean {
+  /** Resolves when the write is acknowledged: at once, or under fsync 'always' once the disk copy's tombstone is durable. */
+  #set(key: string, value: V, ttl: number, tags: string[] | undefined): Promise<void> | undefined {
     this.#flights.supersede(key)
-    return this.#stack.delete(key)
+    const tombstone = this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
+    if (this.#sweep === undefined && this.#stack.expiring) this.#startSweep()
+    if (tombstone === undefined) return undefined
+    const written = tombstone.then(() => undefined)
+    if (this.#stack.cold?.durableWrites) return written
+    written.catch(() => undefined) // the cold tier reports a failed tombstone as an 'error' event
+    return undefined
+  }
+
+  /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */
+  #delete(key: string): boolean | Promise<boolean> {
+    this.#flights.supersede(key)
+    const { existed, tombstone } = this.#stack.delete(key)
+    return tombstone === undefined ? existed : tombstone.then((found) => existed || found)
   }
 
   #keys(keys: string[]): string[] {
@@ -200,9 +234,9 @@ class StrataCache<V> implements Cache<V> {
     return keys
   }
 
-  /** Runs a synchronous operation as a Promise: its result, or its error as a rejection. */
-  #run<T>(operation: () => T): Promise<T> {
-    if (this.#closed !== undefined) return closedError()
+  /** Runs an operation as a Promise: its result, or its error as a rejection. */
+  #run<T>(operation: () => T | Promise<T>): Promise<T> {
+    if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     try {
       return Promise.resolve(operation())
     } catch (error) {
@@ -218,6 +252,3 @@ class StrataCache<V> implements Cache<V> {
     ).subscribe({ complete: () => (this.#sweep = undefined) })
   }
 }
-
-const closed = (): CacheError => new CacheError('E_CLOSED', 'the cache is closed')
-const closedError = <T>(): Promise<T> => Promise.reject(closed())

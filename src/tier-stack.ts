@@ -2,6 +2,7 @@ import { Subject, type SchedulerLike, type Subscription } from 'rxjs'
 import { demote } from '../streams/demote.js'
 import { promote } from '../streams/promote.js'
 import type { Codec } from './codec/codec.js'
+import { ColdLink } from './cold-link.js'
 import { CacheError } from './errors.js'
 import { EventBus } from './event-bus.js'
 import type { EvictionReason, TierName } from './events.js'
@@ -9,6 +10,7 @@ import type { ResolvedOptions } from './options.js'
 import { NO_SLOT } from './policies/index.js'
 import { StatsCounters } from './stats.js'
 import { TagIndex } from './tag-index.js'
+import type { ColdEntry } from './tiers/cold/cold-tier.js'
 import { createHotTier, type HotTier } from './tiers/hot/hot-tier.js'
 import { createWarmTier, type WarmTier } from './tiers/warm/warm-tier.js'
 import type { Watchers } from './watchers.js'
@@ -20,6 +22,12 @@ export interface Moving<S> {
   expiresAt: number
 }
 
+/** A hit in a lower tier, offered to the promotion flow. */
+interface LowerHit<V> extends Moving<V> {
+  from: 'warm' | 'cold'
+  bytes: Uint8Array
+}
+
 // Expired entries dropped per slice: about a millisecond of work.
 const SWEEP_SLICE = 1024
 
@@ -27,10 +35,12 @@ const SWEEP_SLICE = 1024
  * The tiers in order, and the rules that move entries between them. Every
  * read and write of the cache comes through here, already validated:
  *
- * - get: hot, then warm; a warm hit is decoded and offered to `promote`.
- * - set: the value goes to the top; the key's copy in a lower tier is dropped.
+ * - get: hot, then warm, then cold; a lower hit is decoded and offered to `promote`.
+ * - set: the value goes to the top; the key's copies below are dropped.
  * - a hot eviction goes through `demote` into warm, encoded; a warm eviction
- *   leaves the cache.
+ *   goes to cold (see `ColdLink`), or leaves the cache without one.
+ *
+ * Memory answers synchronously; an answer that needs the disk is a Promise.
  */
 export class TierStack<V> {
   readonly counters = new StatsCounters()
@@ -38,45 +48,64 @@ export class TierStack<V> {
   readonly bus = new EventBus()
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
+  readonly cold: ColdLink<V> | undefined
   watchers: Watchers<V> | undefined
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
   readonly #hotEvictions = new Subject<Moving<unknown>>()
-  readonly #warmHits = new Subject<Moving<V>>()
+  readonly #lowerHits = new Subject<LowerHit<V>>()
   readonly #flows: Subscription[] = []
   #sweepTier: 0 | 1 = 0
   #sweepCursor = 0
+  /** While a checkpoint runs: keys moved from hot to warm behind its back, to write at its end. */
+  #movedDuringCheckpoint: Set<string> | undefined
 
   constructor(options: ResolvedOptions) {
     this.#scheduler = options.scheduler
     this.#codec = options.codec
     this.hot = createHotTier(options.hot, {
       evicted: (key, value, expiresAt) => {
-        if (this.warm === undefined) this.#left(key, 'hot', 'capacity')
-        else this.#hotEvictions.next({ key, stored: value, expiresAt })
+        if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
+        else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
+        else this.#left(key, 'hot', 'capacity')
       },
       expired: (key) => this.#expired(key),
     })
-    if (options.warm === false) return
-    this.warm = createWarmTier(options.warm, {
-      evicted: (key) => this.#left(key, 'warm', 'capacity'),
-      expired: (key) => this.#expired(key),
-    })
-    this.#flows.push(
-      this.#hotEvictions
-        .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
-        .subscribe((batch) => {
-          for (const entry of batch) this.#demote(entry)
-        }),
-      this.#warmHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)),
-    )
+    if (options.warm !== false) {
+      this.warm = createWarmTier(options.warm, {
+        evicted: (key, bytes, expiresAt) => {
+          if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
+          else this.#left(key, 'warm', 'capacity')
+        },
+        expired: (key) => this.#expired(key),
+      })
+      this.#flows.push(
+        this.#hotEvictions
+          .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
+          .subscribe((batch) => {
+            for (const entry of batch) this.#demote(entry)
+          }),
+      )
+    }
+    if (options.cold !== false) {
+      this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, {
+        bus: this.bus,
+        counters: this.counters,
+        promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
+        left: (key, tier, reason) => this.#left(key, tier, reason),
+        expired: (key) => this.#expired(key),
+        error: (error, key) => this.#error(error, key),
+        memoryEntries: () => this.#memoryEntries(),
+      })
+    }
+    this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
   }
 
   now(): number {
     return this.#scheduler.now()
   }
 
-  get(key: string): V | undefined {
+  get(key: string): V | undefined | Promise<V | undefined> {
     const hot = this.hot
     let slot = hot.find(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
@@ -94,11 +123,12 @@ export class TierStack<V> {
           warm.hit(slot)
           this.counters.hits++
           if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier: 'warm', at: this.now() })
-          this.#warmHits.next({ key, stored: value, expiresAt: warm.expiryAt(slot) })
+          this.#lowerHits.next({ key, stored: value, bytes: warm.valueAt(slot), expiresAt: warm.expiryAt(slot), from: 'warm' })
           return value
         }
       }
     }
+    if (this.cold !== undefined) return this.cold.read(key)
     this.counters.misses++
     if (this.bus.listening) this.bus.emit({ type: 'miss', key, at: this.now() })
     return undefined
@@ -114,13 +144,14 @@ export class TierStack<V> {
     return warmSlot === NO_SLOT ? undefined : this.#decode(key, warmSlot)
   }
 
-  has(key: string): boolean {
+  has(key: string): boolean | Promise<boolean> {
     if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
     const warm = this.warm
-    return warm !== undefined && warm.findQuietly(key, this.#nowFor(warm)) !== NO_SLOT
+    if (warm !== undefined && warm.findQuietly(key, this.#nowFor(warm)) !== NO_SLOT) return true
+    return this.cold !== undefined ? this.cold.has(key) : false
   }
 
-  /** The key's absolute expiry wherever it is, 0 for none or absent. */
+  /** The key's absolute expiry if memory holds it, 0 for none or absent. */
   expiryOf(key: string): number {
     const now = this.#scheduler.now()
     let slot = this.hot.findQuietly(key, now)
@@ -130,23 +161,38 @@ export class TierStack<V> {
     return slot === NO_SLOT ? 0 : this.warm.expiryAt(slot)
   }
 
-  /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
+  /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
+  checkFits(key: string, value: V): void {
+    this.cold?.checkFits(key, value)
+  }
+
+  /**
+   * Stores a validated value; `ttl` 0 means none, Infinity means never.
+   * Returns the write of the disk copy's tombstone when there is one.
+   */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): Promise<boolean> | undefined {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
     this.warm?.delete(key)
+    const tombstone = this.cold?.invalidate(key)
     if (!this.hot.set(key, value, expiresAt)) {
       this.hot.delete(key)
-      if (!this.#setWarm(key, value, expiresAt)) {
-        this.#left(key, this.warm === undefined ? 'hot' : 'warm', 'too-large')
-        return this.#written(key)
+      if (!this.#setBelowHot(key, value, expiresAt)) {
+        this.#left(key, this.warm !== undefined ? 'warm' : this.cold !== undefined ? 'cold' : 'hot', 'too-large')
+        this.#written(key)
+        return tombstone
       }
     }
     if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
     this.#written(key)
     this.watchers?.changed(key, value, expiresAt)
+    return tombstone
   }
 
-  delete(key: string): boolean {
+  /**
+   * Deletes the key from every tier: whether a live entry was there (a disk
+   * copy counts once the store is open), and the tombstone's write if any.
+   */
+  delete(key: string): { existed: boolean; tombstone: Promise<boolean> | undefined } {
     const now = this.#scheduler.now()
     let existed = false
     let slot = this.hot.find(key, now)
@@ -161,22 +207,42 @@ export class TierStack<V> {
         existed = true
       }
     }
-    if (!existed) return false
-    this.counters.deletes++
-    this.tags.remove(key)
-    if (this.bus.listening) this.bus.emit({ type: 'delete', key, at: now })
-    this.watchers?.changed(key, undefined, 0)
-    return true
+    let tombstone: Promise<boolean> | undefined
+    if (this.cold !== undefined) {
+      existed = this.cold.tier.holds(key, now) || existed
+      tombstone = this.cold.invalidate(key)
+    }
+    if (existed) {
+      this.counters.deletes++
+      this.tags.remove(key)
+      if (this.bus.listening) this.bus.emit({ type: 'delete', key, at: now })
+      this.watchers?.changed(key, undefined, 0)
+    }
+    return { existed, tombstone }
   }
 
-  clear(): void {
+  /** Empties memory at once; the returned Promise empties the disk. */
+  clear(): Promise<void> | undefined {
     this.hot.reset()
     this.warm?.reset()
     this.tags.clear()
     this.#sweepCursor = 0
     this.#sweepTier = 0
+    const disk = this.cold?.clear()
     if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.now() })
     this.watchers?.cleared()
+    return disk
+  }
+
+  /** Writes every entry held in memory to disk and makes it durable; resolves at once without a cold tier. */
+  async checkpoint(): Promise<void> {
+    if (this.cold === undefined) return
+    this.#movedDuringCheckpoint = new Set()
+    try {
+      await this.cold.checkpoint()
+    } finally {
+      this.#movedDuringCheckpoint = undefined
+    }
   }
 
   /** Drops `key` if it has expired; for a watched key's expiry timer. */
@@ -186,12 +252,12 @@ export class TierStack<V> {
     this.warm?.find(key, now)
   }
 
-  /** Whether any entry carries an expiry. */
+  /** Whether any in-memory entry carries an expiry (the disk expires its own, lazily). */
   get expiring(): boolean {
     return this.hot.expiring !== 0 || (this.warm !== undefined && this.warm.expiring !== 0)
   }
 
-  /** One bounded slice of the expiry sweep over every tier; true while the sweep has more to do. */
+  /** One bounded slice of the expiry sweep over the in-memory tiers; true while the sweep has more to do. */
   sweepSlice(): boolean {
     const tier = this.#sweepTier === 0 ? this.hot : this.warm
     if (tier !== undefined && tier.expiring !== 0) {
@@ -207,11 +273,16 @@ export class TierStack<V> {
     return false
   }
 
-  close(): void {
-    for (const flow of this.#flows) flow.unsubscribe()
-    this.#hotEvictions.complete()
-    this.#warmHits.complete()
-    this.bus.complete()
+  /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
+  async close(): Promise<void> {
+    try {
+      await this.cold?.close()
+    } finally {
+      for (const flow of this.#flows) flow.unsubscribe()
+      this.#hotEvictions.complete()
+      this.#lowerHits.complete()
+      this.bus.complete()
+    }
   }
 
   /** Encodes, or refuses: the reason a value cannot go into a byte tier. */
@@ -230,8 +301,23 @@ export class TierStack<V> {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
 
-  #setWarm(key: string, value: unknown, expiresAt: number): boolean {
-    return this.warm !== undefined && this.warm.set(key, this.encode(value), expiresAt)
+  /** A value too large for hot goes to the next tier down, encoded. */
+  #setBelowHot(key: string, value: unknown, expiresAt: number): boolean {
+    if (this.warm !== undefined) return this.warm.set(key, this.encode(value), expiresAt)
+    if (this.cold === undefined) return false
+    this.#demoteToCold(key, value, expiresAt)
+    return true
+  }
+
+  #demoteToCold(key: string, value: unknown, expiresAt: number): void {
+    let bytes: Uint8Array
+    try {
+      bytes = this.encode(value)
+    } catch (error) {
+      this.#error(error as CacheError, key)
+      return this.#left(key, 'hot', 'capacity')
+    }
+    ;(this.cold as ColdLink<V>).demote(key, bytes, expiresAt, 'hot')
   }
 
   #decode(key: string, slot: number): V | undefined {
@@ -259,22 +345,65 @@ export class TierStack<V> {
       this.#left(entry.key, 'hot', 'too-large')
       return
     }
+    this.#movedDuringCheckpoint?.add(entry.key)
     this.counters.demotions++
     if (this.bus.listening) this.bus.emit({ type: 'demote', key: entry.key, from: 'hot', to: 'warm', at: this.now() })
   }
 
-  #promote(hit: Moving<V>): void {
-    const warm = this.warm as WarmTier
-    const slot = warm.findQuietly(hit.key, this.#scheduler.now())
-    if (slot === NO_SLOT) return
-    const bytes = warm.valueAt(slot)
-    warm.removeAt(slot)
-    if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) {
-      warm.set(hit.key, bytes, hit.expiresAt)
-      return
+  #promote(hit: LowerHit<V>): void {
+    const now = this.#scheduler.now()
+    if (hit.from === 'warm') {
+      const warm = this.warm as WarmTier
+      const slot = warm.findQuietly(hit.key, now)
+      if (slot === NO_SLOT) return
+      warm.removeAt(slot)
+      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) {
+        warm.set(hit.key, hit.bytes, hit.expiresAt)
+        return
+      }
+    } else {
+      // A copy already in memory is at least as new as the disk's.
+      if (this.hot.findQuietly(hit.key, now) !== NO_SLOT) return
+      if (this.warm !== undefined && this.warm.findQuietly(hit.key, now) !== NO_SLOT) return
+      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) return
     }
     this.counters.promotions++
-    if (this.bus.listening) this.bus.emit({ type: 'promote', key: hit.key, from: 'warm', to: 'hot', at: this.now() })
+    if (this.bus.listening) this.bus.emit({ type: 'promote', key: hit.key, from: hit.from, to: 'hot', at: now })
+  }
+
+  /**
+   * Every entry in memory as bytes, warm first, then hot, then what moved from
+   * hot to warm while the walk was under way (the Map walks see entries added
+   * behind them, so promotions into hot are not missed).
+   */
+  *#memoryEntries(): Generator<ColdEntry> {
+    const now = this.#scheduler.now()
+    const warm = this.warm
+    if (warm !== undefined) {
+      for (const key of warm.keys(now)) {
+        const slot = warm.findQuietly(key, now)
+        if (slot !== NO_SLOT) yield { key, stored: warm.valueAt(slot), expiresAt: warm.expiryAt(slot) }
+      }
+    }
+    for (const key of this.hot.keys(now)) {
+      const entry = this.#hotEntry(key, now)
+      if (entry !== undefined) yield entry
+    }
+    for (const key of this.#movedDuringCheckpoint ?? []) {
+      const slot = warm?.findQuietly(key, now) ?? NO_SLOT
+      if (slot !== NO_SLOT) yield { key, stored: (warm as WarmTier).valueAt(slot), expiresAt: (warm as WarmTier).expiryAt(slot) }
+    }
+  }
+
+  #hotEntry(key: string, now: number): ColdEntry | undefined {
+    const slot = this.hot.findQuietly(key, now)
+    if (slot === NO_SLOT) return undefined
+    try {
+      return { key, stored: this.encode(this.hot.valueAt(slot)), expiresAt: this.hot.expiryAt(slot) }
+    } catch (error) {
+      this.#error(error as CacheError, key)
+      return undefined
+    }
   }
 
   #written(key: string): void {
@@ -299,7 +428,7 @@ export class TierStack<V> {
     this.watchers?.changed(key, undefined, 0)
   }
 
-  #error(error: CacheError, key: string): void {
+  #error(error: CacheError, key?: string): void {
     if (this.bus.listening) this.bus.emit({ type: 'error', key, error, at: this.now() })
   }
 }

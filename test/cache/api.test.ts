@@ -81,7 +81,11 @@ describe('cache basics', () => {
     await cache.set('b', 2, { tags: ['t'] })
     await cache.clear()
     expect(await cache.getMany(['a', 'b'])).toEqual([undefined, undefined])
-    expect(cache.stats().tiers).toEqual({ hot: { entries: 0, bytes: 0, hits: 0 }, warm: { entries: 0, bytes: 0, hits: 0 } })
+    expect(cache.stats().tiers).toEqual({
+      hot: { entries: 0, bytes: 0, hits: 0 },
+      warm: { entries: 0, bytes: 0, hits: 0 },
+      cold: { entries: 0, bytes: 0, diskBytes: 0, hits: 0 },
+    })
     expect(await cache.deleteByTag('t')).toBe(0)
     await cache.set('c', 3)
     expect(await cache.get('c')).toBe(3)

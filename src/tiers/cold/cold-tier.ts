@@ -2,6 +2,7 @@ import { CacheError, isCacheError } from '../../errors.js'
 import { ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
 import { recordLength } from './record-format.js'
+import type { ColdPut } from './types.js'
 
 /** An entry on its way to disk, as the tier above handed it down. */
 export interface ColdEntry {
@@ -22,6 +23,8 @@ export interface ColdTierOptions extends ColdStoreOptions {
   /** Demotions staged but not yet written may hold at most this many bytes; past it, demotions are refused. */
   maxStagedBytes: number
 }
+
+const toPut = (entry: ColdEntry): ColdPut => ({ key: entry.key, value: entry.stored, expiresAt: entry.expiresAt })
 
 /**
  * The cold tier as the stack sees it: an actor around the `ColdStore` that
@@ -106,7 +109,7 @@ export class ColdTier {
     const live = batch.filter((entry) => this.#staged.get(entry.key) === entry)
     if (live.length === 0) return
     try {
-      await store.putMany(live)
+      await store.putMany(live.map(toPut))
       this.#refusing = false
     } catch (error) {
       this.#refusing = true
@@ -121,7 +124,7 @@ export class ColdTier {
     if (entries.length === 0) return
     const store = this.#store ?? (await this.ready)
     try {
-      await store.putMany(entries)
+      await store.putMany(entries.map(toPut))
     } catch (error) {
       throw this.#ioError(error, 'checkpoint into')
     }

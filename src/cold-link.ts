@@ -1,0 +1,232 @@
+import { Subject, type SchedulerLike, type Subscription } from 'rxjs'
+import { demote } from '../streams/demote.js'
+import { maintain } from '../streams/maintain.js'
+import type { Codec } from './codec/codec.js'
+import { CacheError, isCacheError } from './errors.js'
+import type { EventBus } from './event-bus.js'
+import type { EvictionReason, TierName } from './events.js'
+import type { ResolvedColdOptions } from './options.js'
+import { SingleFlight } from './single-flight.js'
+import type { StatsCounters } from './stats.js'
+import { estimateSize } from './tiers/hot/estimate-size.js'
+import type { ColdEntry } from './tiers/cold/cold-tier.js'
+import { ColdTier } from './tiers/cold/cold-tier.js'
+
+/** What the link needs of the stack it hangs under. */
+export interface ColdHost<V> {
+  readonly bus: EventBus
+  readonly counters: StatsCounters
+  /** A value read from disk, for the promotion flow. */
+  promote(key: string, value: V, bytes: Uint8Array, expiresAt: number): void
+  left(key: string, tier: TierName, reason: EvictionReason): void
+  expired(key: string): void
+  error(error: CacheError, key?: string): void
+  /** Every entry in memory, encoded, for a checkpoint; hot values are encoded as they are reached. */
+  memoryEntries(): Iterable<ColdEntry>
+}
+
+/** A read from disk: the value and what promotion needs to move it up. */
+interface DiskRead<V> {
+  value: V
+  bytes: Uint8Array
+  expiresAt: number
+}
+
+// Demotions gather for this long before one group-committed write.
+const BATCH_WINDOW_MS = 10
+const MAX_BATCH = 512
+const MAX_STAGED_BYTES = 64 << 20
+const MAINTENANCE_PERIOD_MS = 1000
+const CHECKPOINT_BATCH = 256
+
+/**
+ * Hangs the cold tier under the in-memory tiers: the flows that carry
+ * evictions down to disk in batches, reads that wait for the disk and promote
+ * what they find, invalidation on write, checkpoints, and the maintenance and
+ * fsync timers. Every step is on the cache's scheduler.
+ *
+ * - demotion: an evicted entry is staged at once (readable), then written in
+ *   a batch every 10 ms; an entry the disk already holds is not written again.
+ * - read: one disk read per key at a time; a write of the key during the read
+ *   wins, and the value read is then not promoted.
+ * - write and delete: the disk copy is masked at once and a tombstone written.
+ */
+export class ColdLink<V> {
+  readonly tier: ColdTier
+  readonly #host: ColdHost<V>
+  readonly #codec: Codec
+  readonly #scheduler: SchedulerLike
+  readonly #options: ResolvedColdOptions
+  readonly #reads = new SingleFlight<DiskRead<V> | undefined>()
+  readonly #evictions = new Subject<ColdEntry>()
+  readonly #writes = new Set<Promise<void>>()
+  readonly #flows: Subscription[] = []
+
+  constructor(options: ResolvedColdOptions, codec: Codec, scheduler: SchedulerLike, host: ColdHost<V>) {
+    this.#options = options
+    this.#codec = codec
+    this.#scheduler = scheduler
+    this.#host = host
+    this.tier = new ColdTier({
+      ...options,
+      now: () => scheduler.now(),
+      onError: (error) => host.error(error),
+      maxStagedBytes: MAX_STAGED_BYTES,
+    })
+    const reportError = (error: unknown): void => host.error(asCacheError(error, options.dir))
+    this.#flows.push(
+      this.#evictions
+        .pipe(
+          demote(
+            {
+              batchWindow: BATCH_WINDOW_MS,
+              maxBatch: MAX_BATCH,
+              expired: (entry) => {
+                this.tier.unstage(entry)
+                host.expired(entry.key)
+              },
+            },
+            scheduler,
+          ),
+        )
+        .subscribe((batch) => this.#track(this.tier.write(batch).catch(reportError))),
+      maintain({ period: MAINTENANCE_PERIOD_MS, slice: () => this.tier.maintain(), onError: reportError }, scheduler).subscribe(),
+    )
+    if (options.fsync === 'interval') {
+      const sync = async (): Promise<boolean> => (await this.tier.sync(), false)
+      this.#flows.push(maintain({ period: options.fsyncInterval, slice: sync, onError: reportError }, scheduler).subscribe())
+    }
+  }
+
+  /** Writes must wait for their tombstone before they are acknowledged only under fsync 'always'. */
+  get durableWrites(): boolean {
+    return this.#options.fsync === 'always'
+  }
+
+  /** Takes an entry evicted from `from` (the last in-memory tier). */
+  demote(key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
+    const tier = this.tier
+    if (!tier.holds(key, this.#scheduler.now())) {
+      if (!tier.fits(key, bytes.byteLength)) return this.#host.left(key, from, 'too-large')
+      const entry: ColdEntry = { key, stored: bytes, expiresAt }
+      if (!tier.stage(entry)) return this.#host.left(key, from, 'io')
+      this.#evictions.next(entry)
+    }
+    this.#host.counters.demotions++
+    if (this.#host.bus.listening) this.#host.bus.emit({ type: 'demote', key, from, to: 'cold', at: this.#scheduler.now() })
+  }
+
+  /** Throws `E_INVALID_VALUE` for a value whose record could never fit a segment. */
+  checkFits(key: string, value: unknown): void {
+    // The heap estimate is over twice what msgpack writes for any value; encode only near the limit.
+    if (this.tier.fits(key, 2 * estimateSize(value))) return
+    const bytes = this.#codec.encode(value)
+    if (!this.tier.fits(key, bytes.byteLength)) {
+      throw new CacheError(
+        'E_INVALID_VALUE',
+        `the value of '${key}' encodes to ${bytes.byteLength} bytes, more than one segment of the cold tier (${this.#options.segmentBytes})`,
+      )
+    }
+  }
+
+  /** The value from disk (or the staging area), promoted when nothing overtook the read; counts the hit or miss. */
+  async read(key: string): Promise<V | undefined> {
+    const found = await this.#reads.run(
+      key,
+      () => this.#fetch(key),
+      (read) => {
+        if (read !== undefined) this.#host.promote(key, read.value, read.bytes, read.expiresAt)
+      },
+    )
+    const { counters, bus } = this.#host
+    if (found === undefined) {
+      counters.misses++
+      if (bus.listening) bus.emit({ type: 'miss', key, at: this.#scheduler.now() })
+      return undefined
+    }
+    counters.hits++
+    if (bus.listening) bus.emit({ type: 'hit', key, tier: 'cold', at: this.#scheduler.now() })
+    return found.value
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.tier.has(key, this.#scheduler.now())
+  }
+
+  /**
+   * The key was written or deleted above: the disk copy must never be read
+   * again. Returns the tombstone's write, or undefined when there was no copy
+   * to delete.
+   */
+  invalidate(key: string): Promise<boolean> | undefined {
+    this.#reads.supersede(key)
+    if (!this.tier.mayHold(key)) return undefined
+    return this.tier.invalidate(key).catch((error: unknown) => {
+      this.#host.error(asCacheError(error, this.#options.dir), key)
+      throw error
+    })
+  }
+
+  async clear(): Promise<void> {
+    this.#reads.supersedeAll()
+    await this.tier.clear()
+  }
+
+  /** Writes every in-memory entry the disk does not hold yet, then fsyncs data and directory. */
+  async checkpoint(): Promise<void> {
+    await this.tier.ready
+    await Promise.all(this.#writes)
+    const now = this.#scheduler.now()
+    let batch: ColdEntry[] = []
+    for (const entry of this.#host.memoryEntries()) {
+      if (this.tier.holds(entry.key, now) || !this.tier.fits(entry.key, entry.stored.byteLength)) continue
+      batch.push(entry)
+      if (batch.length === CHECKPOINT_BATCH) {
+        await this.tier.put(batch)
+        batch = []
+      }
+    }
+    await this.tier.put(batch)
+    await this.tier.sync()
+  }
+
+  /** Ends the flows (the last demotion batch is written), checkpoints, and closes the store. */
+  async close(): Promise<void> {
+    this.#evictions.complete()
+    for (const flow of this.#flows) flow.unsubscribe()
+    let failure: unknown
+    const opened = await this.tier.ready.then(
+      () => true,
+      () => false, // reported when it happened; there is nothing to checkpoint into
+    )
+    if (opened) {
+      try {
+        await this.checkpoint()
+      } catch (error) {
+        failure = error
+      }
+    }
+    await this.tier.close()
+    if (failure !== undefined) throw asCacheError(failure, this.#options.dir)
+  }
+
+  async #fetch(key: string): Promise<DiskRead<V> | undefined> {
+    const entry = await this.tier.read(key, () => this.#scheduler.now())
+    if (entry === undefined) return undefined
+    try {
+      return { value: this.#codec.decode(entry.stored) as V, bytes: entry.stored, expiresAt: entry.expiresAt }
+    } catch (error) {
+      this.#host.error(new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }), key)
+      void this.tier.invalidate(key).catch(() => undefined)
+      return undefined
+    }
+  }
+
+  #track(write: Promise<void>): void {
+    this.#writes.add(write)
+    void write.finally(() => this.#writes.delete(write))
+  }
+}
+
+const asCacheError = (error: unknown, dir: string): CacheError =>
+  isCacheError(error) ? error : new CacheError('E_IO', `cold tier in ${dir}: ${String(error)}`, { cause: error })
