@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
+import { noise } from '../helpers/noise.js'
 
 describe('cache basics', () => {
   it('sets, gets, checks and deletes', async () => {
@@ -177,8 +178,7 @@ describe('tiers', () => {
     const events: string[] = []
     cache.events$.subscribe((e) => events.push(e.type === 'evict' ? `evict:${e.reason}` : e.type))
     await cache.set('k', new Uint8Array(10))
-    const noise = new Uint8Array(5000).map((_, i) => (i * 2654435761) >>> 24) // incompressible
-    await cache.set('k', noise)
+    await cache.set('k', noise(5000))
     expect(await cache.get('k')).toBeUndefined()
     expect(events).toEqual(['set', 'evict:too-large', 'set', 'miss'])
     await cache.close()
