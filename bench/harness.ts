@@ -79,6 +79,48 @@ export async function compare(a: Batch, b: Batch, options: CompareOptions): Prom
   }
 }
 
+/**
+ * One side that does its own setup, timing and teardown and returns its
+ * figure (ns/op, ms, …): for runs that cannot be a batch of `ops`, such as
+ * writing a fresh store into a new directory every round.
+ */
+export type Measured = () => Promise<number>
+
+/** Alternates A and B (A B, B A, …) like `compare`, over sides that measure themselves. */
+export async function compareMeasured(
+  a: Measured,
+  b: Measured,
+  options: { rounds: number; warmup?: number },
+): Promise<Comparison & { as: number[]; bs: number[] }> {
+  const { rounds, warmup = 1 } = options
+  for (let i = 0; i < warmup; i++) {
+    await a()
+    await b()
+  }
+  const as: number[] = []
+  const bs: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    globalThis.gc?.()
+    if (i % 2 === 0) {
+      as.push(await a())
+      bs.push(await b())
+    } else {
+      bs.push(await b())
+      as.push(await a())
+    }
+  }
+  const perRound = as.map((x, i) => x / bs[i])
+  return {
+    a: median(as),
+    b: median(bs),
+    ratio: median(as) / median(bs),
+    spread: [quantile(perRound, 0.25), quantile(perRound, 0.75)],
+    rounds,
+    as,
+    bs,
+  }
+}
+
 /** One row of the results table. */
 export interface Result {
   id: string
@@ -87,7 +129,7 @@ export interface Result {
   strata: number
   baseline: number
   baselineName: string
-  unit: 'ns/op' | 'B/entry'
+  unit: 'ns/op' | 'µs/op' | 'B/entry' | 'ms'
   ratio: number
   spread?: [number, number]
   /** Highest acceptable ratio; absent for rows that only inform. */

@@ -98,11 +98,6 @@ export class ColdLink<V> {
     }
   }
 
-  /** Writes must wait for their tombstone before they are acknowledged only under fsync 'always'. */
-  get durableWrites(): boolean {
-    return this.#options.fsync === 'always'
-  }
-
   /** Takes an entry evicted from `from` (the last in-memory tier). */
   demote(key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
     const tier = this.tier
@@ -153,10 +148,15 @@ export class ColdLink<V> {
     return this.tier.has(key, this.#scheduler.now())
   }
 
+  /** The key was written above: its disk copy must not be read until the new value reaches the disk. */
+  mask(key: string): void {
+    this.#reads.supersede(key)
+    this.tier.mask(key)
+  }
+
   /**
-   * The key was written or deleted above: the disk copy must never be read
-   * again. Returns the tombstone's write, or undefined when there was no copy
-   * to delete.
+   * The key was deleted above: the disk copy must never be read again.
+   * Returns the tombstone's write, or undefined when there was no copy.
    */
   invalidate(key: string): Promise<boolean> | undefined {
     this.#reads.supersede(key)
@@ -172,21 +172,25 @@ export class ColdLink<V> {
     await this.tier.clear()
   }
 
-  /** Writes every in-memory entry the disk does not hold yet, then fsyncs data and directory. */
+  /**
+   * Writes every entry the disk does not hold yet (staged demotions, then
+   * memory, staged on the way so that a write of the key meanwhile wins), then
+   * fsyncs data and directory.
+   */
   async checkpoint(): Promise<void> {
     await this.tier.ready
     await Promise.all(this.#writes)
-    const now = this.#scheduler.now()
-    let batch: ColdEntry[] = []
+    let batch: ColdEntry[] = [...this.tier.staged()]
     for (const entry of this.#host.memoryEntries()) {
-      if (this.tier.holds(entry.key, now) || !this.tier.fits(entry.key, entry.stored.byteLength)) continue
+      if (this.tier.onDisk(entry.key) || !this.tier.fits(entry.key, entry.stored.byteLength)) continue
+      this.tier.stageForCheckpoint(entry)
       batch.push(entry)
-      if (batch.length === CHECKPOINT_BATCH) {
-        await this.tier.put(batch)
+      if (batch.length >= CHECKPOINT_BATCH) {
+        await this.tier.write(batch)
         batch = []
       }
     }
-    await this.tier.put(batch)
+    await this.tier.write(batch)
     await this.tier.sync()
   }
 

@@ -99,7 +99,7 @@ class StrataCache<V> implements Cache<V> {
       checkKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      return this.#set(key, value, ttl, tags)
+      this.#set(key, value, ttl, tags)
     })
   }
 
@@ -117,7 +117,7 @@ class StrataCache<V> implements Cache<V> {
           ? cached
           : this.#flights.run(key, factory, (value) => {
               this.#checkValue(key, value)
-              this.#set(key, value, ttl, tags)?.catch(() => undefined) // reported as an 'error' event
+              this.#set(key, value, ttl, tags)
             })
       const cached = this.#stack.get(key)
       return cached instanceof Promise ? cached.then(load) : load(cached)
@@ -139,8 +139,7 @@ class StrataCache<V> implements Cache<V> {
         this.#checkValue(entry.key, entry.value)
         return checkEntryOptions(entry)
       })
-      const writes = entries.map((entry, i) => this.#set(entry.key, entry.value, checked[i].ttl, checked[i].tags))
-      await Promise.all(writes)
+      for (let i = 0; i < entries.length; i++) this.#set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
     })
   }
 
@@ -209,16 +208,10 @@ class StrataCache<V> implements Cache<V> {
     this.#stack.checkFits(key, value)
   }
 
-  /** Resolves when the write is acknowledged: at once, or under fsync 'always' once the disk copy's tombstone is durable. */
-  #set(key: string, value: V, ttl: number, tags: string[] | undefined): Promise<void> | undefined {
+  #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
     this.#flights.supersede(key)
-    const tombstone = this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
+    this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
     if (this.#sweep === undefined && this.#stack.expiring) this.#startSweep()
-    if (tombstone === undefined) return undefined
-    const written = tombstone.then(() => undefined)
-    if (this.#stack.cold?.durableWrites) return written
-    written.catch(() => undefined) // the cold tier reports a failed tombstone as an 'error' event
-    return undefined
   }
 
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */

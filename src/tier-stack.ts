@@ -166,26 +166,22 @@ export class TierStack<V> {
     this.cold?.checkFits(key, value)
   }
 
-  /**
-   * Stores a validated value; `ttl` 0 means none, Infinity means never.
-   * Returns the write of the disk copy's tombstone when there is one.
-   */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): Promise<boolean> | undefined {
+  /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
     this.warm?.delete(key)
-    const tombstone = this.cold?.invalidate(key)
+    this.cold?.mask(key)
     if (!this.hot.set(key, value, expiresAt)) {
       this.hot.delete(key)
       if (!this.#setBelowHot(key, value, expiresAt)) {
         this.#left(key, this.warm !== undefined ? 'warm' : this.cold !== undefined ? 'cold' : 'hot', 'too-large')
         this.#written(key)
-        return tombstone
+        return
       }
     }
     if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
     this.#written(key)
     this.watchers?.changed(key, value, expiresAt)
-    return tombstone
   }
 
   /**

@@ -28,13 +28,15 @@ const toPut = (entry: ColdEntry): ColdPut => ({ key: entry.key, value: entry.sto
 
 /**
  * The cold tier as the stack sees it: an actor around the `ColdStore` that
- * keeps the one invariant the stack relies on, **the store holds either
- * nothing for a key or its current value**:
+ * keeps the one invariant the stack relies on, **a key's disk copy is read
+ * only while it is the key's current value**:
  *
  * - demotions are staged in memory (readable at once) until their batch is
  *   written, so an entry is never in no tier while it moves down;
- * - a write or delete of a key masks its disk copy at once and writes a
- *   tombstone behind it, so no read can reach the older value;
+ * - a write of a key masks its disk copy until the newer value reaches the
+ *   disk (by demotion or checkpoint); a delete masks it and writes a
+ *   tombstone. Masks live in memory only: after a crash the disk's last
+ *   durable state is what a reopened cache sees;
  * - after a failed write the tier refuses demotions until a write succeeds.
  *
  * Reads wait for the store to open; everything else in the cache does not.
@@ -46,7 +48,9 @@ export class ColdTier {
   #store: ColdStore | undefined
   readonly #staged = new Map<string, ColdEntry>()
   #stagedBytes = 0
+  /** Keys whose disk copy, if any, is older than their current value; each with the number of its masking. */
   readonly #masked = new Map<string, number>()
+  #maskings = 0
   #refusing = false
   readonly #options: ColdTierOptions
 
@@ -65,6 +69,16 @@ export class ColdTier {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
     return !this.#masked.has(key) && this.#store !== undefined && this.#store.has(key)
+  }
+
+  /** Whether the open store itself holds the key's current value: written, not just staged. */
+  onDisk(key: string): boolean {
+    return !this.#staged.has(key) && !this.#masked.has(key) && this.#store !== undefined && this.#store.has(key)
+  }
+
+  /** Entries staged and not yet written, for a checkpoint to write itself. */
+  staged(): ColdEntry[] {
+    return [...this.#staged.values()]
   }
 
   /** The key's bytes, from the staging area or the disk; waits for the store to open. */
@@ -103,7 +117,12 @@ export class ColdTier {
     if (this.#staged.get(entry.key) === entry) this.#unstage(entry.key)
   }
 
-  /** Writes a batch of staged entries: one group-committed write. Entries replaced or masked since are skipped. */
+  /**
+   * Writes a batch of staged entries: one group-committed write. Entries
+   * replaced or masked since they were staged are skipped; an entry still
+   * staged when its write lands is the key's current value on disk, and its
+   * mask, if any, is lifted.
+   */
   async write(batch: readonly ColdEntry[]): Promise<void> {
     const store = this.#store ?? (await this.ready)
     const live = batch.filter((entry) => this.#staged.get(entry.key) === entry)
@@ -113,36 +132,47 @@ export class ColdTier {
       this.#refusing = false
     } catch (error) {
       this.#refusing = true
-      throw this.#ioError(error, 'write demoted entries to')
-    } finally {
       for (const entry of live) this.unstage(entry)
+      throw this.#ioError(error, 'write demoted entries to')
+    }
+    for (const entry of live) {
+      if (this.#staged.get(entry.key) !== entry) continue
+      this.#unstage(entry.key)
+      this.#masked.delete(entry.key)
     }
   }
 
-  /** Puts entries the store does not hold yet, for a checkpoint: the caller fsyncs after. */
-  async put(entries: readonly ColdEntry[]): Promise<void> {
-    if (entries.length === 0) return
-    const store = this.#store ?? (await this.ready)
-    try {
-      await store.putMany(entries.map(toPut))
-    } catch (error) {
-      throw this.#ioError(error, 'checkpoint into')
-    }
+  /** Stages an entry for a checkpoint, which writes its batches at once: no bound applies. */
+  stageForCheckpoint(entry: ColdEntry): void {
+    this.#unstage(entry.key)
+    this.#staged.set(entry.key, entry)
+    this.#stagedBytes += entry.stored.byteLength
   }
 
   /**
-   * Makes the key's disk copy unreachable now, and deletes it behind: a
-   * tombstone, written after any write of the key already in flight. Resolves
-   * when the tombstone is written; true when there was a copy.
+   * The key has a new value above: its disk copy (and any staged older
+   * value) must not be read again until the new value is written.
+   */
+  mask(key: string): void {
+    if (!this.mayHold(key)) return
+    this.#unstage(key)
+    this.#masked.set(key, ++this.#maskings)
+  }
+
+  /**
+   * The key was deleted: masks its disk copy now and writes a tombstone behind
+   * any write of the key already in flight. Resolves when the tombstone is
+   * written; true when there was a copy to delete.
    */
   async invalidate(key: string): Promise<boolean> {
     const wasStaged = this.#unstage(key)
-    if (this.#store !== undefined && !wasStaged && !this.#store.has(key)) return false
-    this.#masked.set(key, (this.#masked.get(key) ?? 0) + 1)
+    const masking = ++this.#maskings
+    this.#masked.set(key, masking)
     try {
       const store = this.#store ?? (await this.ready)
       const existed = (await store.delete(key)) || wasStaged
-      this.#unmask(key)
+      // The tombstone is the key's current state, unless the key was written again meanwhile.
+      if (this.#masked.get(key) === masking) this.#masked.delete(key)
       return existed
     } catch (error) {
       // Left masked: the older value may still be on disk, and must stay unreachable.
@@ -163,6 +193,7 @@ export class ColdTier {
   async clear(): Promise<void> {
     this.#staged.clear()
     this.#stagedBytes = 0
+    this.#masked.clear()
     const store = this.#store ?? (await this.ready)
     await store.clear()
   }
@@ -206,12 +237,6 @@ export class ColdTier {
     this.#staged.delete(key)
     this.#stagedBytes -= staged.stored.byteLength
     return true
-  }
-
-  #unmask(key: string): void {
-    const count = (this.#masked.get(key) ?? 1) - 1
-    if (count === 0) this.#masked.delete(key)
-    else this.#masked.set(key, count)
   }
 
   #ioError(error: unknown, what: string): CacheError {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { CacheError } from '../../errors.js'
 import { unlinkQuiet } from './segment-set.js'
 
-const LOCK_NAME = 'LOCK'
+export const LOCK_NAME = 'LOCK'
 
 /** Exclusive use of a store directory by one open store in one process. */
 export class DirLock {

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnChild } from './child-process.js'
+import { fileURLToPath } from 'node:url'
+import { spawnScript } from '../../helpers/child-process.js'
+
+const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url))
+const spawnChild = (args: string[], env: Record<string, string> = {}) => spawnScript(CHILD, args, env)
 import { crashValue } from './fixtures/values.js'
 import { harness, makeTempDir, text, type Harness } from './helpers.js'
 

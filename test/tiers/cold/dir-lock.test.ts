@@ -4,7 +4,11 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ColdStore } from '../../../src/tiers/cold/index.js'
-import { spawnChild } from './child-process.js'
+import { fileURLToPath } from 'node:url'
+import { spawnScript } from '../../helpers/child-process.js'
+
+const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url))
+const spawnChild = (args: string[], env: Record<string, string> = {}) => spawnScript(CHILD, args, env)
 import { bytes, harness, makeTempDir, type Harness } from './helpers.js'
 
 let h: Harness

@@ -1,7 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
-const CHILD = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url))
 
 export interface Child {
   proc: ChildProcess
@@ -11,8 +8,9 @@ export interface Child {
   exited: Promise<number | null>
 }
 
-export function spawnChild(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+/** Runs a TypeScript script in a child process and follows its stdout line by line. */
+export function spawnScript(script: string, args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   })

@@ -1,0 +1,53 @@
+import { table, humanBytes, percent, plural } from './format.js'
+import { scanStore, type StoreReport } from './store-scan.js'
+
+export interface InspectOptions {
+  json?: boolean
+  /** Judge expiry at this time (ms since epoch) instead of now. */
+  now?: number
+}
+
+/**
+ * `strata-cache inspect DIR`: per segment, its size, live and dead bytes,
+ * live values, tombstones and corrupt regions, then totals. Read-only: the
+ * store may be open in another process, in which case it is a snapshot.
+ */
+export async function inspect(dir: string, opts: InspectOptions, out: (text: string) => void): Promise<number> {
+  const report = await scanStore(dir, opts.now ?? Date.now())
+  out(opts.json === true ? JSON.stringify(report, null, 2) : render(report))
+  return 0
+}
+
+function render(r: StoreReport): string {
+  const t = r.totals
+  const row = (
+    file: string,
+    s: { size: number; live: number; dead: number; entries: number; tombstones: number },
+    corrupt: number,
+    hint: string,
+  ): string[] => [
+    file,
+    String(s.size),
+    String(s.live),
+    String(s.dead),
+    percent(s.dead, s.size),
+    String(s.entries),
+    String(s.tombstones),
+    String(corrupt),
+    hint,
+  ]
+  const rows = r.segments.map((s) => row(s.file, s, s.corrupt.length, s.hint))
+  rows.push(row('total', t, t.corrupt, ''))
+  const lock = r.lock === undefined ? 'not locked' : `locked by pid ${r.lock.pid} on ${r.lock.host} (figures are a snapshot)`
+  return [
+    `store ${r.dir}: ${plural(t.segments, 'segment')}, ${lock}`,
+    '',
+    table(['file', 'size', 'live', 'dead', 'dead%', 'entries', 'tombstones', 'corrupt', 'hint'], rows, [
+      'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left',
+    ]),
+    '',
+    `${humanBytes(t.size)} in segments (${humanBytes(t.live)} live, ${percent(t.dead, t.size)} dead), ` +
+      `${humanBytes(t.hintBytes)} in hints; ${plural(t.entries, 'live entry', 'live entries')}, ` +
+      `${plural(t.records, 'record')}, ${plural(t.corrupt, 'corrupt region')}`,
+  ].join('\n')
+}
