@@ -3,24 +3,18 @@ import { demote } from '../streams/demote.js'
 import { maintain } from '../streams/maintain.js'
 import type { Codec } from './codec/codec.js'
 import { CacheError, isCacheError } from './errors.js'
-import type { EventBus } from './event-bus.js'
-import type { EvictionReason, TierName } from './events.js'
+import type { TierName } from './events.js'
+import type { Notifier } from './notifier.js'
 import type { ResolvedColdOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
-import type { StatsCounters } from './stats.js'
 import { estimateSize } from './tiers/hot/estimate-size.js'
 import type { ColdEntry } from './tiers/cold/cold-tier.js'
 import { ColdTier } from './tiers/cold/cold-tier.js'
 
 /** What the link needs of the stack it hangs under. */
 export interface ColdHost<V> {
-  readonly bus: EventBus
-  readonly counters: StatsCounters
   /** A value read from disk, for the promotion flow. */
   promote(key: string, value: V, bytes: Uint8Array, expiresAt: number): void
-  left(key: string, tier: TierName, reason: EvictionReason): void
-  expired(key: string): void
-  error(error: CacheError, key?: string): void
   /** Every entry in memory, encoded, for a checkpoint; hot values are encoded as they are reached. */
   memoryEntries(): Iterable<ColdEntry>
 }
@@ -54,6 +48,7 @@ const CHECKPOINT_BATCH = 256
 export class ColdLink<V> {
   readonly tier: ColdTier
   readonly #host: ColdHost<V>
+  readonly #notifier: Notifier<V>
   readonly #codec: Codec
   readonly #scheduler: SchedulerLike
   readonly #options: ResolvedColdOptions
@@ -62,18 +57,19 @@ export class ColdLink<V> {
   readonly #writes = new Set<Promise<void>>()
   readonly #flows: Subscription[] = []
 
-  constructor(options: ResolvedColdOptions, codec: Codec, scheduler: SchedulerLike, host: ColdHost<V>) {
+  constructor(options: ResolvedColdOptions, codec: Codec, scheduler: SchedulerLike, notifier: Notifier<V>, host: ColdHost<V>) {
     this.#options = options
     this.#codec = codec
     this.#scheduler = scheduler
+    this.#notifier = notifier
     this.#host = host
     this.tier = new ColdTier({
       ...options,
       now: () => scheduler.now(),
-      onError: (error) => host.error(error),
+      onError: (error) => notifier.error(error),
       maxStagedBytes: MAX_STAGED_BYTES,
     })
-    const reportError = (error: unknown): void => host.error(asCacheError(error, options.dir))
+    const reportError = (error: unknown): void => notifier.error(asCacheError(error, options.dir))
     this.#flows.push(
       this.#evictions
         .pipe(
@@ -83,7 +79,7 @@ export class ColdLink<V> {
               maxBatch: MAX_BATCH,
               expired: (entry) => {
                 this.tier.unstage(entry)
-                host.expired(entry.key)
+                notifier.expired(entry.key)
               },
             },
             scheduler,
@@ -102,13 +98,12 @@ export class ColdLink<V> {
   demote(key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
     const tier = this.tier
     if (!tier.holds(key, this.#scheduler.now())) {
-      if (!tier.fits(key, bytes.byteLength)) return this.#host.left(key, from, 'too-large')
+      if (!tier.fits(key, bytes.byteLength)) return this.#notifier.left(key, from, 'too-large')
       const entry: ColdEntry = { key, stored: bytes, expiresAt }
-      if (!tier.stage(entry)) return this.#host.left(key, from, 'io')
+      if (!tier.stage(entry)) return this.#notifier.left(key, from, 'io')
       this.#evictions.next(entry)
     }
-    this.#host.counters.demotions++
-    if (this.#host.bus.listening) this.#host.bus.emit({ type: 'demote', key, from, to: 'cold', at: this.#scheduler.now() })
+    this.#notifier.demoted(key, from, 'cold')
   }
 
   /** Throws `E_INVALID_VALUE` for a value whose record could never fit a segment. */
@@ -133,14 +128,11 @@ export class ColdLink<V> {
         if (read !== undefined) this.#host.promote(key, read.value, read.bytes, read.expiresAt)
       },
     )
-    const { counters, bus } = this.#host
     if (found === undefined) {
-      counters.misses++
-      if (bus.listening) bus.emit({ type: 'miss', key, at: this.#scheduler.now() })
+      this.#notifier.miss(key)
       return undefined
     }
-    counters.hits++
-    if (bus.listening) bus.emit({ type: 'hit', key, tier: 'cold', at: this.#scheduler.now() })
+    this.#notifier.hit(key, 'cold')
     return found.value
   }
 
@@ -162,7 +154,7 @@ export class ColdLink<V> {
     this.#reads.supersede(key)
     if (!this.tier.mayHold(key)) return undefined
     return this.tier.invalidate(key).catch((error: unknown) => {
-      this.#host.error(asCacheError(error, this.#options.dir), key)
+      this.#notifier.error(asCacheError(error, this.#options.dir), key)
       throw error
     })
   }
@@ -220,7 +212,7 @@ export class ColdLink<V> {
     try {
       return { value: this.#codec.decode(entry.stored) as V, bytes: entry.stored, expiresAt: entry.expiresAt }
     } catch (error) {
-      this.#host.error(new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }), key)
+      this.#notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }))
       void this.tier.invalidate(key).catch(() => undefined)
       return undefined
     }

@@ -53,7 +53,7 @@ class StrataCache<V> implements Cache<V> {
     this.#maxKeyLength = resolved.maxKeyLength
     this.#byteCodec = resolved.warm === false && resolved.cold === false ? undefined : resolved.codec
     const stack = (this.#stack = new TierStack<V>(resolved))
-    this.#watchers = stack.watchers = new Watchers<V>(
+    this.#watchers = stack.notifier.watchers = new Watchers<V>(
       {
         current: (key) => stack.peek(key),
         expiryOf: (key) => stack.expiryOf(key),
@@ -61,7 +61,7 @@ class StrataCache<V> implements Cache<V> {
       },
       this.#scheduler,
     )
-    this.events$ = stack.bus.events$
+    this.events$ = stack.notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, this.#scheduler).pipe(
       takeUntil(this.#closing),
       share(),
@@ -155,7 +155,7 @@ class StrataCache<V> implements Cache<V> {
       if (typeof tag !== 'string' || tag.length === 0) {
         throw new CacheError('E_INVALID_OPTIONS', `argument 'tag' must be a non-empty string`)
       }
-      const deleted = await Promise.all(this.#stack.tags.keysOf(tag).map((key) => this.#delete(key)))
+      const deleted = await Promise.all(this.#stack.notifier.tags.keysOf(tag).map((key) => this.#delete(key)))
       return deleted.filter(Boolean).length
     })
   }
@@ -177,9 +177,9 @@ class StrataCache<V> implements Cache<V> {
   }
 
   stats(): CacheStats {
-    const { hot, warm, cold, counters } = this.#stack
+    const { hot, warm, cold, notifier } = this.#stack
     return snapshot(
-      counters,
+      notifier.counters,
       { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
       warm === undefined ? { entries: 0, bytes: 0, hits: 0 } : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
       cold === undefined ? { entries: 0, bytes: 0, diskBytes: 0, hits: 0 } : cold.tier.stats(),
@@ -211,7 +211,7 @@ class StrataCache<V> implements Cache<V> {
   #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
     this.#flights.supersede(key)
     this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
-    if (this.#sweep === undefined && this.#stack.expiring) this.#startSweep()
+    if (this.#sweep === undefined && this.#stack.sweep.pending) this.#startSweep()
   }
 
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */
@@ -238,9 +238,9 @@ class StrataCache<V> implements Cache<V> {
   }
 
   #startSweep(): void {
-    const stack = this.#stack
+    const sweep = this.#stack.sweep
     this.#sweep = expire(
-      { period: EXPIRY_SWEEP_PERIOD, pending: () => stack.expiring, sweepSlice: () => stack.sweepSlice() },
+      { period: EXPIRY_SWEEP_PERIOD, pending: () => sweep.pending, sweepSlice: () => sweep.slice() },
       this.#scheduler,
     ).subscribe({ complete: () => (this.#sweep = undefined) })
   }

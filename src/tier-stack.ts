@@ -4,16 +4,13 @@ import { promote } from '../streams/promote.js'
 import type { Codec } from './codec/codec.js'
 import { ColdLink } from './cold-link.js'
 import { CacheError } from './errors.js'
-import { EventBus } from './event-bus.js'
-import type { EvictionReason, TierName } from './events.js'
+import { ExpirySweep } from './expiry-sweep.js'
 import type { ResolvedOptions } from './options.js'
+import { Notifier } from './notifier.js'
 import { NO_SLOT } from './policies/index.js'
-import { StatsCounters } from './stats.js'
-import { TagIndex } from './tag-index.js'
 import type { ColdEntry } from './tiers/cold/cold-tier.js'
 import { createHotTier, type HotTier } from './tiers/hot/hot-tier.js'
 import { createWarmTier, type WarmTier } from './tiers/warm/warm-tier.js'
-import type { Watchers } from './watchers.js'
 
 /** An entry on its way between tiers. */
 export interface Moving<S> {
@@ -28,9 +25,6 @@ interface LowerHit<V> extends Moving<V> {
   bytes: Uint8Array
 }
 
-// Expired entries dropped per slice: about a millisecond of work.
-const SWEEP_SLICE = 1024
-
 /**
  * The tiers in order, and the rules that move entries between them. Every
  * read and write of the cache comes through here, already validated:
@@ -43,62 +37,55 @@ const SWEEP_SLICE = 1024
  * Memory answers synchronously; an answer that needs the disk is a Promise.
  */
 export class TierStack<V> {
-  readonly counters = new StatsCounters()
-  readonly tags = new TagIndex()
-  readonly bus = new EventBus()
+  readonly notifier: Notifier<V>
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
   readonly cold: ColdLink<V> | undefined
-  watchers: Watchers<V> | undefined
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
   readonly #hotEvictions = new Subject<Moving<unknown>>()
   readonly #lowerHits = new Subject<LowerHit<V>>()
   readonly #flows: Subscription[] = []
-  #sweepTier: 0 | 1 = 0
-  #sweepCursor = 0
+  readonly sweep: ExpirySweep
   /** While a checkpoint runs: keys moved from hot to warm behind its back, to write at its end. */
   #movedDuringCheckpoint: Set<string> | undefined
 
   constructor(options: ResolvedOptions) {
     this.#scheduler = options.scheduler
     this.#codec = options.codec
+    const notifier = (this.notifier = new Notifier<V>(options.scheduler))
     this.hot = createHotTier(options.hot, {
       evicted: (key, value, expiresAt) => {
         if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
         else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
-        else this.#left(key, 'hot', 'capacity')
+        else notifier.left(key, 'hot', 'capacity')
       },
-      expired: (key) => this.#expired(key),
+      expired: (key) => notifier.expired(key),
     })
     if (options.warm !== false) {
       this.warm = createWarmTier(options.warm, {
         evicted: (key, bytes, expiresAt) => {
           if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
-          else this.#left(key, 'warm', 'capacity')
+          else notifier.left(key, 'warm', 'capacity')
         },
-        expired: (key) => this.#expired(key),
+        expired: (key) => notifier.expired(key),
       })
       this.#flows.push(
         this.#hotEvictions
-          .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
+          .pipe(demote({ expired: (entry) => notifier.expired(entry.key) }, this.#scheduler))
           .subscribe((batch) => {
             for (const entry of batch) this.#demote(entry)
           }),
       )
     }
     if (options.cold !== false) {
-      this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, {
-        bus: this.bus,
-        counters: this.counters,
+      this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, notifier, {
         promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
-        left: (key, tier, reason) => this.#left(key, tier, reason),
-        expired: (key) => this.#expired(key),
-        error: (error, key) => this.#error(error, key),
         memoryEntries: () => this.#memoryEntries(),
       })
     }
     this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
+    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], () => this.#scheduler.now())
   }
 
   now(): number {
@@ -110,8 +97,7 @@ export class TierStack<V> {
     let slot = hot.find(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
       hot.hit(slot)
-      this.counters.hits++
-      if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier: 'hot', at: this.now() })
+      this.notifier.hit(key, 'hot')
       return hot.valueAt(slot) as V
     }
     const warm = this.warm
@@ -121,16 +107,14 @@ export class TierStack<V> {
         const value = this.#decode(key, slot)
         if (value !== undefined) {
           warm.hit(slot)
-          this.counters.hits++
-          if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier: 'warm', at: this.now() })
+          this.notifier.hit(key, 'warm')
           this.#lowerHits.next({ key, stored: value, bytes: warm.valueAt(slot), expiresAt: warm.expiryAt(slot), from: 'warm' })
           return value
         }
       }
     }
     if (this.cold !== undefined) return this.cold.read(key)
-    this.counters.misses++
-    if (this.bus.listening) this.bus.emit({ type: 'miss', key, at: this.now() })
+    this.notifier.miss(key)
     return undefined
   }
 
@@ -174,14 +158,11 @@ export class TierStack<V> {
     if (!this.hot.set(key, value, expiresAt)) {
       this.hot.delete(key)
       if (!this.#setBelowHot(key, value, expiresAt)) {
-        this.#left(key, this.warm !== undefined ? 'warm' : this.cold !== undefined ? 'cold' : 'hot', 'too-large')
-        this.#written(key)
-        return
+        this.notifier.left(key, this.warm !== undefined ? 'warm' : this.cold !== undefined ? 'cold' : 'hot', 'too-large')
+        return this.notifier.written(key, undefined, 0, undefined)
       }
     }
-    if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
-    this.#written(key)
-    this.watchers?.changed(key, value, expiresAt)
+    this.notifier.written(key, value, expiresAt, tags)
   }
 
   /**
@@ -208,12 +189,7 @@ export class TierStack<V> {
       existed = this.cold.tier.holds(key, now) || existed
       tombstone = this.cold.invalidate(key)
     }
-    if (existed) {
-      this.counters.deletes++
-      this.tags.remove(key)
-      if (this.bus.listening) this.bus.emit({ type: 'delete', key, at: now })
-      this.watchers?.changed(key, undefined, 0)
-    }
+    if (existed) this.notifier.deleted(key)
     return { existed, tombstone }
   }
 
@@ -221,12 +197,9 @@ export class TierStack<V> {
   clear(): Promise<void> | undefined {
     this.hot.reset()
     this.warm?.reset()
-    this.tags.clear()
-    this.#sweepCursor = 0
-    this.#sweepTier = 0
+    this.sweep.restart()
     const disk = this.cold?.clear()
-    if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.now() })
-    this.watchers?.cleared()
+    this.notifier.cleared()
     return disk
   }
 
@@ -248,27 +221,6 @@ export class TierStack<V> {
     this.warm?.find(key, now)
   }
 
-  /** Whether any in-memory entry carries an expiry (the disk expires its own, lazily). */
-  get expiring(): boolean {
-    return this.hot.expiring !== 0 || (this.warm !== undefined && this.warm.expiring !== 0)
-  }
-
-  /** One bounded slice of the expiry sweep over the in-memory tiers; true while the sweep has more to do. */
-  sweepSlice(): boolean {
-    const tier = this.#sweepTier === 0 ? this.hot : this.warm
-    if (tier !== undefined && tier.expiring !== 0) {
-      this.#sweepCursor = tier.sweep(this.#sweepCursor, SWEEP_SLICE, this.#scheduler.now())
-      if (this.#sweepCursor !== -1) return true
-    }
-    this.#sweepCursor = 0
-    if (this.#sweepTier === 0 && this.warm !== undefined) {
-      this.#sweepTier = 1
-      return true
-    }
-    this.#sweepTier = 0
-    return false
-  }
-
   /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
   async close(): Promise<void> {
     try {
@@ -277,7 +229,7 @@ export class TierStack<V> {
       for (const flow of this.#flows) flow.unsubscribe()
       this.#hotEvictions.complete()
       this.#lowerHits.complete()
-      this.bus.complete()
+      this.notifier.complete()
     }
   }
 
@@ -310,8 +262,8 @@ export class TierStack<V> {
     try {
       bytes = this.encode(value)
     } catch (error) {
-      this.#error(error as CacheError, key)
-      return this.#left(key, 'hot', 'capacity')
+      this.notifier.error(error as CacheError, key)
+      return this.notifier.left(key, 'hot', 'capacity')
     }
     ;(this.cold as ColdLink<V>).demote(key, bytes, expiresAt, 'hot')
   }
@@ -322,8 +274,7 @@ export class TierStack<V> {
       return this.#codec.decode(warm.valueAt(slot)) as V
     } catch (error) {
       warm.removeAt(slot)
-      this.#error(new CacheError('E_CODEC', `cannot decode the value of '${key}'`, { cause: error }), key)
-      this.#gone(key)
+      this.notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}'`, { cause: error }))
       return undefined
     }
   }
@@ -333,17 +284,12 @@ export class TierStack<V> {
     try {
       bytes = this.encode(entry.stored)
     } catch (error) {
-      this.#error(error as CacheError, entry.key)
-      this.#left(entry.key, 'hot', 'capacity')
-      return
+      this.notifier.error(error as CacheError, entry.key)
+      return this.notifier.left(entry.key, 'hot', 'capacity')
     }
-    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
-      this.#left(entry.key, 'hot', 'too-large')
-      return
-    }
+    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) return this.notifier.left(entry.key, 'hot', 'too-large')
     this.#movedDuringCheckpoint?.add(entry.key)
-    this.counters.demotions++
-    if (this.bus.listening) this.bus.emit({ type: 'demote', key: entry.key, from: 'hot', to: 'warm', at: this.now() })
+    this.notifier.demoted(entry.key, 'hot', 'warm')
   }
 
   #promote(hit: LowerHit<V>): void {
@@ -363,8 +309,7 @@ export class TierStack<V> {
       if (this.warm !== undefined && this.warm.findQuietly(hit.key, now) !== NO_SLOT) return
       if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) return
     }
-    this.counters.promotions++
-    if (this.bus.listening) this.bus.emit({ type: 'promote', key: hit.key, from: hit.from, to: 'hot', at: now })
+    this.notifier.promoted(hit.key, hit.from, 'hot')
   }
 
   /**
@@ -397,34 +342,8 @@ export class TierStack<V> {
     try {
       return { key, stored: this.encode(this.hot.valueAt(slot)), expiresAt: this.hot.expiryAt(slot) }
     } catch (error) {
-      this.#error(error as CacheError, key)
+      this.notifier.error(error as CacheError, key)
       return undefined
     }
-  }
-
-  #written(key: string): void {
-    this.counters.sets++
-    if (this.bus.listening) this.bus.emit({ type: 'set', key, at: this.now() })
-  }
-
-  #left(key: string, tier: TierName, reason: EvictionReason): void {
-    this.counters.evictions++
-    if (this.bus.listening) this.bus.emit({ type: 'evict', key, tier, reason, at: this.now() })
-    this.#gone(key)
-  }
-
-  #expired(key: string): void {
-    this.counters.expirations++
-    if (this.bus.listening) this.bus.emit({ type: 'expire', key, at: this.now() })
-    this.#gone(key)
-  }
-
-  #gone(key: string): void {
-    this.tags.remove(key)
-    this.watchers?.changed(key, undefined, 0)
-  }
-
-  #error(error: CacheError, key?: string): void {
-    if (this.bus.listening) this.bus.emit({ type: 'error', key, error, at: this.now() })
   }
 }

@@ -1,0 +1,97 @@
+import type { SchedulerLike } from 'rxjs'
+import type { CacheError } from './errors.js'
+import { EventBus } from './event-bus.js'
+import type { EvictionReason, TierName } from './events.js'
+import { StatsCounters } from './stats.js'
+import { TagIndex } from './tag-index.js'
+import type { Watchers } from './watchers.js'
+
+/**
+ * Tells everyone who keeps account of entries what just happened to one: the
+ * counters behind `stats()`, `events$` (only while someone listens: no event
+ * object is built otherwise), the tag index and the watchers. The tiers and
+ * flows decide; this only reports, so that each outcome is counted and told
+ * the same way wherever it happens.
+ */
+export class Notifier<V> {
+  readonly counters = new StatsCounters()
+  readonly bus = new EventBus()
+  readonly tags = new TagIndex()
+  watchers: Watchers<V> | undefined
+  readonly #scheduler: SchedulerLike
+
+  constructor(scheduler: SchedulerLike) {
+    this.#scheduler = scheduler
+  }
+
+  hit(key: string, tier: TierName): void {
+    this.counters.hits++
+    if (this.bus.listening) this.bus.emit({ type: 'hit', key, tier, at: this.#scheduler.now() })
+  }
+
+  miss(key: string): void {
+    this.counters.misses++
+    if (this.bus.listening) this.bus.emit({ type: 'miss', key, at: this.#scheduler.now() })
+  }
+
+  written(key: string, value: V | undefined, expiresAt: number, tags: readonly string[] | undefined): void {
+    this.counters.sets++
+    if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
+    if (this.bus.listening) this.bus.emit({ type: 'set', key, at: this.#scheduler.now() })
+    if (value !== undefined) this.watchers?.changed(key, value, expiresAt)
+  }
+
+  deleted(key: string): void {
+    this.counters.deletes++
+    if (this.bus.listening) this.bus.emit({ type: 'delete', key, at: this.#scheduler.now() })
+    this.#gone(key)
+  }
+
+  demoted(key: string, from: TierName, to: TierName): void {
+    this.counters.demotions++
+    if (this.bus.listening) this.bus.emit({ type: 'demote', key, from, to, at: this.#scheduler.now() })
+  }
+
+  promoted(key: string, from: TierName, to: TierName): void {
+    this.counters.promotions++
+    if (this.bus.listening) this.bus.emit({ type: 'promote', key, from, to, at: this.#scheduler.now() })
+  }
+
+  /** The entry left the cache for room. */
+  left(key: string, tier: TierName, reason: EvictionReason): void {
+    this.counters.evictions++
+    if (this.bus.listening) this.bus.emit({ type: 'evict', key, tier, reason, at: this.#scheduler.now() })
+    this.#gone(key)
+  }
+
+  expired(key: string): void {
+    this.counters.expirations++
+    if (this.bus.listening) this.bus.emit({ type: 'expire', key, at: this.#scheduler.now() })
+    this.#gone(key)
+  }
+
+  /** The value stored under `key` could not be read back: it is gone. */
+  lost(key: string, error: CacheError): void {
+    this.error(error, key)
+    this.#gone(key)
+  }
+
+  error(error: CacheError, key?: string): void {
+    if (this.bus.listening) this.bus.emit({ type: 'error', key, error, at: this.#scheduler.now() })
+  }
+
+  cleared(): void {
+    this.tags.clear()
+    if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.#scheduler.now() })
+    this.watchers?.cleared()
+  }
+
+  complete(): void {
+    this.bus.complete()
+  }
+
+  #gone(key: string): void {
+    this.tags.remove(key)
+    this.watchers?.changed(key, undefined, 0)
+  }
+}
