@@ -203,8 +203,13 @@ export class ColdTier {
     await store.sync()
   }
 
-  /** One slice of compaction and size enforcement; true while more is due. */
+  /**
+   * One slice of compaction and size enforcement; true while more is due.
+   * Each run also lets demotions try the disk again after a failed write:
+   * the next batch is the probe.
+   */
   async maintain(budget?: number): Promise<boolean> {
+    this.#refusing = false
     if (this.#store === undefined) return false
     return this.#store.maintain(budget)
   }

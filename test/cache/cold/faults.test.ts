@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { type CacheEvent, createCache } from '../../../src/index.js'
+import { ColdStore } from '../../../src/tiers/cold/index.js'
+
+let dir = ''
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const until = async (condition: () => boolean, ms = 5000): Promise<void> => {
+  for (const start = Date.now(); !condition(); ) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+describe('a disk that fails to write', () => {
+  it('reports E_IO, refuses demotions while it fails, keeps memory serving, and takes demotions again once writes succeed', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const cache = createCache<string>({ hot: { maxEntries: 4 }, cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 } })
+    await cache.ready
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
+    await cache.set('durable', 'before the fault')
+    await cache.checkpoint()
+
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    const putMany = vi.spyOn(ColdStore.prototype, 'putMany').mockRejectedValue(enospc)
+    for (let i = 0; i < 10; i++) await cache.set(`k${i}`, `v${i}`)
+    await until(() => events.some((event) => event.type === 'error'))
+    expect(events.find((event) => event.type === 'error')).toMatchObject({ error: { code: 'E_IO' } })
+
+    // While refusing, what falls out of memory leaves the cache instead of queueing.
+    for (let i = 10; i < 20; i++) await cache.set(`k${i}`, `v${i}`)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'evict', tier: 'hot', reason: 'io' }))
+    expect(await cache.get('k19')).toBe('v19')
+    expect(await cache.get('durable')).toBe('before the fault')
+
+    // The next maintenance tick lets a batch probe the disk again.
+    putMany.mockRestore()
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const refused = () => events.filter((event) => event.type === 'evict' && event.reason === 'io').length
+    const refusedBefore = refused()
+    const diskBefore = cache.stats().tiers.cold.diskBytes
+    for (let i = 20; i < 30; i++) await cache.set(`k${i}`, `v${i}`)
+    await until(() => cache.stats().tiers.cold.diskBytes > diskBefore)
+    expect(refused()).toBe(refusedBefore)
+    expect(await cache.get('k20')).toBe('v20')
+    await cache.close()
+  })
+})
