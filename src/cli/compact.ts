@@ -1,4 +1,4 @@
-import { isCacheError, type CacheError } from '../errors.js'
+import { isCacheError } from '../errors.js'
 import { ColdStore } from '../tiers/cold/index.js'
 import { CliError, EXIT_OK } from './cli-error.js'
 import { humanBytes, plural } from './format.js'
@@ -31,8 +31,11 @@ export async function compact(dir: string, opts: CompactOptions, out: (text: str
   const largest = Math.max(...before.segments.map((s) => s.size))
   const segmentBytes = opts.segmentBytes ?? Math.min(MAX_SEGMENT, Math.max(MIN_SEGMENT, largest))
   out(`before: ${diskLine(before)}`)
+  if (before.totals.corrupt > 0) {
+    out(`warning: ${plural(before.totals.corrupt, 'corrupt region')} (see verify); compaction drops them with whatever they held`)
+  }
 
-  const warnings: CacheError[] = []
+  const warnings: string[] = []
   const open = (segBytes: number): Promise<ColdStore> =>
     ColdStore.open({
       dir,
@@ -40,7 +43,7 @@ export async function compact(dir: string, opts: CompactOptions, out: (text: str
       maxBytes: NO_BOUND,
       segmentBytes: segBytes,
       compactionThreshold: ANY_DEAD,
-      onError: (e) => warnings.push(e),
+      onError: (e) => warnings.push(e.message),
     }).catch((e: unknown) => {
       throw isCacheError(e) ? new CliError(e.message) : e
     })
@@ -54,14 +57,14 @@ export async function compact(dir: string, opts: CompactOptions, out: (text: str
     const maxRounds = Math.ceil((4 * before.totals.size) / SLICE) + 64
     let rounds = 0
     while ((await store.maintain(SLICE)) && ++rounds < maxRounds);
-    if (rounds >= maxRounds) warnings.push({ message: `stopped after ${rounds} rounds with work still due` } as CacheError)
+    if (rounds >= maxRounds) warnings.push(`stopped after ${rounds} rounds with compaction still due`)
     compacted = store.stats().compactions
   } finally {
     await store.close()
   }
 
   const after = await scanStore(dir, Date.now())
-  for (const w of warnings) out(`warning: ${w.message}`)
+  for (const w of warnings) out(`warning: ${w}`)
   out(`after:  ${diskLine(after)}`)
   const saved = before.totals.size + before.totals.hintBytes - (after.totals.size + after.totals.hintBytes)
   out(`${plural(compacted, 'segment')} compacted, ${humanBytes(Math.max(0, saved))} (${Math.max(0, saved)} bytes) freed`)

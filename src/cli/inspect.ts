@@ -38,7 +38,7 @@ function render(r: StoreReport): string {
   ]
   const rows = r.segments.map((s) => row(s.file, s, s.corrupt.length, s.hint))
   rows.push(row('total', t, t.corrupt, ''))
-  const lock = r.lock === undefined ? 'not locked' : `locked by pid ${r.lock.pid} on ${r.lock.host} (figures are a snapshot)`
+  const lock = r.lock === null ? 'not locked' : `LOCK file names pid ${r.lock.pid} on ${r.lock.host} (while it runs, these figures are a snapshot)`
   return [
     `store ${r.dir}: ${plural(t.segments, 'segment')}, ${lock}`,
     '',

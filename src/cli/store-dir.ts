@@ -14,8 +14,8 @@ export interface StoreDir {
   dir: string
   /** Oldest (lowest id) first; the last one is the store's newest segment. */
   segments: StoreFile[]
-  /** Who holds the LOCK file, as it says; undefined when there is none. */
-  lock: { pid: number; host: string } | undefined
+  /** Who holds the LOCK file, as it says; null when there is none. */
+  lock: { pid: number; host: string } | null
 }
 
 /**
@@ -47,6 +47,7 @@ async function readLock(dir: string): Promise<StoreDir['lock']> {
     const [pid, host] = (await readFile(join(dir, LOCK_NAME), 'utf8')).split('\n')
     return { pid: Number(pid), host: host ?? '' }
   } catch {
-    return undefined
+    // No lock file (or an unreadable one): the store is closed, or its holder died.
+    return null
   }
 }
