@@ -26,6 +26,7 @@ const SLICE = 16 << 20
  * segment and the old one becomes compactable like the rest.
  */
 export async function compact(dir: string, opts: CompactOptions, out: (text: string) => void): Promise<number> {
+  // Run by hand: the wall clock is the clock of the cache's default scheduler.
   const before = await scanStore(dir, Date.now())
   const newest = before.segments[before.segments.length - 1]
   const largest = Math.max(...before.segments.map((s) => s.size))

@@ -13,6 +13,7 @@ export interface InspectOptions {
  * store may be open in another process, in which case it is a snapshot.
  */
 export async function inspect(dir: string, opts: InspectOptions, out: (text: string) => void): Promise<number> {
+  // A tool run by hand judges expiry on the wall clock, the clock of the cache's default scheduler.
   const report = await scanStore(dir, opts.now ?? Date.now())
   out(opts.json === true ? JSON.stringify(report, null, 2) : render(report))
   return 0
