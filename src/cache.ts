@@ -46,7 +46,8 @@ export interface Cache<V> extends AsyncDisposable {
    * The key's value now, then each new value; undefined when it is deleted,
    * expires, is evicted from the last tier or cleared. Moves between tiers
    * are not changes. Equal consecutive values (`Object.is`) are not repeated.
-   * Completes on close.
+   * A key only the disk holds is read first (as a `get` would), and the first
+   * value comes when the disk answers. Completes on close.
    */
   watch(key: string): Observable<V | undefined>
   /** Every event, as it happens. Hot: a late subscriber sees only what follows. Completes on close. */

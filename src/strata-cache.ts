@@ -58,6 +58,7 @@ class StrataCache<V> implements Cache<V> {
         current: (key) => stack.peek(key),
         expiryOf: (key) => stack.expiryOf(key),
         due: (key) => stack.expireIfDue(key),
+        load: stack.cold === undefined ? undefined : (key) => Promise.resolve(stack.get(key)),
       },
       this.#scheduler,
     )

@@ -2,7 +2,12 @@ import { Observable, type SchedulerLike, type Subscriber, type Subscription } fr
 
 interface KeyWatch<V> {
   readonly subscribers: Set<Subscriber<V | undefined>>
+  /** Subscribers that have not had their first value yet: the key's value is being read from disk. */
+  readonly waiting: Set<Subscriber<V | undefined>>
   last: V | undefined
+  /** Counts changes: a disk read that a change overtook is out of date. */
+  changes: number
+  loading: boolean
   expiry: Subscription | undefined
 }
 
@@ -13,6 +18,8 @@ export interface WatchSource<V> {
   expiryOf(key: string): number
   /** Called when a watched entry's expiry has come: drop it if it is really due. */
   due(key: string): void
+  /** The key's value from disk, when memory does not hold it; absent without a disk tier. */
+  load?(key: string): Promise<V | undefined>
 }
 
 /**
@@ -41,15 +48,20 @@ export class Watchers<V> {
     return new Observable<V | undefined>((subscriber) => {
       let watch = this.#byKey.get(key)
       if (watch === undefined) {
-        watch = { subscribers: new Set(), last: this.#source.current(key), expiry: undefined }
+        watch = { subscribers: new Set(), waiting: new Set(), last: this.#source.current(key), changes: 0, loading: false, expiry: undefined }
         this.#byKey.set(key, watch)
         this.#armExpiry(key, watch, this.#source.expiryOf(key))
+        if (watch.last === undefined && this.#source.load !== undefined) this.#load(key, watch, this.#source.load)
       }
-      watch.subscribers.add(subscriber)
-      subscriber.next(watch.last)
+      if (watch.loading) watch.waiting.add(subscriber)
+      else {
+        watch.subscribers.add(subscriber)
+        subscriber.next(watch.last)
+      }
       return () => {
         watch.subscribers.delete(subscriber)
-        if (watch.subscribers.size === 0 && this.#byKey.get(key) === watch) {
+        watch.waiting.delete(subscriber)
+        if (watch.subscribers.size === 0 && watch.waiting.size === 0 && this.#byKey.get(key) === watch) {
           watch.expiry?.unsubscribe()
           this.#byKey.delete(key)
         }
@@ -62,6 +74,7 @@ export class Watchers<V> {
     const watch = this.#byKey.get(key)
     if (watch === undefined) return
     this.#armExpiry(key, watch, value === undefined ? 0 : expiresAt)
+    watch.changes++
     if (Object.is(watch.last, value)) return
     watch.last = value
     for (const subscriber of watch.subscribers) subscriber.next(value)
@@ -77,8 +90,32 @@ export class Watchers<V> {
     this.#byKey.clear()
     for (const watch of watches) {
       watch.expiry?.unsubscribe()
-      for (const subscriber of watch.subscribers) subscriber.complete()
+      for (const subscriber of [...watch.subscribers, ...watch.waiting]) subscriber.complete()
     }
+  }
+
+  /**
+   * Reads a key that memory does not hold from disk before its first
+   * subscribers hear anything: they wait, then get the value read, unless a
+   * change came meanwhile (then they get that).
+   */
+  #load(key: string, watch: KeyWatch<V>, load: (key: string) => Promise<V | undefined>): void {
+    watch.loading = true
+    const changesBefore = watch.changes
+    const settle = (value: V | undefined): void => {
+      if (this.#byKey.get(key) !== watch) return
+      watch.loading = false
+      if (watch.changes === changesBefore && value !== undefined) {
+        watch.last = value
+        this.#armExpiry(key, watch, this.#source.expiryOf(key))
+      }
+      for (const subscriber of watch.waiting) {
+        watch.subscribers.add(subscriber)
+        subscriber.next(watch.last)
+      }
+      watch.waiting.clear()
+    }
+    load(key).then(settle, () => settle(undefined))
   }
 
   #armExpiry(key: string, watch: KeyWatch<V>, expiresAt: number): void {

@@ -143,6 +143,41 @@ describe('the cold tier in the cache', () => {
   })
 })
 
+describe('watching a key that only the disk holds', () => {
+  it('first emits the value read from disk', async () => {
+    const dir = await tempDir()
+    const first = createCache<string>(layered(dir))
+    await first.set('k', 'on disk')
+    await first.close()
+    const cache = createCache<string>(layered(dir))
+    const seen: (string | undefined)[] = []
+    const subscription = cache.watch('k').subscribe((value) => seen.push(value))
+    expect(seen).toEqual([]) // nothing until the disk has answered
+    await cache.ready
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen).toEqual(['on disk'])
+    await cache.set('k', 'next')
+    expect(seen).toEqual(['on disk', 'next'])
+    subscription.unsubscribe()
+    await cache.close()
+  })
+
+  it('emits the newer value when a write overtakes the disk read', async () => {
+    const dir = await tempDir()
+    const first = createCache<string>(layered(dir))
+    await first.set('k', 'on disk')
+    await first.close()
+    const cache = createCache<string>(layered(dir))
+    const seen: (string | undefined)[] = []
+    cache.watch('k').subscribe((value) => seen.push(value))
+    await cache.set('k', 'written meanwhile')
+    await cache.ready
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen).toEqual(['written meanwhile'])
+    await cache.close()
+  })
+})
+
 describe('bad input and faults with a cold tier', () => {
   it('rejects a value too large for a segment with E_INVALID_VALUE, keeping the old value', async () => {
     const cache = createCache<Uint8Array | string>({ cold: { dir: await tempDir(), segmentBytes: 4096, maxBytes: 1 << 20 } })
