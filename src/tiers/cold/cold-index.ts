@@ -59,6 +59,18 @@ export class ColdIndex {
     }
   }
 
+  /**
+   * The segment of the key's newest record when that record is a value that
+   * has not expired at `now`; -1 otherwise. Allocation-free: the cache asks
+   * this on every write and demotion.
+   */
+  liveSegment(key: string, now: number): number {
+    const s = this.#slots.get(key)
+    if (s === undefined || !isValue(this.#flags[s])) return -1
+    const expiresAt = this.#exp[s]
+    return expiresAt !== 0 && expiresAt <= now ? -1 : this.#seg[s]
+  }
+
   /** Sequence number of the key's newest record, -1 when none. */
   seqOf(key: string): number {
     const s = this.#slots.get(key)

@@ -100,9 +100,14 @@ export class ColdStore {
     this.#maintenance = new ColdMaintenance(this.#o, this.#segments, this.#index, this.#writer)
   }
 
-  /** From the index, no I/O. False for expired and deleted keys. */
+  /** From the index, no I/O, no allocation. False for expired and deleted keys. */
   has(key: string): boolean {
-    return this.#live(key) !== undefined
+    const seg = this.#index.liveSegment(key, this.#o.now())
+    if (seg === -1) return false
+    if (this.#segments.get(seg) !== undefined) return true
+    // Its segment was dropped to keep the disk bound; nothing older remains.
+    this.#index.forget(key)
+    return false
   }
 
   async get(key: string): Promise<ColdHit | undefined> {
