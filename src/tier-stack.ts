@@ -100,6 +100,7 @@ export class TierStack<V> {
       this.notifier.hit(key, 'hot')
       return hot.valueAt(slot) as V
     }
+    hot.missed(key)
     const warm = this.warm
     if (warm !== undefined) {
       slot = warm.find(key, this.#nowFor(warm))
@@ -112,6 +113,7 @@ export class TierStack<V> {
           return value
         }
       }
+      warm.missed(key)
     }
     if (this.cold !== undefined) return this.cold.read(key)
     this.notifier.miss(key)

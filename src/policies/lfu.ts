@@ -21,6 +21,7 @@ export interface LfuOptions {
  */
 export class LfuPolicy implements EvictionPolicy {
   readonly name = 'lfu'
+  readonly usesKeyHashes = false
   readonly #buckets: SlotLists
   #count: Uint8Array
   #stamp: Uint32Array
@@ -88,6 +89,8 @@ export class LfuPolicy implements EvictionPolicy {
     }
     return NO_SLOT
   }
+
+  miss(): void {}
 
   clear(): void {
     this.#buckets.clear()

@@ -6,6 +6,7 @@ const ONLY = 0
 /** Least recently used: one list, oldest at the head. */
 export class LruPolicy implements EvictionPolicy {
   readonly name = 'lru'
+  readonly usesKeyHashes = false
   readonly #order: SlotLists
 
   constructor(capacity: number) {
@@ -34,6 +35,8 @@ export class LruPolicy implements EvictionPolicy {
     this.#order.unlink(ONLY, slot)
     return slot
   }
+
+  miss(): void {}
 
   clear(): void {
     this.#order.clear()

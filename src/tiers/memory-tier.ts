@@ -1,4 +1,5 @@
 import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../policies/index.js'
+import { hashKey } from '../policies/key-hash.js'
 import { SlotTable } from './slot-table.js'
 
 export type TierName = 'hot' | 'warm'
@@ -82,6 +83,11 @@ export class MemoryTier<Stored> {
     return this.#table.expiring !== 0 && this.#table.isExpired(slot, now) ? NO_SLOT : slot
   }
 
+  /** A read found no entry for `key` here: the policy may keep that as history. */
+  missed(key: string): void {
+    if (this.#policy.usesKeyHashes) this.#policy.miss(hashKey(key))
+  }
+
   /** Counts a hit on the slot and tells the policy. */
   hit(slot: number): void {
     this.hits++
@@ -119,7 +125,7 @@ export class MemoryTier<Stored> {
     this.#values[slot] = stored
     this.#sizes[slot] = size
     this.#bytes += size
-    this.#policy.insert(slot)
+    this.#policy.insert(slot, this.#policy.usesKeyHashes ? hashKey(key) : 0)
     return true
   }
 

@@ -39,7 +39,7 @@ export function runAgainstModel(
       const free = [...Array(capacity).keys()].filter((slot) => !recency.includes(slot))
       if (free.length === 0) continue
       const slot = free[command.pick % free.length]
-      policy.insert(slot)
+      policy.insert(slot, 0)
       onInsert(slot)
       recency.push(slot)
       continue
