@@ -20,8 +20,12 @@ export interface EvictionPolicy {
   insert(slot: number, keyHash: number): void
   touch(slot: number): void
   remove(slot: number): void
-  /** The slot to give up next, already dropped from the policy; -1 when it holds none. */
-  evict(): number
+  /**
+   * The slot to give up next, already dropped from the policy; -1 when it
+   * holds none. `incomingKeyHash` is the key about to be inserted (0 when
+   * none is, or the policy does not use hashes): ARC's choice depends on it.
+   */
+  evict(incomingKeyHash: number): number
   /** A read of a key the tier does not hold: history for policies that learn from misses. */
   miss(keyHash: number): void
   clear(): void

@@ -110,22 +110,29 @@ export class MemoryTier<Stored> {
     const size = this.#bounded ? this.#options.sizeOf(stored) : 0
     if (size > this.#options.maxBytes) return false
     const table = this.#table
+    const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
     let slot = table.slots.get(key)
     if (slot !== undefined) {
       this.#bytes += size - this.#sizes[slot]
       this.#values[slot] = stored
       this.#sizes[slot] = size
       table.setExpiry(slot, expiresAt)
-      this.#policy.touch(slot)
-      while (this.#bytes > this.#options.maxBytes && table.size > 1) this.#evictOne()
+      if (this.#bytes <= this.#options.maxBytes) {
+        this.#policy.touch(slot)
+        return true
+      }
+      // Grown past the bound: the others make room, never the entry just written.
+      this.#policy.remove(slot)
+      while (this.#bytes > this.#options.maxBytes && this.#evictOne(hash)) {}
+      this.#policy.insert(slot, hash)
       return true
     }
-    while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes)) this.#evictOne()
+    while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes) && this.#evictOne(hash)) {}
     slot = table.allocate(key, expiresAt)
     this.#values[slot] = stored
     this.#sizes[slot] = size
     this.#bytes += size
-    this.#policy.insert(slot, this.#policy.usesKeyHashes ? hashKey(key) : 0)
+    this.#policy.insert(slot, hash)
     return true
   }
 
@@ -184,14 +191,16 @@ export class MemoryTier<Stored> {
     })
   }
 
-  #evictOne(): void {
-    const slot = this.#policy.evict()
-    if (slot === NO_SLOT) return
+  /** Evicts the policy's choice; false when the policy holds nothing more to give. */
+  #evictOne(incomingKeyHash: number): boolean {
+    const slot = this.#policy.evict(incomingKeyHash)
+    if (slot === NO_SLOT) return false
     const key = this.#table.keys[slot] as string
     const stored = this.#values[slot] as Stored
     const expiresAt = this.#table.expiresAt[slot]
     this.#release(slot)
     this.#exits.evicted(key, stored, expiresAt)
+    return true
   }
 
   #expire(slot: number): void {

@@ -181,6 +181,18 @@ describe('byte bounds', () => {
     expect(warm.bytes).toBe(25)
   })
 
+  it('never evicts the entry an overwrite grew, whatever the policy thinks of it', () => {
+    const exits = recorder<Uint8Array>()
+    const warm = createWarmTier({ maxBytes: 30, policy: 'lfu' }, exits)
+    warm.set('a', bytes(10), 0)
+    warm.set('b', bytes(10), 0)
+    for (let i = 0; i < 3; i++) warm.hit(warm.find('b', 0)) // 'a' is now the least frequently used
+    warm.set('a', bytes(25), 0)
+    expect(exits.evictions).toEqual(['b'])
+    expect(warm.valueAt(warm.find('a', 0)).byteLength).toBe(25)
+    expect(warm.bytes).toBe(25)
+  })
+
   it('hot bounds estimated bytes', () => {
     const exits = recorder<unknown>()
     const hot = createHotTier({ maxEntries: Infinity, maxBytes: 1000, policy: 'lru' }, exits)
