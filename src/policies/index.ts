@@ -5,7 +5,8 @@ import type { EvictionPolicy, PolicyName } from './policy.js'
 export type { EvictionPolicy, PolicyName } from './policy.js'
 export { POLICY_NAMES, NO_SLOT } from './policy.js'
 
-export function createPolicy(name: PolicyName, capacity: number): EvictionPolicy {
+/** A policy for a tier of `capacity` slots now, holding at most `maxEntries` (Infinity: bounded by bytes). */
+export function createPolicy(name: PolicyName, capacity: number, _maxEntries: number): EvictionPolicy {
   switch (name) {
     case 'lru':
       return new LruPolicy(capacity)

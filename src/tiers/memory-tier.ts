@@ -45,7 +45,7 @@ export class MemoryTier<Stored> {
     this.#bounded = Number.isFinite(options.maxBytes)
     this.#table = this.#newTable()
     this.#sizes = new Float64Array(this.#table.capacity)
-    this.#policy = createPolicy(options.policy, this.#table.capacity)
+    this.#policy = createPolicy(options.policy, this.#table.capacity, options.maxEntries)
   }
 
   get entries(): number {
@@ -154,7 +154,7 @@ export class MemoryTier<Stored> {
     this.#table = this.#newTable()
     this.#values = []
     this.#sizes = new Float64Array(this.#table.capacity)
-    this.#policy = createPolicy(this.#options.policy, this.#table.capacity)
+    this.#policy = createPolicy(this.#options.policy, this.#table.capacity, this.#options.maxEntries)
     this.#bytes = 0
   }
 
