@@ -11,6 +11,7 @@ export type CacheErrorCode =
   | 'E_IO'
   | 'E_LOCKED'
   | 'E_CORRUPT'
+  | 'E_LOADER'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

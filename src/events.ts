@@ -25,6 +25,7 @@ export type CacheEvent =
   | { type: 'evict'; key: string; tier: TierName; reason: EvictionReason; at: number }
   | { type: 'promote'; key: string; from: TierName; to: TierName; at: number }
   | { type: 'demote'; key: string; from: TierName; to: TierName; at: number }
+  | { type: 'load'; key: string; ms: number; at: number }
   | { type: 'clear'; at: number }
   | { type: 'error'; key?: string; error: CacheError; at: number }
 

@@ -57,6 +57,12 @@ export class Notifier<V> {
     if (this.bus.listening) this.bus.emit({ type: 'promote', key, from, to, at: this.#scheduler.now() })
   }
 
+  /** The loader was called for a key every tier missed; `ms` on the scheduler's clock. */
+  loaded(key: string, ms: number): void {
+    this.counters.loads++
+    if (this.bus.listening) this.bus.emit({ type: 'load', key, ms, at: this.#scheduler.now() })
+  }
+
   /** The entry left the cache for room. */
   left(key: string, tier: TierName, reason: EvictionReason): void {
     this.counters.evictions++

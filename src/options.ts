@@ -36,7 +36,7 @@ export interface ColdOptions {
   compactionThreshold?: number
 }
 
-export interface CacheOptions {
+export interface CacheOptions<V = unknown> {
   hot?: HotOptions
   /** Off (false) by default: then nothing is encoded and any value may be stored. */
   warm?: false | WarmOptions
@@ -52,7 +52,14 @@ export interface CacheOptions {
   statsInterval?: number
   /** Longest key accepted, in UTF-16 code units. Default 1,024. */
   maxKeyLength?: number
+  /**
+   * Read-through: a `get` that misses every tier calls it (one call per key at
+   * a time) and caches what it returns; undefined is a miss and is not cached.
+   */
+  loader?: Loader<V>
 }
+
+export type Loader<V> = (key: string, context: { signal: AbortSignal }) => V | undefined | Promise<V | undefined>
 
 export interface ResolvedColdOptions {
   dir: string
@@ -63,7 +70,7 @@ export interface ResolvedColdOptions {
   compactionThreshold: number
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOptions<V = unknown> {
   hot: Required<HotOptions>
   warm: Required<WarmOptions> | false
   cold: ResolvedColdOptions | false
@@ -72,11 +79,12 @@ export interface ResolvedOptions {
   codec: Codec
   statsInterval: number
   maxKeyLength: number
+  loader: Loader<V> | undefined
 }
 
 export const DEFAULT_HOT_MAX_ENTRIES = 10_000
 
-const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength']
+const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'loader']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
 const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold']
@@ -102,7 +110,7 @@ function checkPolicy(option: string, policy: unknown): PolicyName {
 }
 
 /** Checks every option and fills in the defaults; throws `E_INVALID_OPTIONS` naming the first bad one. */
-export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOptions<V> {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
   checkKeys(options, KNOWN, '')
   return {
@@ -114,6 +122,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     codec: resolveCodec(options.codec),
     statsInterval: resolveInteger('statsInterval', options.statsInterval, 1000),
     maxKeyLength: resolveInteger('maxKeyLength', options.maxKeyLength, 1024),
+    loader: resolveLoader(options.loader),
   }
 }
 
@@ -177,6 +186,11 @@ function resolveInteger(option: string, value: unknown, fallback: number): numbe
   if (value === undefined) return fallback
   if (!isPositiveInteger(value) || value === Infinity) throw invalid(option, 'must be a positive integer')
   return value
+}
+
+function resolveLoader<V>(loader: Loader<V> | undefined): Loader<V> | undefined {
+  if (loader !== undefined && typeof loader !== 'function') throw invalid('loader', 'must be a function (key, { signal }) => value')
+  return loader
 }
 
 function resolveScheduler(scheduler: unknown): SchedulerLike {

@@ -16,6 +16,8 @@ export interface CacheStats {
   expirations: number
   promotions: number
   demotions: number
+  /** Calls of the `loader` option, each a miss of every tier. */
+  loads: number
   tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats }
 }
 
@@ -34,6 +36,7 @@ export class StatsCounters {
   expirations = 0
   promotions = 0
   demotions = 0
+  loads = 0
 }
 
 export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats, cold: ColdTierStats): CacheStats {
@@ -48,6 +51,7 @@ export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStat
     expirations: counters.expirations,
     promotions: counters.promotions,
     demotions: counters.demotions,
+    loads: counters.loads,
     tiers: { hot, warm, cold },
   }
 }

@@ -5,7 +5,7 @@ import type { Cache, CacheEntry } from './cache.js'
 import type { Codec } from './codec/codec.js'
 import { CacheError, isCacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
-import { type CacheOptions, resolveOptions } from './options.js'
+import { type CacheOptions, type Loader, resolveOptions } from './options.js'
 import { type Factory, SingleFlight } from './single-flight.js'
 import { type CacheStats, snapshot } from './stats.js'
 import { TierStack } from './tier-stack.js'
@@ -24,7 +24,7 @@ const EXPIRY_SWEEP_PERIOD = 1000
  * const user = await cache.getOrSet(`user:${id}`, ({ signal }) => fetchUser(id, { signal }))
  * ```
  */
-export function createCache<V = unknown>(options?: CacheOptions): Cache<V> {
+export function createCache<V = unknown>(options?: CacheOptions<V>): Cache<V> {
   return new StrataCache<V>(options)
 }
 
@@ -34,6 +34,8 @@ class StrataCache<V> implements Cache<V> {
   readonly ready: Promise<void>
   readonly #stack: TierStack<V>
   readonly #flights = new SingleFlight<V>()
+  readonly #loads = new SingleFlight<V | undefined>()
+  readonly #loader: Loader<V> | undefined
   readonly #watchers: Watchers<V>
   readonly #scheduler: SchedulerLike
   readonly #defaultTtl: number
@@ -46,8 +48,9 @@ class StrataCache<V> implements Cache<V> {
   /** Why every operation now fails: closed, or the disk tier could not open. */
   #unusable: CacheError | undefined
 
-  constructor(options?: CacheOptions) {
+  constructor(options?: CacheOptions<V>) {
     const resolved = resolveOptions(options)
+    this.#loader = resolved.loader
     this.#scheduler = resolved.scheduler
     this.#defaultTtl = resolved.ttl
     this.#maxKeyLength = resolved.maxKeyLength
@@ -83,7 +86,10 @@ class StrataCache<V> implements Cache<V> {
   get(key: string): Promise<V | undefined> {
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     if (!isValidKey(key, this.#maxKeyLength)) return Promise.reject(invalidKey(key, this.#maxKeyLength))
-    return Promise.resolve(this.#stack.get(key))
+    const found = this.#stack.get(key)
+    if (this.#loader === undefined) return Promise.resolve(found)
+    if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#load(key)))
+    return found !== undefined ? Promise.resolve(found) : this.#load(key)
   }
 
   peek(key: string): V | undefined {
@@ -164,6 +170,7 @@ class StrataCache<V> implements Cache<V> {
   clear(): Promise<void> {
     return this.#run(() => {
       this.#flights.supersedeAll()
+      this.#loads.supersedeAll()
       return this.#stack.clear()
     })
   }
@@ -192,6 +199,7 @@ class StrataCache<V> implements Cache<V> {
     if (this.#closed !== undefined) return this.#closed
     this.#unusable = new CacheError('E_CLOSED', 'the cache is closed')
     this.#flights.abortAll()
+    this.#loads.abortAll()
     this.#sweep?.unsubscribe()
     this.#closing.next()
     this.#closing.complete()
@@ -204,6 +212,29 @@ class StrataCache<V> implements Cache<V> {
     return this.close()
   }
 
+  /** Read-through for a key every tier missed: one loader call per key at a time. */
+  #load(key: string): Promise<V | undefined> {
+    const loader = this.#loader as Loader<V>
+    const notifier = this.#stack.notifier
+    const started = this.#scheduler.now()
+    const load = async (context: { signal: AbortSignal }): Promise<V | undefined> => {
+      try {
+        return await loader(key, context)
+      } catch (error) {
+        const failure = new CacheError('E_LOADER', `the loader failed for '${key}'`, { cause: error })
+        notifier.error(failure, key)
+        throw failure
+      } finally {
+        notifier.loaded(key, this.#scheduler.now() - started)
+      }
+    }
+    return this.#loads.run(key, load, (value) => {
+      if (value === undefined) return
+      this.#checkValue(key, value)
+      this.#set(key, value, 0, undefined)
+    })
+  }
+
   #checkValue(key: string, value: V): void {
     checkValue(value, this.#byteCodec)
     this.#stack.checkFits(key, value)
@@ -211,6 +242,7 @@ class StrataCache<V> implements Cache<V> {
 
   #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
     this.#flights.supersede(key)
+    this.#loads.supersede(key)
     this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
     if (this.#sweep === undefined && this.#stack.sweep.pending) this.#startSweep()
   }
@@ -218,6 +250,7 @@ class StrataCache<V> implements Cache<V> {
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */
   #delete(key: string): boolean | Promise<boolean> {
     this.#flights.supersede(key)
+    this.#loads.supersede(key)
     const { existed, tombstone } = this.#stack.delete(key)
     return tombstone === undefined ? existed : tombstone.then((found) => existed || found)
   }

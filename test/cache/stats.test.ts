@@ -23,6 +23,7 @@ describe('stats', () => {
       expirations: 0,
       promotions: 1,
       demotions: 2,
+      loads: 0,
       tiers: {
         hot: { entries: 1, bytes: 0, hits: 1 },
         warm: { entries: 1, bytes: expect.any(Number), hits: 1 },
