@@ -1,0 +1,79 @@
+import { Observable, type ObservableInput, type OperatorFunction, from } from 'rxjs'
+import type { PredictionScore } from '../src/prefetch/prediction-score.js'
+
+export interface PrefetchFlowOptions {
+  /** Most loads under way at once; a prediction beyond it is dropped, not queued. */
+  maxInFlight: number
+  /** Below this accuracy, predictions are still made and judged but not loaded. */
+  minConfidence: number
+  /** Judgements needed before the accuracy may pause loading. Default 16. */
+  minJudged?: number
+  /** What may come after this access (the predictors learn from the call). */
+  predict: (key: string) => readonly string[]
+  /** Whether a predicted key is worth loading: not cached, not being loaded. */
+  wanted: (key: string) => boolean
+  load: (key: string) => ObservableInput<unknown>
+  score: PredictionScore
+}
+
+export type PrefetchEvent =
+  | { type: 'load'; key: string }
+  | { type: 'loaded'; key: string }
+  | { type: 'failed'; key: string; error: unknown }
+  /** At `maxInFlight`: the prediction was dropped. */
+  | { type: 'dropped'; key: string }
+  /** Accuracy below `minConfidence`: judged, not loaded. */
+  | { type: 'held'; key: string }
+
+/**
+ * Turns the stream of accesses into loads of the keys predicted to come
+ * next. Every access is judged against earlier predictions first, then
+ * predicts; each prediction worth loading starts a load at once, in the
+ * frame of the access, unless `maxInFlight` loads already run (then it is
+ * dropped: work under load is shed, never queued) or the accuracy is below
+ * `minConfidence` (then it is only judged, until predictions come true again).
+ *
+ * ```
+ * accesses:  a-----b       predict(a) = [x], predict(b) = [y]; a load takes 3 frames
+ * output:    L--D--L--D    L = load, D = loaded
+ * ```
+ */
+export function prefetch(options: PrefetchFlowOptions): OperatorFunction<string, PrefetchEvent> {
+  const { maxInFlight, minConfidence, minJudged = 16, score } = options
+  return (accesses) =>
+    new Observable<PrefetchEvent>((subscriber) => {
+      let inFlight = 0
+      const start = (key: string): void => {
+        inFlight++
+        subscriber.next({ type: 'load', key })
+        let done = false
+        const finish = (event: PrefetchEvent): void => {
+          if (done) return
+          done = true
+          inFlight--
+          subscriber.next(event)
+        }
+        subscriber.add(
+          from(options.load(key)).subscribe({
+            error: (error: unknown) => finish({ type: 'failed', key, error }),
+            complete: () => finish({ type: 'loaded', key }),
+          }),
+        )
+      }
+      const subscription = accesses.subscribe({
+        next(key) {
+          score.accessed(key)
+          for (const predicted of options.predict(key)) {
+            if (!options.wanted(predicted)) continue
+            score.predicted(predicted)
+            if (score.judged >= minJudged && score.accuracy < minConfidence) subscriber.next({ type: 'held', key: predicted })
+            else if (inFlight >= maxInFlight) subscriber.next({ type: 'dropped', key: predicted })
+            else start(predicted)
+          }
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      })
+      subscriber.add(subscription)
+    })
+}
