@@ -1,7 +1,7 @@
 /**
  * Runs every scenario, each in a child process of its own (so one
  * scenario's JIT state and garbage cannot colour the next), and prints the
- * ratios against lru-cache with their targets.
+ * ratios against their baselines (lru-cache, lmdb) with their targets.
  *
  *   npm run bench                         all scenarios
  *   npm run bench -- --only peek,hot-hit  some of them
@@ -14,7 +14,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { RESULT_PREFIX, type Result } from './harness.js'
 
-const SCENARIOS = ['hot-hit', 'peek', 'set-eviction', 'events-overhead', 'warm-heap']
+const SCENARIOS = ['hot-hit', 'peek', 'set-eviction', 'events-overhead', 'warm-heap', 'cold-vs-lmdb']
 
 const args = process.argv.slice(2)
 const option = (name: string): string | undefined => {
@@ -33,7 +33,7 @@ const machine = {
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   date: new Date().toISOString(),
 }
-console.log(`strata-cache benchmarks vs lru-cache (ratio = strata / lru-cache, lower is better)`)
+console.log(`strata-cache benchmarks vs lru-cache and lmdb (ratio = strata / baseline, lower is better)`)
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, ${machine.os}, node ${machine.node}`)
 console.log(`date:    ${machine.date}\n`)
 

@@ -31,7 +31,7 @@ export function runAgainstModel(
   for (const command of commands) {
     if (command.op === 'evict') {
       const expected = recency.length === 0 ? NO_SLOT : expectedVictim(recency)
-      expect(policy.evict()).toBe(expected)
+      expect(policy.evict(0)).toBe(expected)
       recency = recency.filter((slot) => slot !== expected)
       continue
     }

@@ -17,7 +17,7 @@ async function tempDir(): Promise<string> {
 }
 
 /** hot of 2 entries and warm of ~200 bytes: most entries end up on disk. */
-const layered = (dir: string, extra: Partial<CacheOptions> = {}): CacheOptions => ({
+const layered = <V>(dir: string, extra: Partial<CacheOptions<V>> = {}): CacheOptions<V> => ({
   hot: { maxEntries: 2 },
   warm: { maxBytes: 200 },
   cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 },
