@@ -26,6 +26,7 @@ export type CacheEvent =
   | { type: 'promote'; key: string; from: TierName; to: TierName; at: number }
   | { type: 'demote'; key: string; from: TierName; to: TierName; at: number }
   | { type: 'load'; key: string; ms: number; at: number }
+  | { type: 'prefetch'; key: string; at: number }
   | { type: 'clear'; at: number }
   | { type: 'error'; key?: string; error: CacheError; at: number }
 

@@ -63,6 +63,18 @@ export class Notifier<V> {
     if (this.bus.listening) this.bus.emit({ type: 'load', key, ms, at: this.#scheduler.now() })
   }
 
+  /** A load ahead of use has started. */
+  prefetched(key: string): void {
+    this.counters.prefetches++
+    if (this.bus.listening) this.bus.emit({ type: 'prefetch', key, at: this.#scheduler.now() })
+  }
+
+  /** A read found the entry loaded ahead for it. */
+  prefetchHit(key: string): void {
+    this.counters.prefetchHits++
+    this.hit(key, 'hot')
+  }
+
   /** The entry left the cache for room. */
   left(key: string, tier: TierName, reason: EvictionReason): void {
     this.counters.evictions++

@@ -57,6 +57,19 @@ export interface CacheOptions<V = unknown> {
    * a time) and caches what it returns; undefined is a miss and is not cached.
    */
   loader?: Loader<V>
+  /**
+   * Loads keys ahead of their use, as predicted from the stream of reads
+   * (keys walked in numeric steps, keys that follow one another). Needs a
+   * `loader`. Off (false) by default.
+   */
+  prefetch?: false | PrefetchOptions
+}
+
+export interface PrefetchOptions {
+  /** Most loads ahead of use at once; more predictions are dropped, never queued. Default 4. */
+  maxInFlight?: number
+  /** Below this share of predictions coming true, loading pauses until it recovers. Default 0.25. */
+  minConfidence?: number
 }
 
 export type Loader<V> = (key: string, context: { signal: AbortSignal }) => V | undefined | Promise<V | undefined>
@@ -80,11 +93,13 @@ export interface ResolvedOptions<V = unknown> {
   statsInterval: number
   maxKeyLength: number
   loader: Loader<V> | undefined
+  prefetch: Required<PrefetchOptions> | false
 }
 
 export const DEFAULT_HOT_MAX_ENTRIES = 10_000
 
-const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'loader']
+const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'loader', 'prefetch']
+const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
 const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold']
@@ -123,6 +138,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     statsInterval: resolveInteger('statsInterval', options.statsInterval, 1000),
     maxKeyLength: resolveInteger('maxKeyLength', options.maxKeyLength, 1024),
     loader: resolveLoader(options.loader),
+    prefetch: resolvePrefetch(options.prefetch, options.loader !== undefined),
   }
 }
 
@@ -191,6 +207,18 @@ function resolveInteger(option: string, value: unknown, fallback: number): numbe
 function resolveLoader<V>(loader: Loader<V> | undefined): Loader<V> | undefined {
   if (loader !== undefined && typeof loader !== 'function') throw invalid('loader', 'must be a function (key, { signal }) => value')
   return loader
+}
+
+function resolvePrefetch(prefetch: false | PrefetchOptions | undefined, hasLoader: boolean): Required<PrefetchOptions> | false {
+  if (prefetch === undefined || prefetch === false) return false
+  if (typeof prefetch !== 'object' || prefetch === null) throw invalid('prefetch', 'must be false or an object')
+  checkKeys(prefetch, KNOWN_PREFETCH, 'prefetch.')
+  if (!hasLoader) throw invalid('prefetch', 'needs a loader: there is nothing to prefetch with')
+  const minConfidence = prefetch.minConfidence ?? 0.25
+  if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
+    throw invalid('prefetch.minConfidence', 'must be a number from 0 to 1')
+  }
+  return { maxInFlight: resolveInteger('prefetch.maxInFlight', prefetch.maxInFlight, 4), minConfidence }
 }
 
 function resolveScheduler(scheduler: unknown): SchedulerLike {

@@ -16,8 +16,14 @@ export interface CacheStats {
   expirations: number
   promotions: number
   demotions: number
-  /** Calls of the `loader` option, each a miss of every tier. */
+  /** Calls of the `loader` option for a `get` that missed every tier. */
   loads: number
+  /** Loads started ahead of use by the prefetcher. */
+  prefetches: number
+  /** Reads that found an entry loaded ahead for them. */
+  prefetchHits: number
+  /** prefetchHits / prefetches; 0 before the first prefetch. */
+  prefetchAccuracy: number
   tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats }
 }
 
@@ -37,6 +43,8 @@ export class StatsCounters {
   promotions = 0
   demotions = 0
   loads = 0
+  prefetches = 0
+  prefetchHits = 0
 }
 
 export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats, cold: ColdTierStats): CacheStats {
@@ -52,6 +60,9 @@ export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStat
     promotions: counters.promotions,
     demotions: counters.demotions,
     loads: counters.loads,
+    prefetches: counters.prefetches,
+    prefetchHits: counters.prefetchHits,
+    prefetchAccuracy: counters.prefetches === 0 ? 0 : counters.prefetchHits / counters.prefetches,
     tiers: { hot, warm, cold },
   }
 }

@@ -6,6 +6,7 @@ import type { Codec } from './codec/codec.js'
 import { CacheError, isCacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { type CacheOptions, type Loader, resolveOptions } from './options.js'
+import { PrefetchLink } from './prefetch-link.js'
 import { type Factory, SingleFlight } from './single-flight.js'
 import { type CacheStats, snapshot } from './stats.js'
 import { TierStack } from './tier-stack.js'
@@ -36,6 +37,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #flights = new SingleFlight<V>()
   readonly #loads = new SingleFlight<V | undefined>()
   readonly #loader: Loader<V> | undefined
+  readonly #prefetch: PrefetchLink<V> | undefined
   readonly #watchers: Watchers<V>
   readonly #scheduler: SchedulerLike
   readonly #defaultTtl: number
@@ -70,6 +72,11 @@ class StrataCache<V> implements Cache<V> {
       takeUntil(this.#closing),
       share(),
     )
+    if (resolved.prefetch !== false && resolved.loader !== undefined) {
+      const scheduler = this.#scheduler
+      const isCached = (key: string): boolean => stack.holdsInMemory(key) || (stack.cold?.tier.holds(key, scheduler.now()) ?? false)
+      this.#prefetch = new PrefetchLink<V>(resolved.prefetch, resolved.loader, isCached, stack.notifier)
+    }
     this.ready =
       stack.cold === undefined
         ? Promise.resolve()
@@ -86,10 +93,7 @@ class StrataCache<V> implements Cache<V> {
   get(key: string): Promise<V | undefined> {
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     if (!isValidKey(key, this.#maxKeyLength)) return Promise.reject(invalidKey(key, this.#maxKeyLength))
-    const found = this.#stack.get(key)
-    if (this.#loader === undefined) return Promise.resolve(found)
-    if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#load(key)))
-    return found !== undefined ? Promise.resolve(found) : this.#load(key)
+    return this.#read(key)
   }
 
   peek(key: string): V | undefined {
@@ -132,7 +136,7 @@ class StrataCache<V> implements Cache<V> {
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => Promise.all(this.#keys(keys).map((key) => this.#stack.get(key))))
+    return this.#run(() => Promise.all(this.#keys(keys).map((key) => this.#read(key))))
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {
@@ -171,6 +175,7 @@ class StrataCache<V> implements Cache<V> {
     return this.#run(() => {
       this.#flights.supersedeAll()
       this.#loads.supersedeAll()
+      this.#prefetch?.cleared()
       return this.#stack.clear()
     })
   }
@@ -200,6 +205,7 @@ class StrataCache<V> implements Cache<V> {
     this.#unusable = new CacheError('E_CLOSED', 'the cache is closed')
     this.#flights.abortAll()
     this.#loads.abortAll()
+    this.#prefetch?.close()
     this.#sweep?.unsubscribe()
     this.#closing.next()
     this.#closing.complete()
@@ -210,6 +216,24 @@ class StrataCache<V> implements Cache<V> {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
+  }
+
+  /** A validated read: a value loaded ahead, then the tiers, then the loader. */
+  #read(key: string): Promise<V | undefined> {
+    const prefetch = this.#prefetch
+    if (prefetch !== undefined) {
+      const ahead = prefetch.buffer.take(key)
+      prefetch.accessed(key)
+      if (ahead !== undefined) {
+        this.#set(key, ahead, 0, undefined)
+        this.#stack.notifier.prefetchHit(key)
+        return Promise.resolve(ahead)
+      }
+    }
+    const found = this.#stack.get(key)
+    if (this.#loader === undefined) return Promise.resolve(found)
+    if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#load(key)))
+    return found !== undefined ? Promise.resolve(found) : this.#load(key)
   }
 
   /** Read-through for a key every tier missed: one loader call per key at a time. */
@@ -243,6 +267,7 @@ class StrataCache<V> implements Cache<V> {
   #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
     this.#flights.supersede(key)
     this.#loads.supersede(key)
+    this.#prefetch?.written(key)
     this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
     if (this.#sweep === undefined && this.#stack.sweep.pending) this.#startSweep()
   }
@@ -251,6 +276,7 @@ class StrataCache<V> implements Cache<V> {
   #delete(key: string): boolean | Promise<boolean> {
     this.#flights.supersede(key)
     this.#loads.supersede(key)
+    this.#prefetch?.written(key)
     const { existed, tombstone } = this.#stack.delete(key)
     return tombstone === undefined ? existed : tombstone.then((found) => existed || found)
   }

@@ -137,6 +137,12 @@ export class TierStack<V> {
     return this.cold !== undefined ? this.cold.has(key) : false
   }
 
+  /** Whether hot or warm holds a live entry for the key, touching nothing. */
+  holdsInMemory(key: string): boolean {
+    if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
+    return this.warm !== undefined && this.warm.findQuietly(key, this.#nowFor(this.warm)) !== NO_SLOT
+  }
+
   /** The key's absolute expiry if memory holds it, 0 for none or absent. */
   expiryOf(key: string): number {
     const now = this.#scheduler.now()

@@ -24,6 +24,9 @@ describe('stats', () => {
       promotions: 1,
       demotions: 2,
       loads: 0,
+      prefetches: 0,
+      prefetchHits: 0,
+      prefetchAccuracy: 0,
       tiers: {
         hot: { entries: 1, bytes: 0, hits: 1 },
         warm: { entries: 1, bytes: expect.any(Number), hits: 1 },

@@ -1,0 +1,247 @@
+import { GhostHistory } from './ghost-history.js'
+import { type EvictionPolicy, NO_SLOT } from './policy.js'
+import { SlotLists } from './slot-lists.js'
+
+const RECENCY = 0
+const MAX_COUNT = 15
+const BUCKETS = MAX_COUNT + 1
+/** LeCaR's defaults: learning rate 0.45, discount rate 0.005^(1/N). */
+const DEFAULT_LEARNING_RATE = 0.45
+const DISCOUNT_BASE = 0.005
+/** LeCaR's reference code pins the weights here, so that the losing expert can win back quickly. */
+const MIN_WEIGHT = 0.01
+const MAX_WEIGHT = 0.99
+const DEFAULT_SEED = 0x9e3779b9
+const NO_HASH = -1
+
+export interface LearnedOptions {
+  /** Seed of the xorshift generator that picks the expert at each eviction. */
+  seed?: number
+  /** λ of the weight update; LeCaR's 0.45 by default. */
+  learningRate?: number
+  /** Touches between two halvings of the LFU counts, as in `LfuOptions`. */
+  agingPeriod?: number
+}
+
+/**
+ * LeCaR (Vietri et al., HotStorage '18): two experts over the same resident
+ * slots, LRU (one recency list) and LFU (counts 0..15 in bucket lists, oldest
+ * first among equals, halved every `agingPeriod` touches, as in `LfuPolicy`).
+ * Each eviction follows one expert drawn with probability (wLru, wLfu) and
+ * records the victim's hash in that expert's ghost history (a FIFO of N
+ * ghosts), unless both experts named the same victim. A request for a key in
+ * an expert's ghost history means that expert was wrong: its weight is
+ * multiplied by e^(−λ·0.005^(t/N)), t the requests since that eviction, and
+ * the weights are normalised and kept in [0.01, 0.99]. The key comes back
+ * with its old count plus one. The clock counts requests: touches and misses.
+ *
+ * N is `maxEntries`; when that is Infinity (a tier bounded by bytes), N is the
+ * number of resident entries at the time, for the discount and the ghost size.
+ *
+ * Memory: 25 bytes per slot (two pairs of list links, count, aging stamp, key
+ * hash) plus up to two ghosts per entry of 21 bytes and a Map entry each.
+ */
+// `implements EvictionPolicy` once PolicyName includes 'learned' (policy.ts).
+export class LearnedPolicy implements Omit<EvictionPolicy, 'name'> {
+  readonly name = 'learned' as const
+  readonly usesKeyHashes = true
+  readonly #recency: SlotLists
+  readonly #buckets: SlotLists
+  #count: Uint8Array
+  #stamp: Uint32Array
+  #hashOf: Uint32Array
+  #epoch = 0
+  #touches = 0
+  #agingPeriod: number
+  readonly #fixedPeriod: boolean
+  #resident = 0
+  readonly #lruGhosts = new GhostHistory()
+  readonly #lfuGhosts = new GhostHistory()
+  #wLru = 0.5
+  #wLfu = 0.5
+  #random: number
+  #clock = 0
+  readonly #maxEntries: number
+  readonly #learningRate: number
+  /** The last ghost a request brought back, so that its insert restores the count. */
+  #pendingHash = NO_HASH
+  #pendingCount = 1
+
+  constructor(capacity: number, maxEntries: number = Infinity, options: LearnedOptions = {}) {
+    if (!(maxEntries >= 1)) throw new TypeError(`LearnedPolicy: maxEntries must be at least 1 or Infinity, got ${maxEntries}`)
+    const { seed = DEFAULT_SEED, learningRate = DEFAULT_LEARNING_RATE, agingPeriod } = options
+    if (!Number.isInteger(seed)) throw new TypeError(`LearnedPolicy: options.seed must be an integer, got ${seed}`)
+    if (!(learningRate > 0 && Number.isFinite(learningRate)))
+      throw new TypeError(`LearnedPolicy: options.learningRate must be a positive finite number, got ${learningRate}`)
+    if (agingPeriod !== undefined && !(Number.isInteger(agingPeriod) && agingPeriod >= 1))
+      throw new TypeError(`LearnedPolicy: options.agingPeriod must be a positive integer, got ${agingPeriod}`)
+    this.#maxEntries = maxEntries
+    this.#learningRate = learningRate
+    // xorshift32 is stuck at 0.
+    this.#random = seed >>> 0 || DEFAULT_SEED
+    this.#recency = new SlotLists(1, capacity)
+    this.#buckets = new SlotLists(BUCKETS, capacity)
+    this.#count = new Uint8Array(capacity)
+    this.#stamp = new Uint32Array(capacity)
+    this.#hashOf = new Uint32Array(capacity)
+    this.#fixedPeriod = agingPeriod !== undefined
+    this.#agingPeriod = agingPeriod ?? Math.max(1024, capacity * 10)
+  }
+
+  /** [wLru, wLfu], summing to 1; allocates, so for tests and tools. */
+  get weights(): [number, number] {
+    return [this.#wLru, this.#wLfu]
+  }
+
+  grow(capacity: number): void {
+    if (capacity <= this.#count.length) return
+    this.#recency.grow(capacity)
+    this.#buckets.grow(capacity)
+    const count = new Uint8Array(capacity)
+    const stamp = new Uint32Array(capacity)
+    const hashOf = new Uint32Array(capacity)
+    count.set(this.#count)
+    stamp.set(this.#stamp)
+    hashOf.set(this.#hashOf)
+    this.#count = count
+    this.#stamp = stamp
+    this.#hashOf = hashOf
+    if (!this.#fixedPeriod) this.#agingPeriod = Math.max(1024, capacity * 10)
+  }
+
+  /** The slot's LFU count after the halvings it has not seen yet; which bucket it is in. */
+  countOf(slot: number): number {
+    const halvings = this.#epoch - this.#stamp[slot]
+    return halvings >= 8 ? 0 : this.#count[slot] >> halvings
+  }
+
+  insert(slot: number, keyHash: number): void {
+    this.#learn(keyHash)
+    const count = keyHash === this.#pendingHash ? this.#pendingCount : 1
+    this.#pendingHash = NO_HASH
+    this.#hashOf[slot] = keyHash
+    this.#recency.pushTail(RECENCY, slot)
+    this.#count[slot] = count
+    this.#stamp[slot] = this.#epoch
+    this.#buckets.pushTail(count, slot)
+    this.#resident++
+  }
+
+  touch(slot: number): void {
+    this.#clock++
+    this.#recency.moveToTail(RECENCY, slot)
+    const count = this.countOf(slot)
+    const next = count < MAX_COUNT ? count + 1 : MAX_COUNT
+    if (next === count) this.#buckets.moveToTail(count, slot)
+    else {
+      this.#buckets.unlink(count, slot)
+      this.#buckets.pushTail(next, slot)
+    }
+    this.#count[slot] = next
+    this.#stamp[slot] = this.#epoch
+    if (++this.#touches >= this.#agingPeriod) this.#halve()
+  }
+
+  remove(slot: number): void {
+    this.#drop(slot)
+  }
+
+  evict(incomingKeyHash: number): number {
+    if (this.#resident === 0) return NO_SLOT
+    // LeCaR learns from the request before it picks the victim for it.
+    this.#learn(incomingKeyHash)
+    const lruVictim = this.#recency.head(RECENCY)
+    const lfuVictim = this.#lowestCountHead()
+    const followLru = this.#nextRandom() < this.#wLru
+    const victim = followLru ? lruVictim : lfuVictim
+    // When both experts agree, neither alone is to blame if the key returns.
+    if (lruVictim !== lfuVictim) {
+      const ghosts = followLru ? this.#lruGhosts : this.#lfuGhosts
+      ghosts.add(this.#hashOf[victim], this.#clock, this.countOf(victim), this.#n())
+    }
+    this.#drop(victim)
+    return victim
+  }
+
+  miss(keyHash: number): void {
+    this.#clock++
+    this.#pendingHash = NO_HASH
+    this.#learn(keyHash)
+  }
+
+  /** Forgets the entries and the ghosts; keeps the weights, which describe the workload. */
+  clear(): void {
+    this.#recency.clear()
+    this.#buckets.clear()
+    this.#lruGhosts.clear()
+    this.#lfuGhosts.clear()
+    this.#resident = 0
+    this.#touches = 0
+    this.#pendingHash = NO_HASH
+  }
+
+  /** N of LeCaR: the cache size in entries. */
+  #n(): number {
+    return this.#maxEntries !== Infinity ? this.#maxEntries : Math.max(1, this.#resident)
+  }
+
+  /** If `keyHash` is a ghost, penalises the expert that evicted it and forgets the ghost. */
+  #learn(keyHash: number): void {
+    let ghosts = this.#lruGhosts
+    let ghost = ghosts.indexOf(keyHash)
+    if (ghost === NO_SLOT) {
+      ghosts = this.#lfuGhosts
+      ghost = ghosts.indexOf(keyHash)
+      if (ghost === NO_SLOT) return
+    }
+    const elapsed = this.#clock - ghosts.evictedAt(ghost)
+    const penalty = Math.exp(-this.#learningRate * Math.pow(DISCOUNT_BASE, elapsed / this.#n()))
+    const count = ghosts.countAt(ghost) + 1
+    this.#pendingHash = keyHash
+    this.#pendingCount = count < MAX_COUNT ? count : MAX_COUNT
+    ghosts.forget(ghost)
+    if (ghosts === this.#lruGhosts) this.#wLru *= penalty
+    else this.#wLfu *= penalty
+    const sum = this.#wLru + this.#wLfu
+    this.#wLru /= sum
+    this.#wLfu /= sum
+    if (this.#wLru >= MAX_WEIGHT) {
+      this.#wLru = MAX_WEIGHT
+      this.#wLfu = MIN_WEIGHT
+    } else if (this.#wLfu >= MAX_WEIGHT) {
+      this.#wLru = MIN_WEIGHT
+      this.#wLfu = MAX_WEIGHT
+    }
+  }
+
+  #lowestCountHead(): number {
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const slot = this.#buckets.head(bucket)
+      if (slot !== NO_SLOT) return slot
+    }
+    return NO_SLOT
+  }
+
+  #drop(slot: number): void {
+    this.#recency.unlink(RECENCY, slot)
+    this.#buckets.unlink(this.countOf(slot), slot)
+    this.#resident--
+  }
+
+  /** xorshift32, as a fraction in [0, 1). */
+  #nextRandom(): number {
+    let x = this.#random
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.#random = x >>> 0
+    return this.#random / 0x100000000
+  }
+
+  #halve(): void {
+    this.#touches = 0
+    this.#epoch++
+    // Ascending order: bucket c/2 has already been emptied into c/4 when c arrives.
+    for (let bucket = 1; bucket < BUCKETS; bucket++) this.#buckets.append(bucket, bucket >> 1)
+  }
+}

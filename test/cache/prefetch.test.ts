@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { type CacheEvent, createCache } from '../../src/index.js'
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+describe('prefetch', () => {
+  it('loads the next key of a numeric walk ahead, and serves it without a read-through load', async () => {
+    const loaded: string[] = []
+    const cache = createCache<string>({ loader: (key) => (loaded.push(key), `value of ${key}`), prefetch: {} })
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
+    for (const key of ['page:1', 'page:2', 'page:3']) await cache.get(key)
+    await settle()
+    expect(loaded).toEqual(['page:1', 'page:2', 'page:3', 'page:4'])
+    expect(events).toContainEqual(expect.objectContaining({ type: 'prefetch', key: 'page:4' }))
+    expect(await cache.get('page:4')).toBe('value of page:4')
+    await settle()
+    expect(loaded).toEqual(['page:1', 'page:2', 'page:3', 'page:4', 'page:5'])
+    expect(cache.stats()).toMatchObject({ loads: 3, prefetches: 2, prefetchHits: 1, prefetchAccuracy: 0.5, hits: 1, misses: 3 })
+    await cache.close()
+  })
+
+  it('learns which key follows which', async () => {
+    const loaded: string[] = []
+    const cache = createCache<string>({ loader: (key) => (loaded.push(key), key.toUpperCase()), prefetch: {} })
+    for (const key of ['user', 'settings', 'user', 'settings']) {
+      await cache.delete(key)
+      await cache.get(key)
+    }
+    await cache.delete('settings')
+    loaded.length = 0
+    await cache.get('user') // a hit or a load; either way 'settings' is predicted next
+    await settle()
+    expect(loaded).toContain('settings')
+    expect(await cache.get('settings')).toBe('SETTINGS')
+    expect(cache.stats().prefetchHits).toBe(1)
+    await cache.close()
+  })
+
+  it('never pushes a used entry out for a guess: what it loads waits outside the tiers', async () => {
+    const cache = createCache<string>({ hot: { maxEntries: 4 }, loader: (key) => key, prefetch: { maxInFlight: 8 } })
+    for (const key of ['walk:1', 'walk:2', 'walk:3']) await cache.get(key)
+    const before = cache.stats()
+    await settle() // the load of walk:4 lands
+    const after = cache.stats()
+    expect(after.prefetches).toBe(before.prefetches)
+    expect(after.prefetches).toBe(1)
+    expect(after.tiers.hot.entries).toBe(before.tiers.hot.entries)
+    expect(after.evictions).toBe(before.evictions)
+    expect(cache.peek('walk:4')).toBeUndefined()
+    await cache.close()
+  })
+
+  it('does not serve a value loaded ahead once the key was written', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const cache = createCache<string>({
+      loader: async (key) => {
+        if (key === 'n:4') await gate
+        return `loaded ${key}`
+      },
+      prefetch: {},
+    })
+    for (const key of ['n:1', 'n:2', 'n:3']) await cache.get(key)
+    await cache.set('n:4', 'written')
+    release()
+    await settle()
+    expect(await cache.get('n:4')).toBe('written')
+    expect(cache.stats().prefetchHits).toBe(0)
+    await cache.close()
+  })
+
+  it('needs a loader, and checks its options', () => {
+    expect(() => createCache({ prefetch: {} })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'prefetch'") }))
+    expect(() => createCache({ loader: () => 1, prefetch: { maxInFlight: 0 } })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.maxInFlight'") }))
+    expect(() => createCache({ loader: () => 1, prefetch: { minConfidence: 2 } })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.minConfidence'") }))
+    expect(() => createCache({ loader: () => 1, prefetch: { depth: 2 } as never })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.depth'") }))
+  })
+})
