@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
-
-function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
+import { deferred } from '../helpers/deferred.js'
 
 describe('getOrSet', () => {
   it('returns the cached value without calling the factory', async () => {

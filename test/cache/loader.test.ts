@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type CacheEvent, createCache } from '../../src/index.js'
 import { VirtualClock } from '../helpers/virtual-time.js'
-
-function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
+import { deferred } from '../helpers/deferred.js'
 
 describe('loader (read-through)', () => {
   it('loads a key that every tier missed, caches it, and serves it from memory next', async () => {

@@ -1,0 +1,474 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ArcPolicy } from '../../src/policies/arc.js'
+import { hashKey } from '../../src/policies/key-hash.js'
+import { LruPolicy } from '../../src/policies/lru.js'
+import { NO_SLOT } from '../../src/policies/policy.js'
+
+const hashOf = (key: number): number => hashKey(`key:${key}`)
+
+/** Removes `item` from `list` if there; true if it was. */
+function take<T>(list: T[], item: T): boolean {
+  const at = list.indexOf(item)
+  if (at < 0) return false
+  list.splice(at, 1)
+  return true
+}
+
+/**
+ * ARC(c) as printed in the paper (Fig. 4), one `request(x)` at a time, on
+ * keys: four arrays with the LRU end first. Returns the key that left the
+ * cache, if one did.
+ */
+class PaperArc {
+  t1: number[] = []
+  t2: number[] = []
+  b1: number[] = []
+  b2: number[] = []
+  p = 0
+  constructor(readonly c: number) {}
+
+  request(x: number): number | undefined {
+    const { c } = this
+    // Case I: a hit.
+    if (take(this.t1, x) || take(this.t2, x)) {
+      this.t2.push(x)
+      return undefined
+    }
+    // Case II: a ghost in B1.
+    if (this.b1.includes(x)) {
+      const delta = this.b1.length >= this.b2.length ? 1 : this.b2.length / this.b1.length
+      this.p = Math.min(this.p + delta, c)
+      const victim = this.#replace(x)
+      take(this.b1, x)
+      this.t2.push(x)
+      return victim
+    }
+    // Case III: a ghost in B2.
+    if (this.b2.includes(x)) {
+      const delta = this.b2.length >= this.b1.length ? 1 : this.b1.length / this.b2.length
+      this.p = Math.max(this.p - delta, 0)
+      const victim = this.#replace(x)
+      take(this.b2, x)
+      this.t2.push(x)
+      return victim
+    }
+    // Case IV: a miss in all four lists.
+    let victim: number | undefined
+    const total = this.t1.length + this.t2.length + this.b1.length + this.b2.length
+    if (this.t1.length + this.b1.length === c) {
+      if (this.t1.length < c) {
+        this.b1.shift()
+        victim = this.#replace(x)
+      } else victim = this.t1.shift()
+    } else if (total >= c) {
+      if (total === 2 * c) this.b2.shift()
+      victim = this.#replace(x)
+    }
+    this.t1.push(x)
+    return victim
+  }
+
+  #replace(x: number): number {
+    const t1 = this.t1.length
+    if (t1 >= 1 && ((this.b2.includes(x) && t1 === this.p) || t1 > this.p)) {
+      const victim = this.t1.shift() as number
+      this.b1.push(victim)
+      return victim
+    }
+    const victim = this.t2.shift() as number
+    this.b2.push(victim)
+    return victim
+  }
+}
+
+/**
+ * The paper's cases as `ArcPolicy` splits them over the policy interface
+ * (see its doc comment), on slots and hashes, in plain arrays; it also
+ * covers what the paper has no word for: deletes, evictions with room left,
+ * inserts past c, a c that follows the resident count, and hash collisions.
+ */
+class ArcModel {
+  t1: number[] = []
+  t2: number[] = []
+  b1: number[] = []
+  b2: number[] = []
+  p = 0
+  hashAt = new Map<number, number>()
+  adaptedFor: number | undefined
+  constructor(readonly maxEntries: number) {}
+
+  c(resident: number): number {
+    return this.maxEntries === Infinity ? resident : this.maxEntries
+  }
+
+  insert(slot: number, hash: number): void {
+    this.hashAt.set(slot, hash)
+    const resident = this.t1.length + this.t2.length + 1
+    const inB1 = this.b1.includes(hash)
+    if (inB1 || this.b2.includes(hash)) {
+      if (this.adaptedFor !== hash) this.#adapt(inB1, this.c(resident))
+      take(inB1 ? this.b1 : this.b2, hash)
+      this.t2.push(slot)
+    } else {
+      const c = this.c(resident)
+      while (this.t1.length + this.b1.length >= c && this.b1.length > 0) this.b1.shift()
+      while (resident - 1 + this.b1.length + this.b2.length >= 2 * c && this.b1.length + this.b2.length > 0) {
+        ;(this.b2.length > 0 ? this.b2 : this.b1).shift()
+      }
+      this.t1.push(slot)
+    }
+    this.adaptedFor = undefined
+  }
+
+  touch(slot: number): void {
+    if (!take(this.t1, slot)) take(this.t2, slot)
+    this.t2.push(slot)
+  }
+
+  remove(slot: number): void {
+    if (!take(this.t1, slot)) take(this.t2, slot)
+  }
+
+  evict(hash: number): number {
+    const resident = this.t1.length + this.t2.length
+    if (resident === 0) return NO_SLOT
+    const c = this.c(resident)
+    const inB1 = this.b1.includes(hash)
+    if (inB1 || this.b2.includes(hash)) {
+      if (this.adaptedFor !== hash) {
+        this.#adapt(inB1, c)
+        this.adaptedFor = hash
+      }
+      return this.#replace(!inB1)
+    }
+    if (this.t1.length + this.b1.length >= c) {
+      if (this.t1.length >= c) return this.t1.shift() as number
+      this.b1.shift()
+    } else if (resident + this.b1.length + this.b2.length >= 2 * c && this.b2.length > 0) this.b2.shift()
+    return this.#replace(false)
+  }
+
+  #adapt(inB1: boolean, c: number): void {
+    if (inB1) this.p = Math.min(this.p + (this.b1.length >= this.b2.length ? 1 : this.b2.length / this.b1.length), c)
+    else this.p = Math.max(this.p - (this.b2.length >= this.b1.length ? 1 : this.b1.length / this.b2.length), 0)
+  }
+
+  #replace(inB2: boolean): number {
+    const t1 = this.t1.length
+    const fromT1 = this.t2.length === 0 || (t1 >= 1 && ((inB2 && t1 === this.p) || t1 > this.p))
+    const slot = (fromT1 ? this.t1 : this.t2).shift() as number
+    const hash = this.hashAt.get(slot) as number
+    // One ghost per hash: a colliding one is replaced.
+    take(this.b1, hash) || take(this.b2, hash)
+    ;(fromT1 ? this.b1 : this.b2).push(hash)
+    return slot
+  }
+}
+
+/** Slots as `SlotTable` hands them out: a free stack, and capacity doubling with `grow` first. */
+class Slots {
+  #free: number[] = []
+  #next = 0
+  constructor(
+    private capacity: number,
+    private readonly grow: (capacity: number) => void,
+  ) {}
+
+  allocate(): number {
+    const reused = this.#free.pop()
+    if (reused !== undefined) return reused
+    if (this.#next === this.capacity) this.grow((this.capacity *= 2))
+    return this.#next++
+  }
+
+  release(slot: number): void {
+    this.#free.push(slot)
+  }
+}
+
+type TierCommand = { op: 'get' | 'delete'; key: number }
+
+interface SlotPolicy {
+  grow(capacity: number): void
+  insert(slot: number, keyHash: number): void
+  touch(slot: number): void
+  remove(slot: number): void
+  evict(incomingKeyHash: number): number
+}
+
+interface TierHooks {
+  touched?: (slot: number) => void
+  inserted?: (slot: number, hash: number) => void
+  removed?: (slot: number) => void
+  /** Each eviction, with the victim's key and the hash of the key coming in. */
+  evicted?: (slot: number, key: number, incomingHash: number) => void
+  /** After each command. */
+  settled?: (command: TierCommand) => void
+}
+
+/**
+ * Drives a policy the way `MemoryTier` does: a hit touches, a miss evicts
+ * while `limit` entries are resident and then inserts, a delete removes.
+ * Returns the keys resident at the end.
+ */
+function playAsTier(policy: SlotPolicy, limit: number, initialCapacity: number, commands: TierCommand[], hooks: TierHooks = {}): Set<number> {
+  const slotOf = new Map<number, number>()
+  const keyAt = new Map<number, number>()
+  const slots = new Slots(initialCapacity, (capacity) => policy.grow(capacity))
+  for (const command of commands) {
+    const { op, key } = command
+    const slot = slotOf.get(key)
+    if (op === 'delete') {
+      if (slot !== undefined) {
+        policy.remove(slot)
+        hooks.removed?.(slot)
+        slotOf.delete(key)
+        keyAt.delete(slot)
+        slots.release(slot)
+      }
+    } else if (slot !== undefined) {
+      policy.touch(slot)
+      hooks.touched?.(slot)
+    } else {
+      const hash = hashOf(key)
+      while (slotOf.size >= limit) {
+        const victim = policy.evict(hash)
+        expect(victim).not.toBe(NO_SLOT)
+        const victimKey = keyAt.get(victim) as number
+        hooks.evicted?.(victim, victimKey, hash)
+        slotOf.delete(victimKey)
+        keyAt.delete(victim)
+        slots.release(victim)
+      }
+      const fresh = slots.allocate()
+      policy.insert(fresh, hash)
+      hooks.inserted?.(fresh, hash)
+      slotOf.set(key, fresh)
+      keyAt.set(fresh, key)
+    }
+    hooks.settled?.(command)
+  }
+  return new Set(slotOf.keys())
+}
+
+const gets = (keys: Iterable<number>): TierCommand[] => [...keys].map((key) => ({ op: 'get', key }))
+const range = (from: number, count: number): number[] => [...Array(count).keys()].map((i) => from + i)
+
+// 'max': the default size would cap sequences near ten commands, too short to fill and cycle the ghost lists.
+const requests = (keys: number): fc.Arbitrary<TierCommand[]> =>
+  fc.array(fc.record({ op: fc.constant('get' as const), key: fc.nat(keys - 1) }), { maxLength: 400, size: 'max' })
+
+const requestsAndDeletes = (keys: number): fc.Arbitrary<TierCommand[]> =>
+  fc.array(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('get' as const), key: fc.nat(keys - 1) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(keys - 1) }) },
+    ),
+    { maxLength: 400, size: 'max' },
+  )
+
+/** Checks a request-only run against the paper's ARC(c): same victim, same p, same lists. */
+function checkAgainstPaper(arc: ArcPolicy, c: number, initial: number, commands: TierCommand[]): void {
+  const paper = new PaperArc(c)
+  let evicted: number | undefined
+  playAsTier(arc, c, initial, commands, {
+    evicted: (_slot, key) => {
+      expect(evicted).toBeUndefined() // one eviction per miss at a count limit
+      evicted = key
+    },
+    settled: ({ key }) => {
+      const expected = paper.request(hashOf(key))
+      expect(evicted === undefined ? undefined : hashOf(evicted)).toBe(expected)
+      evicted = undefined
+      expect(arc.p).toBe(paper.p)
+      expect(arc.sizes).toEqual({ t1: paper.t1.length, t2: paper.t2.length, b1: paper.b1.length, b2: paper.b2.length })
+    },
+  })
+}
+
+describe('ArcPolicy', () => {
+  it('moves p toward recency on a B1 ghost hit and toward frequency on a B2 ghost hit', () => {
+    const c = 4
+    const [a, b, cc, d, e, f] = range(0, 6)
+    const arc = new ArcPolicy(c, c)
+    const victims: number[] = []
+    const pAfter: number[] = []
+    const play = (keys: number[]) =>
+      playAsTier(arc, c, c, gets(keys), {
+        evicted: (_slot, key) => victims.push(key),
+        settled: () => pAfter.push(arc.p),
+      })
+    // One eviction cannot remember anything while T1 is the whole cache, so a and b are read twice first.
+    const resident = new Set<number>()
+    for (const key of play([a, b, cc, d, a, b])) resident.add(key)
+    expect(arc.sizes).toEqual({ t1: 2, t2: 2, b1: 0, b2: 0 })
+    play([e, f]) // two true misses: T1's LRU entries c, d become B1 ghosts
+    expect(victims).toEqual([cc, d])
+    expect(arc.sizes).toEqual({ t1: 2, t2: 2, b1: 2, b2: 0 })
+    expect(arc.p).toBe(0)
+
+    play([cc]) // a B1 hit: T1 was too small, p grows by 1 (|B1| ≥ |B2|); T1 (2) is still over p (1)
+    expect(arc.p).toBe(1)
+    expect(victims.at(-1)).toBe(e)
+    play([d]) // another B1 hit: p = 2; now T1 (1) is under p, so T2 gives up its LRU entry a to B2
+    expect(arc.p).toBe(2)
+    expect(victims.at(-1)).toBe(a)
+    expect(arc.sizes).toEqual({ t1: 1, t2: 3, b1: 1, b2: 1 })
+
+    play([a]) // a B2 hit: T2 was too small, p falls by 1; |T1| = p with the key from B2: T1 gives up f
+    expect(arc.p).toBe(1)
+    expect(victims.at(-1)).toBe(f)
+    expect(arc.sizes).toEqual({ t1: 0, t2: 4, b1: 2, b2: 0 })
+  })
+
+  it('adapts p by |B2|/|B1| when B1 is the smaller ghost list', () => {
+    const c = 4
+    const arc = new ArcPolicy(c, c)
+    const paper = new PaperArc(c)
+    // Fill with frequent keys, then let misses push T2 entries into B2 so that |B2| > |B1|.
+    const keys = [0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 4, 5, 7, 8, 9, 4]
+    let evictions = 0
+    playAsTier(arc, c, c, gets(keys), {
+      evicted: () => evictions++,
+      settled: ({ key }) => {
+        paper.request(hashOf(key))
+        expect(arc.p).toBe(paper.p)
+      },
+    })
+    expect(evictions).toBeGreaterThan(0)
+    expect(paper.p).not.toBe(Math.round(paper.p)) // a fractional step happened along the way
+  })
+
+  it('forgets a removed entry without a ghost', () => {
+    const arc = new ArcPolicy(4, 4)
+    for (const slot of [0, 1, 2, 3]) arc.insert(slot, hashOf(slot))
+    arc.touch(1)
+    arc.remove(1)
+    arc.remove(2)
+    expect(arc.sizes).toEqual({ t1: 2, t2: 0, b1: 0, b2: 0 })
+    arc.insert(1, hashOf(1)) // back as a new key: T1, and p is untouched
+    expect(arc.sizes).toEqual({ t1: 3, t2: 0, b1: 0, b2: 0 })
+    expect(arc.p).toBe(0)
+    expect([arc.evict(0), arc.evict(0), arc.evict(0), arc.evict(0)]).toEqual([0, 3, 1, NO_SLOT])
+  })
+
+  it('evicts the LRU entry of T1 without a ghost while T1 is the whole cache', () => {
+    const arc = new ArcPolicy(4, 4)
+    for (const slot of [0, 1, 2, 3]) arc.insert(slot, hashOf(slot))
+    expect(arc.evict(hashOf(9))).toBe(0)
+    expect(arc.sizes).toEqual({ t1: 3, t2: 0, b1: 0, b2: 0 })
+  })
+
+  it('keeps its lists, hashes and ghosts across growth', () => {
+    const keys = [...range(0, 6), 0, 1, 2, ...range(10, 8), 3, 4, 0, 12, 13, 1]
+    const victims = (initial: number): number[] => {
+      const out: number[] = []
+      playAsTier(new ArcPolicy(initial, 6), 6, initial, gets(keys), { evicted: (_slot, key) => out.push(key) })
+      return out
+    }
+    const roomy = victims(64)
+    expect(roomy.length).toBeGreaterThan(10)
+    expect(victims(1)).toEqual(roomy)
+  })
+
+  it('is the paper ARC(c) when driven as a tier at a count limit, with growth', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 }), requests(30), (c, initial, commands) => {
+        checkAgainstPaper(new ArcPolicy(initial, c), c, initial, commands)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('is the paper ARC(c) too when bounded by bytes only (maxEntries Infinity) and the tier holds c entries', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), requests(30), (c, commands) => {
+        checkAgainstPaper(new ArcPolicy(2, Infinity), c, 2, commands)
+      }),
+    )
+  })
+
+  it('agrees with the interface model on tier runs with deletes, for a count limit and for Infinity', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 4 }),
+        requestsAndDeletes(30),
+        (limit, byBytes, initial, commands) => {
+          const maxEntries = byBytes ? Infinity : limit
+          const arc = new ArcPolicy(initial, maxEntries)
+          const model = new ArcModel(maxEntries)
+          playAsTier(arc, limit, initial, commands, {
+            touched: (slot) => model.touch(slot),
+            inserted: (slot, hash) => model.insert(slot, hash),
+            removed: (slot) => model.remove(slot),
+            evicted: (slot, _key, hash) => expect(slot).toBe(model.evict(hash)),
+            settled: () => {
+              expect(arc.p).toBe(model.p)
+              expect(arc.sizes).toEqual({ t1: model.t1.length, t2: model.t2.length, b1: model.b1.length, b2: model.b2.length })
+            },
+          })
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('agrees with the interface model on any sequence of insert, touch, remove and evict', () => {
+    type Command = { op: 'insert' | 'touch' | 'remove' | 'evict'; pick: number; key: number }
+    const commands = fc.array(
+      fc.record({ op: fc.constantFrom('insert' as const, 'touch' as const, 'remove' as const, 'evict' as const), pick: fc.nat(63), key: fc.nat(23) }),
+      { maxLength: 300, size: 'max' },
+    )
+    fc.assert(
+      fc.property(fc.constantFrom(4, 8, 16, Infinity), commands, (maxEntries, run: Command[]) => {
+        const arc = new ArcPolicy(16, maxEntries)
+        const model = new ArcModel(maxEntries)
+        const live = (): number[] => [...model.t1, ...model.t2]
+        for (const { op, pick, key } of run) {
+          // Keys may repeat among resident entries: that stands in for hash collisions.
+          const hash = hashOf(key)
+          if (op === 'evict') expect(arc.evict(hash)).toBe(model.evict(hash))
+          else if (op === 'insert') {
+            const free = range(0, 16).filter((slot) => !live().includes(slot))
+            if (free.length === 0) continue
+            const slot = free[pick % free.length]
+            arc.insert(slot, hash)
+            model.insert(slot, hash)
+          } else {
+            if (live().length === 0) continue
+            const slot = live()[pick % live().length]
+            if (op === 'touch') {
+              arc.touch(slot)
+              model.touch(slot)
+            } else {
+              arc.remove(slot)
+              model.remove(slot)
+            }
+          }
+          expect(arc.p).toBe(model.p)
+          expect(arc.sizes).toEqual({ t1: model.t1.length, t2: model.t2.length, b1: model.b1.length, b2: model.b2.length })
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('keeps the hot set through a one-time scan of twice its size, where LRU loses all of it', () => {
+    const limit = 100
+    const hot = range(0, 50)
+    // Warm-up: the hot keys and as many cold ones fill the cache, then the hot keys are read three more times.
+    const warmUp = [...gets(hot), ...gets(range(1000, 50)), ...gets(hot), ...gets(hot), ...gets(hot)]
+    const scan = gets(range(2000, limit * 2))
+    const hotLeft = (resident: Set<number>): number => hot.filter((key) => resident.has(key)).length
+    const arc = new ArcPolicy(8, limit)
+    expect(hotLeft(playAsTier(arc, limit, 8, [...warmUp, ...scan]))).toBe(50)
+    // The scan never comes back, so nothing moved p: T1 absorbed it all.
+    expect(arc.p).toBe(0)
+    expect(arc.sizes).toEqual({ t1: 50, t2: 50, b1: 50, b2: 0 })
+    expect(hotLeft(playAsTier(new ArcPolicy(8, Infinity), limit, 8, [...warmUp, ...scan]))).toBe(50)
+    expect(hotLeft(playAsTier(new LruPolicy(8), limit, 8, [...warmUp, ...scan]))).toBe(0)
+  })
+})
