@@ -43,7 +43,7 @@ describe('GhostHistory', () => {
       { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
     )
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
+      fc.property(fc.array(step, { maxLength: 300, size: 'max' }), (steps) => {
         const ghosts = new GhostHistory(2)
         let model: { hash: number; time: number; count: number }[] = []
         steps.forEach((s, time) => {
