@@ -88,7 +88,7 @@ describe('the cache against a Map model', () => {
   for (const [name, options] of Object.entries(configurations)) {
     it(`answers like the model for any sequence of operations and time steps (${name})`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(command, { maxLength: 60 }), async (commands) => {
+        fc.asyncProperty(fc.array(command, { maxLength: 60, size: 'max' }), async (commands) => {
           const clock = new VirtualClock()
           const cache = createCache<unknown>({ ...options, scheduler: clock })
           const model = new Model()
@@ -104,7 +104,7 @@ describe('the cache against a Map model', () => {
 
   it('under eviction, never answers with a value that is not the last one written', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 80 }), async (commands) => {
+      fc.asyncProperty(fc.array(command, { maxLength: 80, size: 'max' }), async (commands) => {
         const clock = new VirtualClock()
         const cache = createCache<unknown>({ hot: { maxEntries: 1 }, warm: { maxBytes: 24 }, scheduler: clock })
         const model = new Model()

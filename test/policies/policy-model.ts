@@ -11,7 +11,7 @@ export const policyCommands = (capacity: number): fc.Arbitrary<PolicyCommand[]> 
       fc.record({ op: fc.constantFrom('insert' as const, 'touch' as const, 'remove' as const), pick: fc.nat(capacity * 4) }),
       fc.constant({ op: 'evict' as const }),
     ),
-    { maxLength: 200 },
+    { maxLength: 200, size: 'max' },
   )
 
 /**

@@ -23,7 +23,7 @@ const open = (dir: string): Cache<string> =>
 describe('a cache with a cold tier, against a Map model, across restarts', () => {
   it('answers like the model for any sequence of writes, reads, checkpoints, clears and restarts', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 40 }), async (commands) => {
+      fc.asyncProperty(fc.array(command, { maxLength: 40, size: 'max' }), async (commands) => {
         const dir = await mkdtemp(join(tmpdir(), 'strata-cache-model-'))
         const model = new Map<string, string>()
         let cache = open(dir)
