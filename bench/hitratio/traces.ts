@@ -73,13 +73,13 @@ export const SHARED_TRACES = [
   {
     name: 'web07',
     file: 'web07.trc.bin.gz',
-    description: "a web application's access log (cache2k trace-mt-20130703), 76,118 requests, 20,484 keys",
+    description: "a web application's access log (cache2k trace-mt-20130703)",
     sizes: [300, 1200, 3000],
   },
   {
     name: 'orm-night',
     file: 'orm-night.trc.bin.gz',
-    description: 'the entity cache of an ORM-backed web application at night (cache2k trace-mt-db-20160419-night), 5,000,000 requests, 86,466 keys',
+    description: 'the entity cache of an ORM-backed web application at night (cache2k trace-mt-db-20160419-night)',
     sizes: [625, 1250, 2500, 5000, 10000],
   },
 ] as const

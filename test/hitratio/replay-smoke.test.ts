@@ -1,0 +1,143 @@
+/**
+ * The CI form of the hit-ratio suite (issue 5 §3): the first 20,000 requests
+ * of web07 at 300 entries through every policy of `POLICY_NAMES` and through
+ * lru-cache. Policies with a reference model here must match it exactly;
+ * others (added later) must at least lie within [0, OPT].
+ *
+ * The trace comes from ../shared/traces beside the repository, as in CI's
+ * clean clone; without it this file fails, on purpose.
+ */
+import { LRUCache } from 'lru-cache'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { optHits } from '../../bench/hitratio/opt.js'
+import { replayHotTier, replayLruCache } from '../../bench/hitratio/replay.js'
+import { readSharedTrace, type TraceKeys } from '../../bench/hitratio/traces.js'
+import { POLICY_NAMES } from '../../src/policies/index.js'
+
+const REQUESTS = 20_000
+const SIZE = 300
+
+/** LRU in a Map: insertion order is recency order, the first key the oldest. */
+function referenceLru(trace: TraceKeys, size: number): number {
+  const cache = new Map<string, true>()
+  let hits = 0
+  for (const id of trace.ids) {
+    const key = trace.keys[id]
+    if (cache.delete(key)) hits++
+    else if (cache.size === size) cache.delete(cache.keys().next().value as string)
+    cache.set(key, true)
+  }
+  return hits
+}
+
+/**
+ * LFU with the semantics of src/policies/lfu.ts inside the hot tier, done
+ * the slow, obvious way:
+ * - a new key gets count 1 and goes to the tail of list 1; a hit raises the
+ *   count by one, saturating at 15, and moves the key to the tail of its new
+ *   list (the same list at 15);
+ * - the victim is the head (oldest) of the lowest non-empty list;
+ * - every `agingPeriod` hits all counts are halved, list c being appended to
+ *   list c/2 for c = 1 … 15 in ascending order;
+ * - `agingPeriod` is max(1,024, 10 × the tier's slot capacity), and that
+ *   capacity starts at min(64, size) and doubles (up to size) when a new key
+ *   finds every slot taken: the tier grows its slot table, and the policy with it.
+ */
+function referenceLfu(trace: TraceKeys, size: number): number {
+  const lists: string[][] = Array.from({ length: 16 }, () => [])
+  const count = new Map<string, number>()
+  let capacity = Math.min(64, size)
+  let agingPeriod = Math.max(1024, 10 * capacity)
+  let touches = 0
+  let hits = 0
+  for (const id of trace.ids) {
+    const key = trace.keys[id]
+    const c = count.get(key)
+    if (c !== undefined) {
+      hits++
+      const list = lists[c]
+      list.splice(list.indexOf(key), 1)
+      const next = Math.min(15, c + 1)
+      lists[next].push(key)
+      count.set(key, next)
+      if (++touches >= agingPeriod) {
+        touches = 0
+        for (let from = 1; from < 16; from++) {
+          lists[from >> 1].push(...lists[from])
+          lists[from] = []
+        }
+        for (const [k, n] of count) count.set(k, n >> 1)
+      }
+      continue
+    }
+    if (count.size === size) {
+      const victim = (lists.find((list) => list.length > 0) as string[]).shift() as string
+      count.delete(victim)
+    }
+    if (count.size === capacity) {
+      capacity = Math.min(2 * capacity, size)
+      agingPeriod = Math.max(1024, 10 * capacity)
+    }
+    count.set(key, 1)
+    lists[1].push(key)
+  }
+  return hits
+}
+
+/** lru-cache exactly as `bench/hitratio/replay.ts` runs it, but written out here. */
+function lruCacheHits(trace: TraceKeys, size: number): number {
+  const cache = new LRUCache<string, number>({ max: size })
+  let hits = 0
+  for (const id of trace.ids) {
+    const key = trace.keys[id]
+    if (cache.get(key) !== undefined) hits++
+    else cache.set(key, 1)
+  }
+  return hits
+}
+
+const REFERENCES: Partial<Record<string, (trace: TraceKeys, size: number) => number>> = {
+  lru: referenceLru,
+  lfu: referenceLfu,
+}
+
+describe(`hit-ratio smoke: the first ${REQUESTS.toLocaleString('en-US')} requests of web07 at ${SIZE} entries`, () => {
+  let trace: TraceKeys
+  let opt: number
+  let lru: number
+
+  beforeAll(async () => {
+    trace = await readSharedTrace('web07.trc.bin.gz', REQUESTS)
+    opt = optHits(trace.ids, trace.distinct, SIZE)
+    lru = replayLruCache(trace, SIZE).hits
+  })
+
+  it('reads the slice, and lru-cache agrees with a Map-based LRU', () => {
+    expect(trace.ids.length).toBe(REQUESTS)
+    expect(lru).toBe(lruCacheHits(trace, SIZE))
+    expect(lru).toBe(referenceLru(trace, SIZE))
+    expect(lru).toBeGreaterThan(0)
+    expect(opt).toBeGreaterThan(lru)
+  })
+
+  it.each([...POLICY_NAMES])('%s: its exact reference count when it has one, within [0, OPT] always', (policy) => {
+    const { hits } = replayHotTier(trace, SIZE, policy)
+    expect(hits).toBeGreaterThanOrEqual(0)
+    expect(hits).toBeLessThanOrEqual(opt)
+    const reference = REFERENCES[policy]
+    if (reference !== undefined) expect(hits).toBe(reference(trace, SIZE))
+  })
+
+  it("'lru' gets exactly lru-cache's hit count", () => {
+    if (!POLICY_NAMES.includes('lru')) return
+    expect(replayHotTier(trace, SIZE, 'lru').hits).toBe(lru)
+  })
+
+  it('the reference LFU counts what the aging rules say on a hand-made trace', () => {
+    // Size 2, keys a b: a is hit 3 times (count 4), then c evicts b (count 1, the lowest), then b evicts c.
+    const keys = ['a', 'b', 'c']
+    const hand: TraceKeys = { ids: Int32Array.from([0, 1, 0, 0, 0, 2, 1, 0]), keys, distinct: 3 }
+    expect(referenceLfu(hand, 2)).toBe(4)
+    if (POLICY_NAMES.includes('lfu')) expect(replayHotTier(hand, 2, 'lfu').hits).toBe(4)
+  })
+})
