@@ -6,11 +6,12 @@ export type { EvictionPolicy, PolicyName } from './policy.js'
 export { POLICY_NAMES, NO_SLOT } from './policy.js'
 
 /** A policy for a tier of `capacity` slots now, holding at most `maxEntries` (Infinity: bounded by bytes). */
-export function createPolicy(name: PolicyName, capacity: number, _maxEntries: number): EvictionPolicy {
+export function createPolicy(name: PolicyName, capacity: number, maxEntries: number): EvictionPolicy {
   switch (name) {
     case 'lru':
       return new LruPolicy(capacity)
     case 'lfu':
-      return new LfuPolicy(capacity)
+      // Age by the tier's size, not by its slot table, which grows while the tier fills.
+      return new LfuPolicy(capacity, Number.isFinite(maxEntries) ? { agingPeriod: Math.max(1024, 10 * maxEntries) } : {})
   }
 }

@@ -39,15 +39,12 @@ function referenceLru(trace: TraceKeys, size: number): number {
  * - the victim is the head (oldest) of the lowest non-empty list;
  * - every `agingPeriod` hits all counts are halved, list c being appended to
  *   list c/2 for c = 1 … 15 in ascending order;
- * - `agingPeriod` is max(1,024, 10 × the tier's slot capacity), and that
- *   capacity starts at min(64, size) and doubles (up to size) when a new key
- *   finds every slot taken: the tier grows its slot table, and the policy with it.
+ * - `agingPeriod` is max(1,024, 10 × the tier's maximum entries).
  */
 function referenceLfu(trace: TraceKeys, size: number): number {
   const lists: string[][] = Array.from({ length: 16 }, () => [])
   const count = new Map<string, number>()
-  let capacity = Math.min(64, size)
-  let agingPeriod = Math.max(1024, 10 * capacity)
+  const agingPeriod = Math.max(1024, 10 * size)
   let touches = 0
   let hits = 0
   for (const id of trace.ids) {
@@ -73,10 +70,6 @@ function referenceLfu(trace: TraceKeys, size: number): number {
     if (count.size === size) {
       const victim = (lists.find((list) => list.length > 0) as string[]).shift() as string
       count.delete(victim)
-    }
-    if (count.size === capacity) {
-      capacity = Math.min(2 * capacity, size)
-      agingPeriod = Math.max(1024, 10 * capacity)
     }
     count.set(key, 1)
     lists[1].push(key)

@@ -187,7 +187,8 @@ class Slots {
   }
 }
 
-type TierCommand = { op: 'get' | 'delete'; key: number }
+/** `resize` sets the tier's entry limit to `key`, as a byte bound would move it: the next miss may evict several. */
+type TierCommand = { op: 'get' | 'delete' | 'resize'; key: number }
 
 interface SlotPolicy {
   grow(capacity: number): void
@@ -210,47 +211,75 @@ interface TierHooks {
 /**
  * Drives a policy the way `MemoryTier` does: a hit touches, a miss evicts
  * while `limit` entries are resident and then inserts, a delete removes.
- * Returns the keys resident at the end.
  */
-function playAsTier(policy: SlotPolicy, limit: number, initialCapacity: number, commands: TierCommand[], hooks: TierHooks = {}): Set<number> {
-  const slotOf = new Map<number, number>()
-  const keyAt = new Map<number, number>()
-  const slots = new Slots(initialCapacity, (capacity) => policy.grow(capacity))
-  for (const command of commands) {
-    const { op, key } = command
-    const slot = slotOf.get(key)
-    if (op === 'delete') {
-      if (slot !== undefined) {
-        policy.remove(slot)
-        hooks.removed?.(slot)
-        slotOf.delete(key)
-        keyAt.delete(slot)
-        slots.release(slot)
-      }
-    } else if (slot !== undefined) {
+class Tier {
+  readonly #slotOf = new Map<number, number>()
+  readonly #keyAt = new Map<number, number>()
+  readonly #slots: Slots
+  constructor(
+    private readonly policy: SlotPolicy,
+    private limit: number,
+    initialCapacity: number,
+    private readonly hooks: TierHooks = {},
+  ) {
+    this.#slots = new Slots(initialCapacity, (capacity) => policy.grow(capacity))
+  }
+
+  /** The keys resident now. */
+  get resident(): Set<number> {
+    return new Set(this.#slotOf.keys())
+  }
+
+  run(commands: TierCommand[]): this {
+    for (const command of commands) {
+      if (command.op === 'delete') this.#delete(command.key)
+      else if (command.op === 'resize') this.limit = command.key
+      else this.#get(command.key)
+      this.hooks.settled?.(command)
+    }
+    return this
+  }
+
+  #get(key: number): void {
+    const { policy, hooks } = this
+    const slot = this.#slotOf.get(key)
+    if (slot !== undefined) {
       policy.touch(slot)
       hooks.touched?.(slot)
-    } else {
-      const hash = hashOf(key)
-      while (slotOf.size >= limit) {
-        const victim = policy.evict(hash)
-        expect(victim).not.toBe(NO_SLOT)
-        const victimKey = keyAt.get(victim) as number
-        hooks.evicted?.(victim, victimKey, hash)
-        slotOf.delete(victimKey)
-        keyAt.delete(victim)
-        slots.release(victim)
-      }
-      const fresh = slots.allocate()
-      policy.insert(fresh, hash)
-      hooks.inserted?.(fresh, hash)
-      slotOf.set(key, fresh)
-      keyAt.set(fresh, key)
+      return
     }
-    hooks.settled?.(command)
+    const hash = hashOf(key)
+    while (this.#slotOf.size >= this.limit) {
+      const victim = policy.evict(hash)
+      expect(victim).not.toBe(NO_SLOT)
+      const victimKey = this.#keyAt.get(victim) as number
+      hooks.evicted?.(victim, victimKey, hash)
+      this.#forget(victimKey, victim)
+    }
+    const fresh = this.#slots.allocate()
+    policy.insert(fresh, hash)
+    hooks.inserted?.(fresh, hash)
+    this.#slotOf.set(key, fresh)
+    this.#keyAt.set(fresh, key)
   }
-  return new Set(slotOf.keys())
+
+  #delete(key: number): void {
+    const slot = this.#slotOf.get(key)
+    if (slot === undefined) return
+    this.policy.remove(slot)
+    this.hooks.removed?.(slot)
+    this.#forget(key, slot)
+  }
+
+  #forget(key: number, slot: number): void {
+    this.#slotOf.delete(key)
+    this.#keyAt.delete(slot)
+    this.#slots.release(slot)
+  }
 }
+
+const playAsTier = (policy: SlotPolicy, limit: number, initialCapacity: number, commands: TierCommand[], hooks: TierHooks = {}): Set<number> =>
+  new Tier(policy, limit, initialCapacity, hooks).run(commands).resident
 
 const gets = (keys: Iterable<number>): TierCommand[] => [...keys].map((key) => ({ op: 'get', key }))
 const range = (from: number, count: number): number[] => [...Array(count).keys()].map((i) => from + i)
@@ -264,6 +293,16 @@ const requestsAndDeletes = (keys: number): fc.Arbitrary<TierCommand[]> =>
     fc.oneof(
       { weight: 6, arbitrary: fc.record({ op: fc.constant('get' as const), key: fc.nat(keys - 1) }) },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(keys - 1) }) },
+    ),
+    { maxLength: 400, size: 'max' },
+  )
+
+const requestsDeletesAndResizes = (keys: number): fc.Arbitrary<TierCommand[]> =>
+  fc.array(
+    fc.oneof(
+      { weight: 12, arbitrary: fc.record({ op: fc.constant('get' as const), key: fc.nat(keys - 1) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(keys - 1) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('resize' as const), key: fc.integer({ min: 1, max: 10 }) }) },
     ),
     { maxLength: 400, size: 'max' },
   )
@@ -293,15 +332,10 @@ describe('ArcPolicy', () => {
     const [a, b, cc, d, e, f] = range(0, 6)
     const arc = new ArcPolicy(c, c)
     const victims: number[] = []
-    const pAfter: number[] = []
-    const play = (keys: number[]) =>
-      playAsTier(arc, c, c, gets(keys), {
-        evicted: (_slot, key) => victims.push(key),
-        settled: () => pAfter.push(arc.p),
-      })
+    const tier = new Tier(arc, c, c, { evicted: (_slot, key) => victims.push(key) })
+    const play = (keys: number[]) => tier.run(gets(keys))
     // One eviction cannot remember anything while T1 is the whole cache, so a and b are read twice first.
-    const resident = new Set<number>()
-    for (const key of play([a, b, cc, d, a, b])) resident.add(key)
+    play([a, b, cc, d, a, b])
     expect(arc.sizes).toEqual({ t1: 2, t2: 2, b1: 0, b2: 0 })
     play([e, f]) // two true misses: T1's LRU entries c, d become B1 ghosts
     expect(victims).toEqual([cc, d])
@@ -322,22 +356,25 @@ describe('ArcPolicy', () => {
     expect(arc.sizes).toEqual({ t1: 0, t2: 4, b1: 2, b2: 0 })
   })
 
-  it('adapts p by |B2|/|B1| when B1 is the smaller ghost list', () => {
-    const c = 4
+  it('steps p up by |B2|/|B1| on a B1 hit when B2 is the longer ghost list', () => {
+    const c = 5
     const arc = new ArcPolicy(c, c)
     const paper = new PaperArc(c)
-    // Fill with frequent keys, then let misses push T2 entries into B2 so that |B2| > |B1|.
-    const keys = [0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 4, 5, 7, 8, 9, 4]
-    let evictions = 0
-    playAsTier(arc, c, c, gets(keys), {
-      evicted: () => evictions++,
+    // A sequence found by search over the paper model: the 16th request hits B1 while |B2| = 3, |B1| = 2.
+    const keys = [5, 5, 9, 1, 2, 6, 2, 0, 6, 4, 8, 0, 7, 4, 3, 1, 2]
+    const p: number[] = []
+    const tier = new Tier(arc, c, c, {
       settled: ({ key }) => {
         paper.request(hashOf(key))
-        expect(arc.p).toBe(paper.p)
+        p.push(arc.p)
       },
     })
-    expect(evictions).toBeGreaterThan(0)
-    expect(paper.p).not.toBe(Math.round(paper.p)) // a fractional step happened along the way
+    tier.run(gets(keys.slice(0, 15)))
+    expect(arc.sizes).toMatchObject({ b1: 2, b2: 3 })
+    expect(paper.b1).toContain(hashOf(keys[15]))
+    tier.run(gets(keys.slice(15)))
+    expect(p).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3.5, 2.5])
+    expect(arc.p).toBe(paper.p)
   })
 
   it('forgets a removed entry without a ghost', () => {
@@ -414,6 +451,34 @@ describe('ArcPolicy', () => {
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('agrees with the interface model when a moving bound evicts several entries for one key (maxEntries Infinity)', () => {
+    let mostForOneKey = 0
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), requestsDeletesAndResizes(30), (limit, commands) => {
+        const arc = new ArcPolicy(1, Infinity)
+        const model = new ArcModel(Infinity)
+        let evictionsForOneKey = 0
+        playAsTier(arc, limit, 1, commands, {
+          touched: (slot) => model.touch(slot),
+          inserted: (slot, hash) => model.insert(slot, hash),
+          removed: (slot) => model.remove(slot),
+          evicted: (slot, _key, hash) => {
+            mostForOneKey = Math.max(mostForOneKey, ++evictionsForOneKey)
+            expect(slot).toBe(model.evict(hash))
+            expect(arc.p).toBe(model.p)
+          },
+          settled: () => {
+            evictionsForOneKey = 0
+            expect(arc.p).toBe(model.p)
+            expect(arc.sizes).toEqual({ t1: model.t1.length, t2: model.t2.length, b1: model.b1.length, b2: model.b2.length })
+          },
+        })
+      }),
+      { numRuns: 300 },
+    )
+    expect(mostForOneKey).toBeGreaterThan(2)
   })
 
   it('agrees with the interface model on any sequence of insert, touch, remove and evict', () => {
