@@ -119,7 +119,7 @@ notes.push(
 )
 if (policies.includes('lfu')) {
   notes.push(
-    "`lfu` is the hot tier's LFU with its defaults: counts saturate at 15 and are halved every max(1,024, 10 × slot capacity) hits; the slot capacity starts at 64 and doubles up to the cache size, so the aging period follows it.",
+    "`lfu` is the hot tier's LFU with its defaults: counts saturate at 15 and are halved every max(1,024, 10 × cache size) hits.",
   )
 }
 notes.push(`The next-use pass of OPT, once per trace: ${nextMs.join(', ')}.`)
