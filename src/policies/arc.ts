@@ -46,7 +46,7 @@ const SPREAD = 0x9e3779b1
  * table at load ≤ 1/2); ghost slots double on demand, at most 2c are in use.
  */
 // `Omit<…, 'name'>` only while `PolicyName` lacks 'arc'; otherwise this is an `EvictionPolicy`.
-export class ArcPolicy implements Omit<EvictionPolicy, 'name'> {
+export class ArcPolicy implements EvictionPolicy {
   readonly name = 'arc'
   readonly usesKeyHashes = true
   readonly #maxEntries: number

@@ -1,5 +1,9 @@
+import { ArcPolicy } from './arc.js'
+import { LearnedPolicy } from './learned.js'
 import { LfuPolicy } from './lfu.js'
 import { LruPolicy } from './lru.js'
+import { SievePolicy } from './sieve.js'
+import { WTinyLfuPolicy } from './w-tinylfu.js'
 import type { EvictionPolicy, PolicyName } from './policy.js'
 
 export type { EvictionPolicy, PolicyName } from './policy.js'
@@ -13,5 +17,13 @@ export function createPolicy(name: PolicyName, capacity: number, maxEntries: num
     case 'lfu':
       // Age by the tier's size, not by its slot table, which grows while the tier fills.
       return new LfuPolicy(capacity, Number.isFinite(maxEntries) ? { agingPeriod: Math.max(1024, 10 * maxEntries) } : {})
+    case 'w-tinylfu':
+      return new WTinyLfuPolicy(capacity, maxEntries)
+    case 'arc':
+      return new ArcPolicy(capacity, maxEntries)
+    case 'sieve':
+      return new SievePolicy(capacity, maxEntries)
+    case 'learned':
+      return new LearnedPolicy(capacity, maxEntries)
   }
 }

@@ -55,9 +55,8 @@ export interface LearnedOptions {
  *
  * Memory per entry: 25 B per slot (two pairs of list links, count, aging stamp, key hash) + up to 2 ghosts × (21 B of typed arrays + a Map entry, ~36 B in Node 20) ≈ 140 B at worst.
  */
-// `implements EvictionPolicy` once PolicyName includes 'learned' (policy.ts).
-export class LearnedPolicy implements Omit<EvictionPolicy, 'name'> {
-  readonly name = 'learned' as const
+export class LearnedPolicy implements EvictionPolicy {
+  readonly name = 'learned'
   readonly usesKeyHashes = true
   readonly #recency: SlotLists
   readonly #buckets: SlotLists

@@ -31,8 +31,8 @@ export interface EvictionPolicy {
   clear(): void
 }
 
-export type PolicyName = 'lru' | 'lfu'
+export type PolicyName = 'lru' | 'lfu' | 'w-tinylfu' | 'arc' | 'sieve' | 'learned'
 
-export const POLICY_NAMES: readonly PolicyName[] = ['lru', 'lfu']
+export const POLICY_NAMES: readonly PolicyName[] = ['lru', 'lfu', 'w-tinylfu', 'arc', 'sieve', 'learned']
 
 export const NO_SLOT = -1

@@ -14,7 +14,7 @@ const NIL = 0xffffffff
  * Memory: 9 bytes per slot (two Uint32 links and a Uint8 visited bit).
  */
 // `Omit<…, 'name'>` only while `PolicyName` lacks 'sieve'; otherwise this is an `EvictionPolicy`.
-export class SievePolicy implements Omit<EvictionPolicy, 'name'> {
+export class SievePolicy implements EvictionPolicy {
   readonly name = 'sieve'
   readonly usesKeyHashes = false
   /** Toward the head (the paper's `prev`): the direction the hand moves. */

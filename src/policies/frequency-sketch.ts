@@ -1,0 +1,169 @@
+const MAX_FREQUENCY = 15
+/** Bit 0 of every 4-bit counter in a word. */
+const ONE_MASK = 0x11111111
+/** Bits 0-2 of every counter: what is left of a counter shifted right by one. */
+const RESET_MASK = 0x77777777
+/** 16 words, 64 bytes: one cache line holds the four counters of a key (`<< 4` below). */
+const WORDS_PER_BLOCK = 16
+/** 16 counters per entry, 8 bytes, as Caffeine sizes its sketch. */
+const ENTRIES_PER_BLOCK = 8
+const SAMPLE_FACTOR = 10
+
+export interface FrequencySketchOptions {
+  /** Additions between two halvings; by default ten per entry the sketch is sized for. */
+  samplePeriod?: number
+}
+
+/**
+ * A count-min sketch of how often each key hash was seen, after Caffeine's
+ * `FrequencySketch`: 4-bit counters packed eight to an `Int32Array` word, four
+ * counters per key (one per row), estimate = the smallest of the four. The
+ * table is split into 64-byte blocks; the key's hash picks the block and a
+ * second hash picks one counter in each row's quarter of it, so an access
+ * touches one cache line. 16 counters (8 bytes) per entry, entries rounded up
+ * to a power of two.
+ *
+ * Counters saturate at 15. Every `samplePeriod` additions (increments that
+ * raised at least one counter) every counter is halved, so that old
+ * popularity fades: the "reset" of TinyLFU. Estimates never under-count
+ * between two resets; collisions can only over-count.
+ */
+export class FrequencySketch {
+  #table: Int32Array
+  #blockMask: number
+  #entries: number
+  #samplePeriod: number
+  #additions = 0
+  readonly #fixedPeriod: boolean
+
+  constructor(entries: number, options: FrequencySketchOptions = {}) {
+    this.#entries = Math.max(1, entries)
+    const blocks = blocksFor(this.#entries)
+    this.#table = new Int32Array(blocks * WORDS_PER_BLOCK)
+    this.#blockMask = blocks - 1
+    this.#fixedPeriod = options.samplePeriod !== undefined
+    this.#samplePeriod = options.samplePeriod ?? SAMPLE_FACTOR * this.#entries
+  }
+
+  /** The number of entries the sketch is sized for. */
+  get entries(): number {
+    return this.#entries
+  }
+
+  get samplePeriod(): number {
+    return this.#samplePeriod
+  }
+
+  /** Additions since the last halving (less what the halving took back). */
+  get additions(): number {
+    return this.#additions
+  }
+
+  /** Counters per row: a power of two, four per entry at least. */
+  get width(): number {
+    return (this.#table.length / WORDS_PER_BLOCK) * 32
+  }
+
+  /** The estimated count for `hash`, 0 to 15. */
+  frequency(hash: number): number {
+    const spread = spreadHash(hash)
+    const counters = counterHash(spread)
+    const block = (spread & this.#blockMask) << 4
+    const table = this.#table
+    // Row r reads words [4r, 4r + 4) of the block; 5 bits of `counters` pick one of its 32 counters.
+    const c0 = counters & 31
+    const c1 = (counters >>> 5) & 31
+    const c2 = (counters >>> 10) & 31
+    const c3 = (counters >>> 15) & 31
+    return Math.min(
+      (table[block + (c0 >>> 3)] >>> ((c0 & 7) << 2)) & 15,
+      (table[block + 4 + (c1 >>> 3)] >>> ((c1 & 7) << 2)) & 15,
+      (table[block + 8 + (c2 >>> 3)] >>> ((c2 & 7) << 2)) & 15,
+      (table[block + 12 + (c3 >>> 3)] >>> ((c3 & 7) << 2)) & 15,
+    )
+  }
+
+  increment(hash: number): void {
+    const spread = spreadHash(hash)
+    const counters = counterHash(spread)
+    const block = (spread & this.#blockMask) << 4
+    const added =
+      this.#incrementAt(block + ((counters >>> 3) & 3), (counters & 7) << 2) |
+      this.#incrementAt(block + 4 + ((counters >>> 8) & 3), ((counters >>> 5) & 7) << 2) |
+      this.#incrementAt(block + 8 + ((counters >>> 13) & 3), ((counters >>> 10) & 7) << 2) |
+      this.#incrementAt(block + 12 + ((counters >>> 18) & 3), ((counters >>> 15) & 7) << 2)
+    if (added !== 0 && ++this.#additions >= this.#samplePeriod) this.halve()
+  }
+
+  /** Raises the counter at bit `shift` of word `index` unless saturated; 1 if it did. */
+  #incrementAt(index: number, shift: number): number {
+    const word = this.#table[index]
+    if (((word >>> shift) & 15) === MAX_FREQUENCY) return 0
+    this.#table[index] = (word + (1 << shift)) | 0
+    return 1
+  }
+
+  /** Halves every counter (the TinyLFU reset). O(table); runs once per sample period. */
+  halve(): void {
+    const table = this.#table
+    let odd = 0
+    for (let i = 0; i < table.length; i++) {
+      const word = table[i]
+      // Sums the eight low bits: nibble 7 of the product collects them (at most 8, no carry out).
+      odd += Math.imul(word & ONE_MASK, ONE_MASK) >>> 28
+      table[i] = (word >>> 1) & RESET_MASK
+    }
+    // Caffeine's correction: each addition raised four counters, and a halved odd counter lost a half.
+    this.#additions = Math.max(0, this.#additions - (odd >>> 2)) >>> 1
+  }
+
+  /**
+   * Sizes the sketch for at least `entries`, keeping every estimate: the
+   * table grows by whole powers of two, and a key's block in the larger table
+   * is its old block index with more hash bits, so the old table is copied
+   * into each new part. The copies add to collisions until the next halvings
+   * wash them out.
+   */
+  ensureCapacity(entries: number): void {
+    if (entries <= this.#entries) return
+    this.#entries = entries
+    if (!this.#fixedPeriod) this.#samplePeriod = SAMPLE_FACTOR * entries
+    const blocks = blocksFor(entries)
+    const old = this.#table
+    if (blocks * WORDS_PER_BLOCK <= old.length) return
+    const table = new Int32Array(blocks * WORDS_PER_BLOCK)
+    for (let offset = 0; offset < table.length; offset += old.length) table.set(old, offset)
+    this.#table = table
+    this.#blockMask = blocks - 1
+  }
+
+  clear(): void {
+    this.#table.fill(0)
+    this.#additions = 0
+  }
+}
+
+function blocksFor(entries: number): number {
+  let blocks = 1
+  while (blocks * ENTRIES_PER_BLOCK < entries) blocks *= 2
+  return blocks
+}
+
+/** Spreads FNV's weak low bits over the word (a murmur3-style finalizer). */
+function spreadHash(hash: number): number {
+  let x = Math.imul((hash >>> 16) ^ hash, 0x45d9f3b)
+  x = Math.imul((x >>> 16) ^ x, 0x45d9f3b)
+  return (x >>> 16) ^ x
+}
+
+/**
+ * A second hash for the counters within the block: a full-avalanche mix
+ * (murmur3's fmix32), so that keys sharing a block (equal low bits) still
+ * pick independent counters. 5 bits per row pick one of its 32.
+ */
+function counterHash(spread: number): number {
+  let x = (spread + 0x9e3779b9) | 0
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b)
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35)
+  return x ^ (x >>> 16)
+}

@@ -1,0 +1,309 @@
+import { FrequencySketch } from './frequency-sketch.js'
+import { type EvictionPolicy, NO_SLOT } from './policy.js'
+import { SlotLists } from './slot-lists.js'
+
+// List ids in `SlotLists`, and the region a slot is in.
+const WINDOW = 0
+const PROBATION = 1
+const PROTECTED = 2
+const REGION_NAMES = ['window', 'probation', 'protected'] as const
+export type WTinyLfuRegion = (typeof REGION_NAMES)[number]
+
+const INITIAL_WINDOW_SHARE = 0.01
+/** As Caffeine: the window may take the protected segment's room, never the probation's 20 %. */
+const MAX_WINDOW_SHARE = 0.8
+const PROTECTED_SHARE_OF_MAIN = 0.8
+/** Caffeine's ADMIT_HASHDOS_THRESHOLD: a candidate this warm is sometimes admitted even when it loses. */
+const WARM_CANDIDATE = 6
+/** 1 in 128 warm losers is admitted anyway. */
+const RANDOM_ADMIT_MASK = 127
+/**
+ * Slots moved between regions per call when a target shrank (climber,
+ * fewer resident entries): bounded work per operation, and more than the one
+ * slot a call can add, so overflow drains.
+ */
+const REBALANCE_STEPS = 4
+// Caffeine's hill climber: HILL_CLIMBER_STEP_PERCENT, _STEP_DECAY_RATE, _RESTART_THRESHOLD.
+const CLIMB_STEP = 0.0625
+const CLIMB_STEP_DECAY = 0.98
+const CLIMB_RESTART = 0.05
+/** Hits plus misses per climber sample, per resident entry (Caffeine's sample is 10 × maximum). */
+const CLIMB_SAMPLE_FACTOR = 10
+const DEFAULT_SEED = 0x2545f491
+/** No miss waiting for its insert: key hashes are uint32, so -1 matches none. */
+const NO_HASH = -1
+
+export interface WTinyLfuOptions {
+  /** Tune the window size online by hill climbing on the hit ratio; default true. */
+  climb?: boolean
+  /** The window's initial share of the resident entries, 0 to 0.8; default 0.01 (at least one entry). */
+  window?: number
+  /** Seed of the xorshift generator behind the occasional admission of a warm candidate. */
+  seed?: number
+}
+
+/**
+ * W-TinyLFU as Caffeine does it: new entries enter a small LRU window; when
+ * the window overflows, its oldest entry (the candidate) must beat the oldest
+ * entry of main's probation segment (the victim) on estimated frequency to
+ * stay, and the loser is evicted. Main is a segmented LRU: a hit in probation
+ * promotes to protected (~80 % of main), whose overflow is demoted back to
+ * probation. Frequencies come from a count-min sketch with periodic halving
+ * (`FrequencySketch`), fed by every insert, hit and miss. A hill climber
+ * moves the window's share of the cache by the hit ratio seen per sample:
+ * bigger for recency-biased workloads, smaller for frequency-biased ones.
+ *
+ * Region targets are sized from the entries resident at the time: when the
+ * tier is full (the only time it evicts) that is its maximum, whether entries
+ * or bytes bound it, so one rule serves both; `maxEntries` only caps the
+ * sketch. The sketch is sized from the tier's capacity and widened on `grow`
+ * without losing counts (see `FrequencySketch.ensureCapacity`).
+ *
+ * Memory per entry: 13 bytes per slot of capacity (prev/next links 8, key
+ * hash 4, region 1) plus the sketch's 8 bytes per slot rounded up to a power
+ * of two, so 21 to 29 bytes; no allocation on `touch` or `miss`.
+ */
+export class WTinyLfuPolicy implements EvictionPolicy {
+  readonly name = 'w-tinylfu'
+  readonly usesKeyHashes = true
+  readonly #lists: SlotLists
+  #keyHash: Uint32Array
+  #region: Uint8Array
+  readonly #sketch: FrequencySketch
+  readonly #maxEntries: number
+  readonly #climbs: boolean
+  readonly #initialWindowShare: number
+  readonly #seed: number
+  #size = 0
+  #windowSize = 0
+  #probationSize = 0
+  #protectedSize = 0
+  #windowShare: number
+  /** The hash of the last miss not yet followed by its insert: a read that missed and the write that fills it are one access. */
+  #lastMissHash = NO_HASH
+  #random: number
+  // Hill climber: samples count only once the tier is full, when the window size matters.
+  #evicting = false
+  #hitsInSample = 0
+  #missesInSample = 0
+  #previousHitRate = 0
+  #step = -CLIMB_STEP
+
+  constructor(capacity: number, maxEntries: number = Infinity, options: WTinyLfuOptions = {}) {
+    const window = options.window ?? INITIAL_WINDOW_SHARE
+    if (!(window >= 0 && window <= MAX_WINDOW_SHARE)) {
+      throw new TypeError(`WTinyLfuPolicy: window must be a share between 0 and ${MAX_WINDOW_SHARE}, got ${window}`)
+    }
+    this.#lists = new SlotLists(3, capacity)
+    this.#keyHash = new Uint32Array(capacity)
+    this.#region = new Uint8Array(capacity)
+    this.#maxEntries = maxEntries
+    this.#sketch = new FrequencySketch(Math.min(capacity, maxEntries))
+    this.#climbs = options.climb ?? true
+    this.#initialWindowShare = window
+    this.#windowShare = window
+    // xorshift32 needs a non-zero state.
+    this.#seed = (options.seed ?? DEFAULT_SEED) | 0 || DEFAULT_SEED
+    this.#random = this.#seed
+  }
+
+  /** The window's current target in entries. */
+  get windowMaximum(): number {
+    return Math.max(1, Math.round(this.#windowShare * this.#size))
+  }
+
+  /** The window's current share of the resident entries, as the climber left it. */
+  get windowShare(): number {
+    return this.#windowShare
+  }
+
+  get protectedMaximum(): number {
+    return Math.max(0, Math.floor(PROTECTED_SHARE_OF_MAIN * (this.#size - this.windowMaximum)))
+  }
+
+  get windowSize(): number {
+    return this.#windowSize
+  }
+
+  get probationSize(): number {
+    return this.#probationSize
+  }
+
+  get protectedSize(): number {
+    return this.#protectedSize
+  }
+
+  /** Where a resident slot is; for tests and tools. */
+  regionOf(slot: number): WTinyLfuRegion {
+    return REGION_NAMES[this.#region[slot]]
+  }
+
+  /** The sketch's estimate for a key hash, 0 to 15. */
+  frequencyOf(keyHash: number): number {
+    return this.#sketch.frequency(keyHash)
+  }
+
+  grow(capacity: number): void {
+    if (capacity <= this.#keyHash.length) return
+    this.#lists.grow(capacity)
+    const keyHash = new Uint32Array(capacity)
+    const region = new Uint8Array(capacity)
+    keyHash.set(this.#keyHash)
+    region.set(this.#region)
+    this.#keyHash = keyHash
+    this.#region = region
+    this.#sketch.ensureCapacity(Math.min(capacity, this.#maxEntries))
+  }
+
+  insert(slot: number, keyHash: number): void {
+    if (keyHash === this.#lastMissHash) this.#lastMissHash = NO_HASH
+    else this.#sketch.increment(keyHash)
+    this.#keyHash[slot] = keyHash
+    this.#region[slot] = WINDOW
+    this.#lists.pushTail(WINDOW, slot)
+    this.#windowSize++
+    this.#size++
+    // Window overflow passes to probation unjudged: admission happens only when something must leave.
+    const windowMaximum = this.windowMaximum
+    for (let i = 0; i < REBALANCE_STEPS && this.#windowSize > windowMaximum; i++) {
+      const oldest = this.#lists.head(WINDOW)
+      this.#lists.unlink(WINDOW, oldest)
+      this.#windowSize--
+      this.#lists.pushTail(PROBATION, oldest)
+      this.#region[oldest] = PROBATION
+      this.#probationSize++
+    }
+    this.#demoteProtectedOverflow()
+  }
+
+  touch(slot: number): void {
+    this.#sketch.increment(this.#keyHash[slot])
+    const region = this.#region[slot]
+    if (region === PROBATION) {
+      this.#lists.unlink(PROBATION, slot)
+      this.#probationSize--
+      this.#lists.pushTail(PROTECTED, slot)
+      this.#region[slot] = PROTECTED
+      this.#protectedSize++
+      this.#demoteProtectedOverflow()
+    } else this.#lists.moveToTail(region, slot)
+    if (this.#evicting && this.#climbs) {
+      this.#hitsInSample++
+      this.#sampled()
+    }
+  }
+
+  remove(slot: number): void {
+    this.#drop(slot)
+  }
+
+  /**
+   * Makes room for one entry about to enter the window. If the window is at
+   * or over its target, its oldest entry duels probation's oldest (protected's
+   * when probation is empty): the higher estimated frequency stays in main,
+   * ties evict the candidate. Otherwise main's oldest goes, or the window's
+   * when main is empty. The incoming key plays no part: it enters the window
+   * whatever its frequency.
+   */
+  evict(_incomingKeyHash?: number): number {
+    if (this.#size === 0) return NO_SLOT
+    this.#evicting = true
+    const lists = this.#lists
+    const candidate = this.#windowSize >= this.windowMaximum ? lists.head(WINDOW) : NO_SLOT
+    let victim = lists.head(PROBATION)
+    if (victim === NO_SLOT) victim = lists.head(PROTECTED)
+    if (candidate === NO_SLOT) {
+      if (victim === NO_SLOT) victim = lists.head(WINDOW)
+      this.#drop(victim)
+      return victim
+    }
+    if (victim === NO_SLOT || !this.#admit(candidate, victim)) {
+      this.#drop(candidate)
+      return candidate
+    }
+    this.#drop(victim)
+    lists.unlink(WINDOW, candidate)
+    this.#windowSize--
+    lists.pushTail(PROBATION, candidate)
+    this.#region[candidate] = PROBATION
+    this.#probationSize++
+    return victim
+  }
+
+  miss(keyHash: number): void {
+    this.#sketch.increment(keyHash)
+    this.#lastMissHash = keyHash
+    if (this.#evicting && this.#climbs) {
+      this.#missesInSample++
+      this.#sampled()
+    }
+  }
+
+  clear(): void {
+    this.#lists.clear()
+    this.#sketch.clear()
+    this.#size = this.#windowSize = this.#probationSize = this.#protectedSize = 0
+    this.#lastMissHash = NO_HASH
+    this.#random = this.#seed
+    this.#windowShare = this.#initialWindowShare
+    this.#evicting = false
+    this.#hitsInSample = this.#missesInSample = this.#previousHitRate = 0
+    this.#step = -CLIMB_STEP
+  }
+
+  #admit(candidate: number, victim: number): boolean {
+    const candidateFrequency = this.#sketch.frequency(this.#keyHash[candidate])
+    const victimFrequency = this.#sketch.frequency(this.#keyHash[victim])
+    if (candidateFrequency > victimFrequency) return true
+    if (candidateFrequency < WARM_CANDIDATE) return false
+    // Hash flooding can keep a hot victim unbeatable; a rare random admission breaks the stalemate.
+    let x = this.#random
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.#random = x
+    return (x & RANDOM_ADMIT_MASK) === 0
+  }
+
+  #drop(slot: number): void {
+    const region = this.#region[slot]
+    this.#lists.unlink(region, slot)
+    if (region === WINDOW) this.#windowSize--
+    else if (region === PROBATION) this.#probationSize--
+    else this.#protectedSize--
+    this.#size--
+  }
+
+  #demoteProtectedOverflow(): void {
+    const protectedMaximum = this.protectedMaximum
+    for (let i = 0; i < REBALANCE_STEPS && this.#protectedSize > protectedMaximum; i++) {
+      const oldest = this.#lists.head(PROTECTED)
+      this.#lists.unlink(PROTECTED, oldest)
+      this.#protectedSize--
+      this.#lists.pushTail(PROBATION, oldest)
+      this.#region[oldest] = PROBATION
+      this.#probationSize++
+    }
+  }
+
+  #sampled(): void {
+    const requests = this.#hitsInSample + this.#missesInSample
+    if (requests >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
+  }
+
+  /**
+   * Caffeine's `climb()`: keep stepping the window's share in the same
+   * direction while the hit ratio does not drop, reverse when it does; the
+   * step decays by 2 % a sample and restarts at full size when the hit ratio
+   * moves by 5 points or more (the workload changed).
+   */
+  #climb(): void {
+    const hitRate = this.#hitsInSample / (this.#hitsInSample + this.#missesInSample)
+    const change = hitRate - this.#previousHitRate
+    const amount = change >= 0 ? this.#step : -this.#step
+    this.#step = Math.abs(change) >= CLIMB_RESTART ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP) : CLIMB_STEP_DECAY * amount
+    this.#previousHitRate = hitRate
+    this.#hitsInSample = this.#missesInSample = 0
+    this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
+  }
+}

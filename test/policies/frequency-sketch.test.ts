@@ -1,0 +1,107 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FrequencySketch } from '../../src/policies/frequency-sketch.js'
+import { hashKey } from '../../src/policies/key-hash.js'
+
+const NO_RESET = { samplePeriod: Number.MAX_SAFE_INTEGER }
+
+/** Hashes of real keys, as the tier passes them. */
+const keyHashes = (count: number): number[] => [...Array(count).keys()].map((i) => hashKey(`key:${i}`))
+
+describe('FrequencySketch', () => {
+  it('never under-counts before a reset, and never says more than 15', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(fc.nat(199), { maxLength: 600 }), (entries, picks) => {
+        const sketch = new FrequencySketch(entries, NO_RESET)
+        const hashes = keyHashes(200)
+        const exact = new Map<number, number>()
+        for (const pick of picks) {
+          sketch.increment(hashes[pick])
+          exact.set(pick, (exact.get(pick) ?? 0) + 1)
+        }
+        for (let pick = 0; pick < hashes.length; pick++) {
+          const estimate = sketch.frequency(hashes[pick])
+          expect(estimate).toBeGreaterThanOrEqual(Math.min(15, exact.get(pick) ?? 0))
+          expect(estimate).toBeLessThanOrEqual(15)
+        }
+      }),
+    )
+  })
+
+  it('is exact for a few keys in a wide sketch', () => {
+    const sketch = new FrequencySketch(1024, NO_RESET)
+    const [a, b, c] = keyHashes(3)
+    for (let i = 0; i < 3; i++) sketch.increment(a)
+    sketch.increment(b)
+    expect([sketch.frequency(a), sketch.frequency(b), sketch.frequency(c)]).toEqual([3, 1, 0])
+  })
+
+  it('saturates at 15', () => {
+    const sketch = new FrequencySketch(64, NO_RESET)
+    const [hash] = keyHashes(1)
+    for (let i = 0; i < 100; i++) sketch.increment(hash)
+    expect(sketch.frequency(hash)).toBe(15)
+    // Saturated increments raise no counter, so they do not count toward the reset.
+    expect(sketch.additions).toBe(15)
+  })
+
+  it('halves every estimate on reset', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(99), { maxLength: 800 }), (picks) => {
+        const sketch = new FrequencySketch(32, NO_RESET)
+        const hashes = keyHashes(100)
+        for (const pick of picks) sketch.increment(hashes[pick])
+        const before = hashes.map((hash) => sketch.frequency(hash))
+        sketch.halve()
+        expect(hashes.map((hash) => sketch.frequency(hash))).toEqual(before.map((count) => count >> 1))
+      }),
+    )
+  })
+
+  it('resets on its own when additions reach the sample period', () => {
+    const sketch = new FrequencySketch(1024, { samplePeriod: 20 })
+    const [a, b] = keyHashes(2)
+    for (let i = 0; i < 10; i++) sketch.increment(a)
+    for (let i = 0; i < 9; i++) sketch.increment(b)
+    expect([sketch.frequency(a), sketch.frequency(b), sketch.additions]).toEqual([10, 9, 19])
+    sketch.increment(b) // the 20th addition
+    expect([sketch.frequency(a), sketch.frequency(b)]).toEqual([5, 5])
+    // Both counts were even: no odd counter lost a half, so exactly half the additions remain.
+    expect(sketch.additions).toBe(10)
+  })
+
+  it('defaults its sample period to ten per entry and follows growth', () => {
+    const sketch = new FrequencySketch(64)
+    expect(sketch.samplePeriod).toBe(640)
+    expect(sketch.width).toBe(256)
+    sketch.ensureCapacity(100)
+    expect(sketch.samplePeriod).toBe(1000)
+    expect(sketch.width).toBe(512)
+  })
+
+  it('keeps every estimate when it grows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 4096 }),
+        fc.array(fc.nat(299), { maxLength: 500 }),
+        (entries, grownTo, picks) => {
+          const sketch = new FrequencySketch(entries, NO_RESET)
+          const hashes = keyHashes(300)
+          for (const pick of picks) sketch.increment(hashes[pick])
+          const before = hashes.map((hash) => sketch.frequency(hash))
+          sketch.ensureCapacity(entries + grownTo)
+          expect(hashes.map((hash) => sketch.frequency(hash))).toEqual(before)
+        },
+      ),
+    )
+  })
+
+  it('forgets everything on clear', () => {
+    const sketch = new FrequencySketch(64)
+    const [hash] = keyHashes(1)
+    sketch.increment(hash)
+    sketch.clear()
+    expect([sketch.frequency(hash), sketch.additions]).toEqual([0, 0])
+  })
+})

@@ -1,0 +1,536 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FrequencySketch } from '../../src/policies/frequency-sketch.js'
+import { hashKey } from '../../src/policies/key-hash.js'
+import { LruPolicy } from '../../src/policies/lru.js'
+import { type EvictionPolicy, NO_SLOT } from '../../src/policies/policy.js'
+import { WTinyLfuPolicy } from '../../src/policies/w-tinylfu.js'
+
+/**
+ * Drives a policy as `MemoryTier` does: slots from a free stack, capacity
+ * doubling up to `maxEntries`; a set evicts (with the incoming key's hash)
+ * while the tier is full by count or by bytes, then inserts; a hit touches,
+ * a read miss reports `miss` and may then load (set).
+ */
+class TierDriver {
+  readonly slots = new Map<string, number>()
+  readonly keys: (string | undefined)[] = []
+  readonly evicted: string[] = []
+  #free: number[] = []
+  #next = 0
+  #bytes = 0
+  capacity: number
+
+  constructor(
+    readonly policy: EvictionPolicy,
+    capacity: number,
+    readonly maxEntries: number,
+    readonly maxBytes = Infinity,
+    readonly sizeOf: (key: string) => number = () => 0,
+    readonly onGrow: (capacity: number) => void = () => {},
+  ) {
+    this.capacity = capacity
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key)
+  }
+
+  /** A read; on a miss, loads the key when `load`. True on a hit. */
+  get(key: string, load = true): boolean {
+    const slot = this.slots.get(key)
+    if (slot !== undefined) {
+      this.policy.touch(slot)
+      return true
+    }
+    this.policy.miss(hashKey(key))
+    if (load) this.set(key)
+    return false
+  }
+
+  set(key: string): void {
+    const existing = this.slots.get(key)
+    if (existing !== undefined) {
+      this.policy.touch(existing)
+      return
+    }
+    const hash = hashKey(key)
+    const size = this.sizeOf(key)
+    while (this.slots.size > 0 && (this.slots.size >= this.maxEntries || this.#bytes + size > this.maxBytes)) {
+      const slot = this.policy.evict(hash)
+      if (slot === NO_SLOT) break
+      const victim = this.keys[slot] as string
+      this.#release(slot)
+      this.evicted.push(victim)
+    }
+    let slot = this.#free.pop()
+    if (slot === undefined) {
+      if (this.#next === this.capacity) {
+        this.capacity = Math.min(this.capacity * 2, this.maxEntries)
+        this.policy.grow(this.capacity)
+        this.onGrow(this.capacity)
+      }
+      slot = this.#next++
+    }
+    this.slots.set(key, slot)
+    this.keys[slot] = key
+    this.#bytes += size
+    this.policy.insert(slot, hash)
+  }
+
+  delete(key: string): void {
+    const slot = this.slots.get(key)
+    if (slot === undefined) return
+    this.policy.remove(slot)
+    this.#release(slot)
+  }
+
+  #release(slot: number): void {
+    const key = this.keys[slot] as string
+    this.#bytes -= this.sizeOf(key)
+    this.slots.delete(key)
+    this.keys[slot] = undefined
+    this.#free.push(slot)
+  }
+}
+
+/**
+ * W-TinyLFU without the climber, written out on arrays of keys, oldest
+ * first. It shares only the sketch with the policy (tested on its own).
+ */
+class WTinyLfuModel {
+  window: string[] = []
+  probation: string[] = []
+  protected: string[] = []
+  lastMiss = -1
+  random: number
+
+  constructor(
+    readonly share: number,
+    readonly sketch: FrequencySketch,
+    seed: number,
+  ) {
+    this.random = seed
+  }
+
+  get size(): number {
+    return this.window.length + this.probation.length + this.protected.length
+  }
+
+  windowMaximum(): number {
+    return Math.max(1, Math.round(this.share * this.size))
+  }
+
+  protectedMaximum(): number {
+    return Math.max(0, Math.floor(0.8 * (this.size - this.windowMaximum())))
+  }
+
+  miss(key: string): void {
+    this.sketch.increment(hashKey(key))
+    this.lastMiss = hashKey(key)
+  }
+
+  insert(key: string): void {
+    // The insert that follows its own miss is the same access: counted once.
+    if (hashKey(key) === this.lastMiss) this.lastMiss = -1
+    else this.sketch.increment(hashKey(key))
+    this.window.push(key)
+    for (let i = 0; i < 4 && this.window.length > this.windowMaximum(); i++) this.probation.push(this.window.shift() as string)
+    this.demote()
+  }
+
+  touch(key: string): void {
+    this.sketch.increment(hashKey(key))
+    if (this.probation.includes(key)) {
+      this.probation = this.probation.filter((k) => k !== key)
+      this.protected.push(key)
+      this.demote()
+    } else if (this.window.includes(key)) this.window = [...this.window.filter((k) => k !== key), key]
+    else this.protected = [...this.protected.filter((k) => k !== key), key]
+  }
+
+  remove(key: string): void {
+    this.window = this.window.filter((k) => k !== key)
+    this.probation = this.probation.filter((k) => k !== key)
+    this.protected = this.protected.filter((k) => k !== key)
+  }
+
+  evict(): string | undefined {
+    if (this.size === 0) return undefined
+    const candidate = this.window.length >= this.windowMaximum() ? this.window[0] : undefined
+    let victim = this.probation[0] ?? this.protected[0]
+    if (candidate === undefined) {
+      victim ??= this.window[0]
+      this.remove(victim)
+      return victim
+    }
+    if (victim === undefined || !this.admit(candidate, victim)) {
+      this.remove(candidate)
+      return candidate
+    }
+    this.remove(victim)
+    this.window.shift()
+    this.probation.push(candidate)
+    return victim
+  }
+
+  admit(candidate: string, victim: string): boolean {
+    const candidateFrequency = this.sketch.frequency(hashKey(candidate))
+    const victimFrequency = this.sketch.frequency(hashKey(victim))
+    if (candidateFrequency > victimFrequency) return true
+    if (candidateFrequency < 6) return false
+    let x = this.random
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.random = x
+    return (x & 127) === 0
+  }
+
+  demote(): void {
+    for (let i = 0; i < 4 && this.protected.length > this.protectedMaximum(); i++) {
+      this.probation.push(this.protected.shift() as string)
+    }
+  }
+}
+
+/** Forwards every call to both the policy and the model, and checks that they agree. */
+class CheckedPolicy implements EvictionPolicy {
+  readonly name = 'w-tinylfu'
+  readonly usesKeyHashes = true
+
+  constructor(
+    readonly policy: WTinyLfuPolicy,
+    readonly model: WTinyLfuModel,
+    readonly keyAt: (slot: number) => string | undefined,
+    readonly keyOf: (hash: number) => string,
+  ) {}
+
+  grow(capacity: number): void {
+    this.policy.grow(capacity)
+  }
+
+  insert(slot: number, keyHash: number): void {
+    this.policy.insert(slot, keyHash)
+    this.model.insert(this.keyOf(keyHash))
+  }
+
+  touch(slot: number): void {
+    this.policy.touch(slot)
+    this.model.touch(this.keyAt(slot) as string)
+  }
+
+  remove(slot: number): void {
+    this.policy.remove(slot)
+    this.model.remove(this.keyAt(slot) as string)
+  }
+
+  evict(incomingKeyHash: number): number {
+    const slot = this.policy.evict(incomingKeyHash)
+    const expected = this.model.evict()
+    expect(slot === NO_SLOT ? undefined : this.keyAt(slot)).toBe(expected)
+    return slot
+  }
+
+  miss(keyHash: number): void {
+    this.policy.miss(keyHash)
+    this.model.miss(this.keyOf(keyHash))
+  }
+
+  clear(): void {}
+}
+
+type TierCommand = { op: 'get' | 'read' | 'set' | 'delete'; key: number }
+
+const tierCommands = (keys: number): fc.Arbitrary<TierCommand[]> =>
+  fc.array(
+    fc.record({
+      op: fc.constantFrom('get' as const, 'get' as const, 'get' as const, 'read' as const, 'set' as const, 'delete' as const),
+      // A skewed pick: low keys come back often, so frequencies build up and the sketch halves.
+      key: fc.oneof(fc.nat(Math.max(1, keys >> 2)), fc.nat(keys)),
+    }),
+    { maxLength: 400 },
+  )
+
+/** Replays commands through a tier driving both the policy and the model; checks every region after every step. */
+function runAgainstModel(
+  commands: TierCommand[],
+  options: { maxEntries: number; maxBytes?: number; share: number; seed: number; checkRegionsEvery?: number },
+): void {
+  const maxBytes = options.maxBytes ?? Infinity
+  const initialCapacity = Math.min(4, options.maxEntries)
+  const policy = new WTinyLfuPolicy(initialCapacity, options.maxEntries, { climb: false, window: options.share, seed: options.seed })
+  const sketch = new FrequencySketch(Math.min(initialCapacity, options.maxEntries))
+  const model = new WTinyLfuModel(options.share, sketch, options.seed)
+  const keyByHash = new Map<number, string>()
+  const name = (key: number): string => {
+    const text = `k${key}`
+    keyByHash.set(hashKey(text), text)
+    return text
+  }
+  let driver: TierDriver | undefined
+  const checked = new CheckedPolicy(
+    policy,
+    model,
+    (slot) => driver?.keys[slot],
+    (hash) => keyByHash.get(hash) as string,
+  )
+  driver = new TierDriver(
+    checked,
+    initialCapacity,
+    options.maxEntries,
+    maxBytes,
+    (key) => (Number(key.slice(1)) % 3) + 1,
+    (capacity) => sketch.ensureCapacity(Math.min(capacity, options.maxEntries)),
+  )
+  const checkRegionsEvery = options.checkRegionsEvery ?? 1
+  for (const [step, { op, key }] of commands.entries()) {
+    const text = name(key)
+    if (op === 'get') driver.get(text)
+    else if (op === 'read') driver.get(text, false)
+    else if (op === 'set') driver.set(text)
+    else driver.delete(text)
+    expect([policy.windowSize, policy.probationSize, policy.protectedSize]).toEqual([
+      model.window.length,
+      model.probation.length,
+      model.protected.length,
+    ])
+    if (step % checkRegionsEvery !== 0) continue
+    for (const region of ['window', 'probation', 'protected'] as const) {
+      for (const resident of model[region]) expect(policy.regionOf(driver.slots.get(resident) as number)).toBe(region)
+    }
+  }
+}
+
+describe('WTinyLfuPolicy', () => {
+  const hashOf = (key: string): number => hashKey(key)
+
+  it('puts new entries in the window and passes its overflow to probation', () => {
+    const policy = new WTinyLfuPolicy(8, 8, { climb: false })
+    policy.insert(0, hashOf('a'))
+    expect(policy.regionOf(0)).toBe('window')
+    policy.insert(1, hashOf('b'))
+    // One resident in a hundred rounds to a window of one: 'a' moves on, 'b' is the window.
+    expect([policy.regionOf(0), policy.regionOf(1)]).toEqual(['probation', 'window'])
+  })
+
+  it('promotes on a hit in probation and demotes protected overflow', () => {
+    const policy = new WTinyLfuPolicy(8, 8, { climb: false })
+    for (let slot = 0; slot < 6; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    // Six resident: window 1, main 5, protected at most 4.
+    expect(policy.protectedMaximum).toBe(4)
+    for (const slot of [0, 1, 2, 3]) policy.touch(slot)
+    expect([0, 1, 2, 3].map((slot) => policy.regionOf(slot))).toEqual(['protected', 'protected', 'protected', 'protected'])
+    policy.touch(4)
+    // Slot 4 is promoted; the oldest protected, slot 0, goes back to probation's tail.
+    expect([policy.regionOf(4), policy.regionOf(0)]).toEqual(['protected', 'probation'])
+    expect([policy.protectedSize, policy.probationSize, policy.windowSize]).toEqual([4, 1, 1])
+  })
+
+  it('admits a candidate only when it is more frequent than the victim', () => {
+    const policy = new WTinyLfuPolicy(4, 4, { climb: false })
+    for (let slot = 0; slot < 4; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    // Window: slot 3; probation, oldest first: 0, 1, 2.
+    expect(policy.evict(hashOf('new'))).toBe(3) // a tie evicts the candidate
+    policy.insert(3, hashOf('k3'))
+    policy.touch(3)
+    policy.touch(3) // now more frequent than slot 0
+    expect(policy.evict(hashOf('new'))).toBe(0)
+    expect(policy.regionOf(3)).toBe('probation')
+  })
+
+  it('evicts from main while the window is under its target, and from the window when main is empty', () => {
+    const policy = new WTinyLfuPolicy(4, 4, { climb: false, window: 0.8 })
+    for (let slot = 0; slot < 4; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    // Window target round(0.8 × 4) = 3: slot 0 in probation, 1-3 in the window.
+    expect(policy.regionOf(0)).toBe('probation')
+    policy.remove(3)
+    // Three resident: window target 2, the window holds 2, so a candidate duels: it loses the tie.
+    expect(policy.evict(0)).toBe(1)
+    // Two resident: target 2, the window holds one (slot 2): under target, main goes first.
+    expect(policy.evict(0)).toBe(0)
+    expect(policy.evict(0)).toBe(2)
+    expect(policy.evict(0)).toBe(NO_SLOT)
+  })
+
+  it('counts a miss and the insert that follows it as one access', () => {
+    const policy = new WTinyLfuPolicy(8, 8, { climb: false })
+    policy.miss(hashOf('a'))
+    policy.insert(0, hashOf('a'))
+    expect(policy.frequencyOf(hashOf('a'))).toBe(1)
+    policy.insert(1, hashOf('b')) // a write with no read before it
+    policy.touch(1)
+    expect(policy.frequencyOf(hashOf('b'))).toBe(2)
+  })
+
+  it('admits about one warm losing candidate in 128, from its seeded generator', () => {
+    const admittedWith = (seed: number): number => {
+      // A sketch sized for 64 entries does not halve in this test: the two counts stay saturated.
+      const policy = new WTinyLfuPolicy(64, Infinity, { climb: false, seed })
+      policy.insert(0, hashOf('victim'))
+      policy.insert(1, hashOf('candidate')) // pushes 'victim' to probation
+      for (let i = 0; i < 20; i++) {
+        policy.touch(0)
+        policy.touch(1)
+      }
+      let admitted = 0
+      for (let round = 0; round < 2560; round++) {
+        // Both saturated at 15: the candidate never wins outright.
+        const slot = policy.evict(0)
+        if (slot === 1) policy.insert(1, hashOf('candidate'))
+        else {
+          admitted++
+          // Restore the duel: the admitted slot 1 gives way to slot 0 in probation.
+          policy.remove(1)
+          policy.insert(0, hashOf('victim'))
+          policy.insert(1, hashOf('candidate'))
+        }
+      }
+      return admitted
+    }
+    const admitted = admittedWith(7)
+    expect(admitted).toBeGreaterThan(5)
+    expect(admitted).toBeLessThan(60)
+    expect(admittedWith(7)).toBe(admitted)
+  })
+
+  it('agrees with the array model when bounded by entries, growing as the tier grows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.double({ min: 0, max: 0.8, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.gen(),
+        (maxEntries, share, seed, gen) => {
+          runAgainstModel(gen(tierCommands, maxEntries * 3), { maxEntries, share, seed })
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('agrees with the array model when bounded by bytes (regions sized from the resident entries)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 40 }),
+        fc.double({ min: 0, max: 0.8, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.gen(),
+        (maxBytes, share, seed, gen) => {
+          runAgainstModel(gen(tierCommands, maxBytes), { maxEntries: Infinity, maxBytes, share, seed })
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it('keeps a frequently used key through a burst of one-time keys, where LRU of the same size loses it', () => {
+    const survives = (policy: EvictionPolicy): boolean => {
+      const tier = new TierDriver(policy, 64, 100)
+      for (let i = 0; i < 100; i++) tier.get(`fill:${i}`)
+      for (let i = 0; i < 20; i++) {
+        tier.get('hot')
+        tier.get(`fill:${i}`)
+      }
+      for (let i = 0; i < 1000; i++) tier.get(`once:${i}`)
+      return tier.has('hot')
+    }
+    expect(survives(new WTinyLfuPolicy(64, 100))).toBe(true)
+    expect(survives(new LruPolicy(64))).toBe(false)
+  })
+
+  it('keeps working across growth: regions, frequencies and eviction order survive grow', () => {
+    const policy = new WTinyLfuPolicy(8, Infinity, { climb: false })
+    for (let slot = 0; slot < 8; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    for (let i = 0; i < 5; i++) policy.touch(0)
+    const frequency = policy.frequencyOf(hashOf('k0'))
+    expect(frequency).toBe(6)
+    policy.grow(64)
+    expect(policy.frequencyOf(hashOf('k0'))).toBe(frequency)
+    expect([policy.regionOf(0), policy.regionOf(1), policy.regionOf(7)]).toEqual(['protected', 'probation', 'window'])
+    for (let slot = 8; slot < 64; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    const evicted: number[] = []
+    for (let slot = policy.evict(0); slot !== NO_SLOT; slot = policy.evict(0)) evicted.push(slot)
+    // The newest (window) loses its duel, probation drains oldest first, the protected key goes last.
+    expect(evicted).toEqual([63, ...[...Array(62).keys()].map((i) => i + 1), 0])
+  })
+
+  it('a grown tier of many slots behaves like the model', () => {
+    const commands: TierCommand[] = []
+    let x = 12345
+    for (let i = 0; i < 3000; i++) {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      const r = x >>> 0
+      commands.push({ op: r % 10 === 0 ? 'delete' : 'get', key: r % 7 === 0 ? r % 1000 : r % 150 })
+    }
+    runAgainstModel(commands, { maxEntries: 200, share: 0.01, seed: 99, checkRegionsEvery: 50 })
+  })
+
+  it('forgets everything on clear', () => {
+    const policy = new WTinyLfuPolicy(4, 4)
+    policy.insert(0, hashOf('a'))
+    policy.touch(0)
+    policy.clear()
+    expect([policy.windowSize, policy.frequencyOf(hashOf('a')), policy.evict(0)]).toEqual([0, 0, NO_SLOT])
+    policy.insert(0, hashOf('a'))
+    expect(policy.evict(0)).toBe(0)
+  })
+
+  it('rejects a window share out of range', () => {
+    expect(() => new WTinyLfuPolicy(4, 4, { window: 0.9 })).toThrow(TypeError)
+    expect(() => new WTinyLfuPolicy(4, 4, { window: Number.NaN })).toThrow(/window/)
+  })
+})
+
+/** xorshift32 over [0, 1). */
+function randomSource(seed: number): () => number {
+  let x = seed
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 2 ** 32
+  }
+}
+
+describe('WTinyLfuPolicy hill climbing', () => {
+  const maxEntries = 200
+
+  it('grows the window on a recency-biased workload', () => {
+    // Every key comes back once, 1 to 150 requests later, then never again:
+    // only recency can catch it, and frequency says nothing.
+    const random = randomSource(1)
+    const policy = new WTinyLfuPolicy(64, maxEntries)
+    const tier = new TierDriver(policy, 64, maxEntries)
+    const returns = new Map<number, string[]>()
+    for (let t = 0; t < 200_000; t++) {
+      const due = returns.get(t)
+      if (due !== undefined && due.length > 0) {
+        tier.get(due.pop() as string)
+        if (due.length === 0) returns.delete(t)
+        continue
+      }
+      const key = `r:${t}`
+      tier.get(key)
+      const at = t + 1 + Math.floor(random() * 150)
+      const list = returns.get(at) ?? []
+      list.push(key)
+      returns.set(at, list)
+    }
+    expect(policy.windowShare).toBeGreaterThan(0.4)
+    expect(policy.windowMaximum).toBeGreaterThan(80)
+  })
+
+  it('shrinks the window on a frequency-biased workload', () => {
+    // Half the requests go to a stable popular set that fills 95 % of the
+    // cache, half are one-time keys: every entry the window takes from main
+    // costs popular hits, and only frequency tells the two apart.
+    const random = randomSource(1)
+    const policy = new WTinyLfuPolicy(64, maxEntries, { window: 0.5 })
+    const tier = new TierDriver(policy, 64, maxEntries)
+    for (let t = 0; t < 200_000; t++) tier.get(random() < 0.5 ? `once:${t}` : `popular:${Math.floor(random() * 190)}`)
+    expect(policy.windowShare).toBeLessThan(0.25)
+  })
+})
