@@ -5,7 +5,7 @@ const MAX_COUNT = 15
 const BUCKETS = MAX_COUNT + 1
 
 export interface LfuOptions {
-  /** Touches between two halvings of every count; by default ten per slot of capacity, at least 1,024. */
+  /** Touches between two halvings of every count; by default ten per slot of capacity, at least 1,024 (the cache passes ten per entry of its size). */
   agingPeriod?: number
 }
 
