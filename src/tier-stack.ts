@@ -252,7 +252,7 @@ export class TierStack<V> {
     }
   }
 
-  /** The clock, read only when the tier holds an entry that can expire: Date.now() is most of a hit's cost. */
+  /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
   #nowFor(tier: HotTier | WarmTier): number {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
