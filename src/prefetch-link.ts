@@ -24,10 +24,11 @@ const BUFFERED_PER_LOAD = 16
 export class PrefetchLink<V> {
   readonly buffer: PrefetchBuffer<V>
   readonly #accesses = new Subject<string>()
-  /** Loads under way, each marked stale when its key is written meanwhile. */
-  readonly #loading = new Map<string, { stale: boolean }>()
+  /** Loads under way, each marked stale when its key is written meanwhile, and settled when it ends. */
+  readonly #loading = new Map<string, { stale: boolean; done: Promise<void> }>()
   readonly #subscription: Subscription
 
+  /** `isCached`: whether the cache holds the key, or is already loading it for a read. */
   constructor(settings: PrefetchSettings, loader: Loader<V>, isCached: (key: string) => boolean, notifier: Notifier<V>) {
     this.buffer = new PrefetchBuffer<V>(Math.max(64, settings.maxInFlight * BUFFERED_PER_LOAD))
     const stride = new StridePredictor()
@@ -44,7 +45,8 @@ export class PrefetchLink<V> {
     const load = (key: string): Observable<never> =>
       new Observable<never>((subscriber) => {
         const controller = new AbortController()
-        const loading = { stale: false }
+        let settled!: () => void
+        const loading = { stale: false, done: new Promise<void>((resolve) => (settled = resolve)) }
         this.#loading.set(key, loading)
         notifier.prefetched(key)
         Promise.resolve()
@@ -59,6 +61,7 @@ export class PrefetchLink<V> {
         return () => {
           if (this.#loading.get(key) === loading) this.#loading.delete(key)
           controller.abort()
+          settled()
         }
       })
     this.#subscription = this.#accesses
@@ -68,6 +71,11 @@ export class PrefetchLink<V> {
           notifier.error(new CacheError('E_LOADER', `the loader failed to prefetch '${event.key}'`, { cause: event.error }), event.key)
         }
       })
+  }
+
+  /** Settles when a load ahead of the key, under way now, has ended (its value then waits in the buffer); undefined when none runs. */
+  pending(key: string): Promise<void> | undefined {
+    return this.#loading.get(key)?.done
   }
 
   accessed(key: string): void {

@@ -23,6 +23,11 @@ export class SingleFlight<V> {
     return this.#flights.size
   }
 
+  /** Whether a call for `key` is running that new callers would join. */
+  has(key: string): boolean {
+    return this.#flights.has(key)
+  }
+
   run(key: string, factory: Factory<V>, store: (value: V) => void): Promise<V> {
     const running = this.#flights.get(key)
     if (running !== undefined) return running.promise

@@ -74,7 +74,8 @@ class StrataCache<V> implements Cache<V> {
     )
     if (resolved.prefetch !== false && resolved.loader !== undefined) {
       const scheduler = this.#scheduler
-      const isCached = (key: string): boolean => stack.holdsInMemory(key) || (stack.cold?.tier.holds(key, scheduler.now()) ?? false)
+      const isCached = (key: string): boolean =>
+        this.#loads.has(key) || stack.holdsInMemory(key) || (stack.cold?.tier.holds(key, scheduler.now()) ?? false)
       this.#prefetch = new PrefetchLink<V>(resolved.prefetch, resolved.loader, isCached, stack.notifier)
     }
     this.ready =
@@ -218,18 +219,28 @@ class StrataCache<V> implements Cache<V> {
     return this.close()
   }
 
-  /** A validated read: a value loaded ahead, then the tiers, then the loader. */
+  /** A validated read: a value loaded ahead (waiting for one under way), then the tiers, then the loader. */
   #read(key: string): Promise<V | undefined> {
     const prefetch = this.#prefetch
-    if (prefetch !== undefined) {
-      const ahead = prefetch.buffer.take(key)
-      prefetch.accessed(key)
-      if (ahead !== undefined) {
-        this.#set(key, ahead, 0, undefined)
-        this.#stack.notifier.prefetchHit(key)
-        return Promise.resolve(ahead)
-      }
-    }
+    if (prefetch === undefined) return this.#readTiers(key)
+    const ahead = this.#takeAhead(prefetch, key)
+    prefetch.accessed(key)
+    if (ahead !== undefined) return Promise.resolve(ahead)
+    const pending = prefetch.pending(key)
+    if (pending === undefined) return this.#readTiers(key)
+    return pending.then(() => this.#takeAhead(prefetch, key) ?? this.#readTiers(key))
+  }
+
+  /** The value loaded ahead for `key`, moved into hot; undefined when none waits. */
+  #takeAhead(prefetch: PrefetchLink<V>, key: string): V | undefined {
+    const ahead = prefetch.buffer.take(key)
+    if (ahead === undefined) return undefined
+    this.#set(key, ahead, 0, undefined)
+    this.#stack.notifier.prefetchHit(key)
+    return ahead
+  }
+
+  #readTiers(key: string): Promise<V | undefined> {
     const found = this.#stack.get(key)
     if (this.#loader === undefined) return Promise.resolve(found)
     if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#load(key)))

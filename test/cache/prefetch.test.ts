@@ -70,6 +70,57 @@ describe('prefetch', () => {
     await cache.close()
   })
 
+  it('makes a get of a key being loaded ahead wait for that load instead of loading it again', async () => {
+    const calls: string[] = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const cache = createCache<string>({
+      loader: async (key) => {
+        calls.push(key)
+        if (key === 'item:4') await gate
+        return `value of ${key}`
+      },
+      prefetch: {},
+    })
+    for (const key of ['item:1', 'item:2', 'item:3']) await cache.get(key)
+    const read = cache.get('item:4') // item:4 is being loaded ahead, and waits at the gate
+    release()
+    expect(await read).toBe('value of item:4')
+    expect(calls.filter((key) => key === 'item:4')).toEqual(['item:4'])
+    expect(cache.stats()).toMatchObject({ prefetchHits: 1, loads: 3 })
+    await cache.close()
+  })
+
+  it('does not load ahead a key that a get is already loading', async () => {
+    const calls: string[] = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let slow = false
+    const cache = createCache<string>({
+      loader: async (key) => {
+        calls.push(key)
+        if (slow && key === 'settings') await gate
+        return key
+      },
+      prefetch: {},
+    })
+    for (const key of ['user', 'settings', 'user', 'settings']) {
+      await cache.delete(key)
+      await cache.get(key)
+    }
+    await cache.delete('settings')
+    await cache.delete('user')
+    await settle()
+    calls.length = 0
+    slow = true
+    const settings = cache.get('settings') // loads, slowly
+    await cache.get('user') // predicts 'settings', which is already being loaded
+    release()
+    await settings
+    expect(calls.filter((key) => key === 'settings')).toEqual(['settings'])
+    await cache.close()
+  })
+
   it('needs a loader, and checks its options', () => {
     expect(() => createCache({ prefetch: {} })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'prefetch'") }))
     expect(() => createCache({ loader: () => 1, prefetch: { maxInFlight: 0 } })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.maxInFlight'") }))
