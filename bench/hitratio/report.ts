@@ -298,5 +298,9 @@ The shared traces are read from \`../shared/traces\` beside the repository (see 
 ## Notes
 
 ${report.notes.map((n) => `- ${n}`).join('\n')}
+
+## Prefetch
+
+Prefetching is measured apart, through the whole cache with a loader (\`npm run bench:prefetch\`): what it avoids on a synthetic workload of numeric walks and key chains, and that it never lowers the hit ratio on the shared traces (it raises it: prefetched entries wait outside the tiers until read). See \`docs/prefetch.md\`.
 `
 }

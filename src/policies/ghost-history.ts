@@ -6,10 +6,11 @@ const INITIAL_CAPACITY = 16
 
 /**
  * A bounded FIFO of evicted keys' hashes ("ghosts"), each with the time it was
- * evicted and its frequency count then. Storage is typed arrays indexed by
- * ghost number, ordered oldest first through a SlotLists; numbers freed by
- * `forget` wait in a second list of the same SlotLists. A Map finds a ghost by
- * hash. Per ghost: 21 bytes of arrays plus one Map entry.
+ * evicted, its frequency count then, and the probability with which the
+ * eviction was chosen. Storage is typed arrays indexed by ghost number,
+ * ordered oldest first through a SlotLists; numbers freed by `forget` wait in
+ * a second list of the same SlotLists. A Map finds a ghost by hash. Per
+ * ghost: 29 bytes of arrays plus one Map entry.
  */
 export class GhostHistory {
   readonly #links: SlotLists
@@ -17,6 +18,7 @@ export class GhostHistory {
   #hashes: Uint32Array
   #evictedAt: Float64Array
   #counts: Uint8Array
+  #chances: Float64Array
   #size = 0
   /** Ghost numbers below this have been handed out at least once. */
   #used = 0
@@ -27,6 +29,7 @@ export class GhostHistory {
     this.#hashes = new Uint32Array(capacity)
     this.#evictedAt = new Float64Array(capacity)
     this.#counts = new Uint8Array(capacity)
+    this.#chances = new Float64Array(capacity)
   }
 
   get size(): number {
@@ -37,8 +40,10 @@ export class GhostHistory {
    * Records an evicted key, first dropping the oldest ghosts until fewer than
    * `limit` remain (the limit may shrink between calls). A hash already
    * present is replaced: it can only be a collision or a re-eviction.
+   * `chance`: the probability with which the eviction was chosen (1 unless
+   * the caller draws its victims at random).
    */
-  add(hash: number, evictedAt: number, count: number, limit: number): void {
+  add(hash: number, evictedAt: number, count: number, limit: number, chance = 1): void {
     const existing = this.#index.get(hash)
     if (existing !== undefined) this.forget(existing)
     while (this.#size > 0 && this.#size >= limit) this.forget(this.#links.head(ORDER))
@@ -52,6 +57,7 @@ export class GhostHistory {
     this.#hashes[at] = hash
     this.#evictedAt[at] = evictedAt
     this.#counts[at] = count
+    this.#chances[at] = chance
     this.#links.pushTail(ORDER, at)
     this.#index.set(hash, at)
     this.#size++
@@ -69,6 +75,10 @@ export class GhostHistory {
 
   countAt(ghost: number): number {
     return this.#counts[ghost]
+  }
+
+  chanceAt(ghost: number): number {
+    return this.#chances[ghost]
   }
 
   forget(ghost: number): void {
@@ -96,11 +106,14 @@ export class GhostHistory {
     const hashes = new Uint32Array(capacity)
     const evictedAt = new Float64Array(capacity)
     const counts = new Uint8Array(capacity)
+    const chances = new Float64Array(capacity)
     hashes.set(this.#hashes)
     evictedAt.set(this.#evictedAt)
     counts.set(this.#counts)
+    chances.set(this.#chances)
     this.#hashes = hashes
     this.#evictedAt = evictedAt
     this.#counts = counts
+    this.#chances = chances
   }
 }

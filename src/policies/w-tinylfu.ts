@@ -1,5 +1,6 @@
 import { FrequencySketch } from './frequency-sketch.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
+import { RegionGhosts } from './region-ghosts.js'
 import { SlotLists } from './slot-lists.js'
 
 // List ids in `SlotLists`, and the region a slot is in.
@@ -10,8 +11,12 @@ const REGION_NAMES = ['window', 'probation', 'protected'] as const
 export type WTinyLfuRegion = (typeof REGION_NAMES)[number]
 
 const INITIAL_WINDOW_SHARE = 0.01
-/** As Caffeine: the window may take the protected segment's room, never the probation's 20 %. */
-const MAX_WINDOW_SHARE = 0.8
+/**
+ * Caffeine stops the window near 80 %; a working set that moves wholesale
+ * (new keys, while main still holds the old ones at high counts until the
+ * sketch halves them away) needs nearly all of the cache in recency order.
+ */
+const MAX_WINDOW_SHARE = 0.95
 const PROTECTED_SHARE_OF_MAIN = 0.8
 /** Caffeine's ADMIT_HASHDOS_THRESHOLD: a candidate this warm is sometimes admitted even when it loses. */
 const WARM_CANDIDATE = 6
@@ -29,14 +34,25 @@ const CLIMB_STEP_DECAY = 0.98
 const CLIMB_RESTART = 0.05
 /** Hits plus misses per climber sample, per resident entry (Caffeine's sample is 10 × maximum). */
 const CLIMB_SAMPLE_FACTOR = 10
+/** Ghosts kept per region (window, main), as a share of the resident entries: the margin a ghost hit speaks for. */
+const GHOST_SHARE = 0.1
+/** Entries the window gains on a hit on a window ghost, or gives up on a hit on a main ghost. */
+const GHOST_STEP = 2
+/** `RegionGhosts` regions. */
+const WINDOW_GHOST = 0
+const MAIN_GHOST = 1
 const DEFAULT_SEED = 0x2545f491
 /** No miss waiting for its insert: key hashes are uint32, so -1 matches none. */
 const NO_HASH = -1
 
 export interface WTinyLfuOptions {
-  /** Tune the window size online by hill climbing on the hit ratio; default true. */
+  /**
+   * Tune the window size online, from hits on recently evicted keys and by
+   * hill climbing on the hit ratio; default true. False: the window keeps its
+   * initial share.
+   */
   climb?: boolean
-  /** The window's initial share of the resident entries, 0 to 0.8; default 0.01 (at least one entry). */
+  /** The window's initial share of the resident entries, 0 to 0.95; default 0.01 (at least one entry). */
   window?: number
   /** Seed of the xorshift generator behind the occasional admission of a warm candidate. */
   seed?: number
@@ -49,9 +65,21 @@ export interface WTinyLfuOptions {
  * stay, and the loser is evicted. Main is a segmented LRU: a hit in probation
  * promotes to protected (~80 % of main), whose overflow is demoted back to
  * probation. Frequencies come from a count-min sketch with periodic halving
- * (`FrequencySketch`), fed by every insert, hit and miss. A hill climber
- * moves the window's share of the cache by the hit ratio seen per sample:
- * bigger for recency-biased workloads, smaller for frequency-biased ones.
+ * (`FrequencySketch`), fed by every insert, hit and miss.
+ *
+ * The window's share of the cache adapts two ways, both bigger for
+ * recency-biased workloads and smaller for frequency-biased ones:
+ * - at once, from ghosts, as ARC sizes its lists (Megiddo and Modha): the
+ *   hashes of the last 10 % × size keys evicted from the window (candidates
+ *   that lost) and of the last 10 % × size evicted from main (`RegionGhosts`).
+ *   A miss on a window ghost is a hit a slightly bigger window would have
+ *   had: the window grows by two entries; a miss on a main ghost shrinks it
+ *   by two. Keeping only the most recent tenth makes each ghost hit speak
+ *   for the margin, not for a cache twice the size, which is what biases
+ *   ARC toward recency.
+ * - slowly, by Caffeine's hill climber on the hit ratio of each sample of
+ *   10 × size requests, which corrects what the ghosts misjudge.
+ * The window ranges over 0 to 95 % of the entries.
  *
  * Region targets are sized from the entries resident at the time: when the
  * tier is full (the only time it evicts) that is its maximum, whether entries
@@ -60,8 +88,10 @@ export interface WTinyLfuOptions {
  * without losing counts (see `FrequencySketch.ensureCapacity`).
  *
  * Memory per entry: 13 bytes per slot of capacity (prev/next links 8, key
- * hash 4, region 1) plus the sketch's 8 bytes per slot rounded up to a power
- * of two, so 21 to 29 bytes; no allocation on `touch` or `miss`.
+ * hash 4, region 1), the sketch's 8 bytes per slot rounded up to a power of
+ * two, and the ghosts' 2 regions × 2 slots × 13 bytes per tenth of an entry
+ * (5.2 bytes, rounded up to a power of two: at most 10.4), so 26 to 40
+ * bytes; no allocation on `touch`, `miss` or `evict`.
  */
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'w-tinylfu'
@@ -70,6 +100,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #keyHash: Uint32Array
   #region: Uint8Array
   readonly #sketch: FrequencySketch
+  readonly #ghosts: RegionGhosts
   readonly #maxEntries: number
   readonly #climbs: boolean
   readonly #initialWindowShare: number
@@ -83,6 +114,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #lastMissHash = NO_HASH
   #random: number
   // Hill climber: samples count only once the tier is full, when the window size matters.
+  // A hit only counts; the sample is checked on misses, so it ends at the first miss past its size.
   #evicting = false
   #hitsInSample = 0
   #missesInSample = 0
@@ -99,6 +131,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#region = new Uint8Array(capacity)
     this.#maxEntries = maxEntries
     this.#sketch = new FrequencySketch(Math.min(capacity, maxEntries))
+    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
     this.#climbs = options.climb ?? true
     this.#initialWindowShare = window
     this.#windowShare = window
@@ -153,6 +186,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#keyHash = keyHash
     this.#region = region
     this.#sketch.ensureCapacity(Math.min(capacity, this.#maxEntries))
+    this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
   }
 
   insert(slot: number, keyHash: number): void {
@@ -187,10 +221,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#protectedSize++
       this.#demoteProtectedOverflow()
     } else this.#lists.moveToTail(region, slot)
-    if (this.#evicting && this.#climbs) {
-      this.#hitsInSample++
-      this.#sampled()
-    }
+    this.#hitsInSample++
   }
 
   remove(slot: number): void {
@@ -207,21 +238,25 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   evict(_incomingKeyHash?: number): number {
     if (this.#size === 0) return NO_SLOT
-    this.#evicting = true
+    if (!this.#evicting) {
+      // The first sample starts with the first eviction: hits while filling say nothing of the window.
+      this.#evicting = true
+      this.#hitsInSample = this.#missesInSample = 0
+    }
     const lists = this.#lists
     const candidate = this.#windowSize >= this.windowMaximum ? lists.head(WINDOW) : NO_SLOT
     let victim = lists.head(PROBATION)
     if (victim === NO_SLOT) victim = lists.head(PROTECTED)
     if (candidate === NO_SLOT) {
       if (victim === NO_SLOT) victim = lists.head(WINDOW)
-      this.#drop(victim)
+      this.#evicted(victim)
       return victim
     }
     if (victim === NO_SLOT || !this.#admit(candidate, victim)) {
-      this.#drop(candidate)
+      this.#evicted(candidate)
       return candidate
     }
-    this.#drop(victim)
+    this.#evicted(victim)
     lists.unlink(WINDOW, candidate)
     this.#windowSize--
     lists.pushTail(PROBATION, candidate)
@@ -233,15 +268,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   miss(keyHash: number): void {
     this.#sketch.increment(keyHash)
     this.#lastMissHash = keyHash
-    if (this.#evicting && this.#climbs) {
-      this.#missesInSample++
-      this.#sampled()
+    if (!this.#evicting || !this.#climbs) {
+      this.#hitsInSample = 0
+      return
     }
+    const ghost = this.#ghosts.take(keyHash)
+    if (ghost !== -1) {
+      const step = (ghost === WINDOW_GHOST ? GHOST_STEP : -GHOST_STEP) / this.#size
+      this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + step))
+    }
+    this.#missesInSample++
+    if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
   }
 
   clear(): void {
     this.#lists.clear()
     this.#sketch.clear()
+    this.#ghosts.clear()
     this.#size = this.#windowSize = this.#probationSize = this.#protectedSize = 0
     this.#lastMissHash = NO_HASH
     this.#random = this.#seed
@@ -265,6 +308,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return (x & RANDOM_ADMIT_MASK) === 0
   }
 
+  /** Drops an evicted slot, first recording its key as a ghost of the region it leaves. */
+  #evicted(slot: number): void {
+    if (this.#climbs) {
+      const limit = ghostLimit(this.#size)
+      if (limit !== this.#ghosts.limit) this.#ghosts.resize(limit)
+      this.#ghosts.add(this.#keyHash[slot], this.#region[slot] === WINDOW ? WINDOW_GHOST : MAIN_GHOST)
+    }
+    this.#drop(slot)
+  }
+
   #drop(slot: number): void {
     const region = this.#region[slot]
     this.#lists.unlink(region, slot)
@@ -286,11 +339,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  #sampled(): void {
-    const requests = this.#hitsInSample + this.#missesInSample
-    if (requests >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
-  }
-
   /**
    * Caffeine's `climb()`: keep stepping the window's share in the same
    * direction while the hit ratio does not drop, reverse when it does; the
@@ -306,4 +354,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#hitsInSample = this.#missesInSample = 0
     this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
   }
+}
+
+function ghostLimit(entries: number): number {
+  return Math.max(1, Math.round(GHOST_SHARE * entries))
 }

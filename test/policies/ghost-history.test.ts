@@ -45,7 +45,7 @@ describe('GhostHistory', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 300, size: 'max' }), (steps) => {
         const ghosts = new GhostHistory(2)
-        let model: { hash: number; time: number; count: number }[] = []
+        let model: { hash: number; time: number; count: number; chance: number }[] = []
         steps.forEach((s, time) => {
           if (s.op === 'clear') {
             ghosts.clear()
@@ -56,16 +56,16 @@ describe('GhostHistory', () => {
             if (at !== -1) ghosts.forget(at)
             model = model.filter((g) => g.hash !== s.hash)
           } else {
-            ghosts.add(s.hash, time, time % 16, s.limit)
+            ghosts.add(s.hash, time, time % 16, s.limit, 1 / (time + 1))
             model = model.filter((g) => g.hash !== s.hash)
             while (model.length >= s.limit) model.shift()
-            model.push({ hash: s.hash, time, count: time % 16 })
+            model.push({ hash: s.hash, time, count: time % 16, chance: 1 / (time + 1) })
           }
           expect([...ghosts.hashes()]).toEqual(model.map((g) => g.hash))
           expect(ghosts.size).toBe(model.length)
           for (const g of model) {
             const at = ghosts.indexOf(g.hash)
-            expect([ghosts.evictedAt(at), ghosts.countAt(at)]).toEqual([g.time, g.count])
+            expect([ghosts.evictedAt(at), ghosts.countAt(at), ghosts.chanceAt(at)]).toEqual([g.time, g.count, g.chance])
           }
         })
       }),

@@ -1,0 +1,107 @@
+/**
+ * A lossy, fixed-size record of recently evicted keys ("ghosts"), each tagged
+ * with the region of the cache it left (0 or 1), for a policy that sizes its
+ * regions from the misses that a bigger region would have turned into hits
+ * (ARC's ghost lists B1 and B2, kept as cheap hints). Each region has its own
+ * power-of-two table, and a key hash maps to one slot of it: a newer ghost
+ * overwrites an older one there, so a ghost can be lost early, never
+ * invented (but for a 32-bit hash collision).
+ *
+ * Each region keeps about its `limit` most recent ghosts that have not come
+ * back, as an ARC ghost list of `limit`: a ghost is live while fewer than
+ * `limit` ghosts were recorded after it, less the live ghosts taken back
+ * since (a per-region count of records and one of takes, both stamped on the
+ * ghost, give that in O(1)). Takes of older ghosts count too, so a ghost can
+ * outlive its place in a true FIFO by that many: a hint, not a list.
+ *
+ * Per region, `slotsPerGhost` × `limit` slots rounded up to a power of two,
+ * 13 bytes each (hash, the two stamps, a live flag). No allocation after `resize`.
+ */
+export class RegionGhosts {
+  /** Region r's table is [r × slots, (r + 1) × slots). */
+  #hashes = new Int32Array(0)
+  /** The region's count of records when the ghost was recorded (1 + the count before). */
+  #recordedAt = new Int32Array(0)
+  /** The region's count of takes when the ghost was recorded. */
+  #takenAt = new Int32Array(0)
+  /** 1 where a slot holds a ghost. */
+  #live = new Uint8Array(0)
+  #slots = 0
+  /** Records and takes so far, per region, modulo 2^32. */
+  readonly #recorded = new Int32Array(2)
+  readonly #taken = new Int32Array(2)
+  #limit = 1
+  readonly #slotsPerGhost: number
+
+  constructor(limit: number, slotsPerGhost = 2) {
+    this.#slotsPerGhost = slotsPerGhost
+    this.resize(limit)
+  }
+
+  /** Ghosts each region keeps. */
+  get limit(): number {
+    return this.#limit
+  }
+
+  /** Table slots per region (for the memory cost). */
+  get slots(): number {
+    return this.#slots
+  }
+
+  /**
+   * Keeps up to `limit` ghosts per region. When that needs a larger table,
+   * the table is replaced and every ghost forgotten: they are hints, and this
+   * happens only while a tier grows. A smaller limit keeps the table.
+   */
+  resize(limit: number): void {
+    this.#limit = Math.max(1, Math.floor(limit))
+    let slots = 16
+    while (slots < this.#slotsPerGhost * this.#limit) slots *= 2
+    if (slots <= this.#slots) return
+    this.#slots = slots
+    this.#hashes = new Int32Array(2 * slots)
+    this.#recordedAt = new Int32Array(2 * slots)
+    this.#takenAt = new Int32Array(2 * slots)
+    this.#live = new Uint8Array(2 * slots)
+  }
+
+  /** Records that the key of `hash` just left `region` (0 or 1). */
+  add(hash: number, region: number): void {
+    const spread = slotOf(hash) & (this.#slots - 1)
+    // A key is a ghost of one region at most: the one it left last.
+    const other = (1 - region) * this.#slots + spread
+    if (this.#hashes[other] === (hash | 0)) this.#live[other] = 0
+    const at = region * this.#slots + spread
+    this.#hashes[at] = hash
+    this.#recordedAt[at] = this.#recorded[region] = (this.#recorded[region] + 1) | 0
+    this.#takenAt[at] = this.#taken[region]
+    this.#live[at] = 1
+  }
+
+  /** If `hash` is a live ghost, forgets it and returns its region; otherwise -1. */
+  take(hash: number): number {
+    const spread = slotOf(hash) & (this.#slots - 1)
+    for (let region = 0; region < 2; region++) {
+      const at = region * this.#slots + spread
+      if (this.#live[at] === 0 || this.#hashes[at] !== (hash | 0)) continue
+      this.#live[at] = 0
+      // Ghosts recorded after this one, less those taken back since: its place in an ARC ghost list.
+      const since = ((this.#recorded[region] - this.#recordedAt[at]) | 0) - ((this.#taken[region] - this.#takenAt[at]) | 0)
+      if (since >= this.#limit) return -1
+      this.#taken[region] = (this.#taken[region] + 1) | 0
+      return region
+    }
+    return -1
+  }
+
+  clear(): void {
+    this.#live.fill(0)
+  }
+}
+
+/** Spreads FNV's weak low bits (murmur3's finaliser), so that the mask sees all of the hash. */
+function slotOf(hash: number): number {
+  let x = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35)
+  return x ^ (x >>> 16)
+}
