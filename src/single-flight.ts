@@ -19,10 +19,6 @@ export class SingleFlight<V> {
   /** Every flight still running, superseded ones too: close must abort them all. */
   readonly #running = new Set<Flight<V>>()
 
-  get size(): number {
-    return this.#flights.size
-  }
-
   /** Whether a call for `key` is running that new callers would join. */
   has(key: string): boolean {
     return this.#flights.has(key)

@@ -39,11 +39,6 @@ export class Watchers<V> {
     this.#scheduler = scheduler
   }
 
-  /** Keys watched now: zero means no write pays more than one size check. */
-  get size(): number {
-    return this.#byKey.size
-  }
-
   watch(key: string): Observable<V | undefined> {
     return new Observable<V | undefined>((subscriber) => {
       let watch = this.#byKey.get(key)
@@ -71,6 +66,8 @@ export class Watchers<V> {
 
   /** The key's value is now `value` (undefined: gone), expiring at `expiresAt` (0: never). */
   changed(key: string, value: V | undefined, expiresAt: number): void {
+    // Every write calls this: with nothing watched it costs one size check.
+    if (this.#byKey.size === 0) return
     const watch = this.#byKey.get(key)
     if (watch === undefined) return
     this.#armExpiry(key, watch, value === undefined ? 0 : expiresAt)
