@@ -280,6 +280,9 @@ export class ColdStore {
     if (h === undefined) {
       this.#corrupt++
       this.#index.markUnreadable(key, e.seg, e.offset)
+      // On disk too: a tombstone, so that no later open (by scan, or after the
+      // bad record is compacted away) can bring back an older value of the key.
+      void this.#write([{ key, keyBytes: Buffer.from(key, 'utf8'), value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE }]).catch(() => undefined)
       this.#o.onError(new CacheError('E_CORRUPT', `record of key ${JSON.stringify(key)} in ${this.#segments.get(e.seg)?.path ?? `segment ${e.seg}`} at offset ${e.offset} failed its check`))
       this.#misses++
       return undefined
