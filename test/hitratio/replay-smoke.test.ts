@@ -13,6 +13,7 @@ import { optHits } from '../../bench/hitratio/opt.js'
 import { replayHotTier, replayLruCache } from '../../bench/hitratio/replay.js'
 import { readSharedTrace, type TraceKeys } from '../../bench/hitratio/traces.js'
 import { POLICY_NAMES } from '../../src/policies/index.js'
+import { PaperArc } from '../policies/models/paper-arc.js'
 
 const REQUESTS = 20_000
 const SIZE = 300
@@ -89,9 +90,56 @@ function lruCacheHits(trace: TraceKeys, size: number): number {
   return hits
 }
 
+/**
+ * SIEVE (Zhang et al., NSDI '24, Algorithm 1) on keys: a queue with the
+ * oldest first, a visited set, a hand that walks from the oldest toward the
+ * newest, clearing visited marks, and evicts the first unvisited key.
+ */
+function referenceSieve(trace: TraceKeys, size: number): number {
+  const queue: number[] = []
+  const visited = new Set<number>()
+  const cached = new Set<number>()
+  let hand: number | null = null
+  let hits = 0
+  for (const key of trace.ids) {
+    if (cached.has(key)) {
+      hits++
+      visited.add(key)
+      continue
+    }
+    if (cached.size === size) {
+      let at = hand === null ? 0 : queue.indexOf(hand)
+      while (visited.has(queue[at])) {
+        visited.delete(queue[at])
+        at = (at + 1) % queue.length
+      }
+      const victim = queue[at]
+      hand = queue[at + 1] ?? null
+      queue.splice(at, 1)
+      cached.delete(victim)
+    }
+    queue.push(key)
+    cached.add(key)
+  }
+  return hits
+}
+
+/** ARC as printed in the paper (the model of test/policies/arc.test.ts), on the trace's keys. */
+function referenceArc(trace: TraceKeys, size: number): number {
+  const arc = new PaperArc(size)
+  let hits = 0
+  for (const key of trace.ids) {
+    if (arc.t1.includes(key) || arc.t2.includes(key)) hits++
+    arc.request(key)
+  }
+  return hits
+}
+
 const REFERENCES: Partial<Record<string, (trace: TraceKeys, size: number) => number>> = {
   lru: referenceLru,
   lfu: referenceLfu,
+  sieve: referenceSieve,
+  arc: referenceArc,
 }
 
 describe(`hit-ratio smoke: the first ${REQUESTS.toLocaleString('en-US')} requests of web07 at ${SIZE} entries`, () => {
