@@ -108,7 +108,7 @@ function referenceSieve(trace: TraceKeys, size: number): number {
       continue
     }
     if (cached.size === size) {
-      let at = hand === null ? 0 : queue.indexOf(hand)
+      let at: number = hand === null ? 0 : queue.indexOf(hand)
       while (visited.has(queue[at])) {
         visited.delete(queue[at])
         at = (at + 1) % queue.length
