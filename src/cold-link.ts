@@ -96,14 +96,23 @@ export class ColdLink<V> {
 
   /** Takes an entry evicted from `from` (the last in-memory tier). */
   demote(key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
-    const tier = this.tier
-    if (!tier.holds(key, this.#scheduler.now())) {
-      if (!tier.fits(key, bytes.byteLength)) return this.#notifier.left(key, from, 'too-large')
-      const entry: ColdEntry = { key, stored: bytes, expiresAt }
-      if (!tier.stage(entry)) return this.#notifier.left(key, from, 'io')
-      this.#evictions.next(entry)
+    if (!this.tier.holds(key, this.#scheduler.now())) {
+      const refused = this.place(key, bytes, expiresAt)
+      if (refused !== undefined) return this.#notifier.left(key, from, refused)
     }
     this.#notifier.demoted(key, from, 'cold')
+  }
+
+  /**
+   * Stages an entry for the disk: readable at once, written with the next
+   * batch. Why the disk cannot take it, or undefined when it did.
+   */
+  place(key: string, bytes: Uint8Array, expiresAt: number): 'too-large' | 'io' | undefined {
+    if (!this.tier.fits(key, bytes.byteLength)) return 'too-large'
+    const entry: ColdEntry = { key, stored: bytes, expiresAt }
+    if (!this.tier.stage(entry)) return 'io'
+    this.#evictions.next(entry)
+    return undefined
   }
 
   /** Throws `E_INVALID_VALUE` for a value whose record could never fit a segment. */

@@ -4,6 +4,7 @@ import { promote } from '../streams/promote.js'
 import type { Codec } from './codec/codec.js'
 import { ColdLink } from './cold-link.js'
 import { CacheError } from './errors.js'
+import type { EvictionReason } from './events.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import type { ResolvedOptions } from './options.js'
 import { Notifier } from './notifier.js'
@@ -165,8 +166,9 @@ export class TierStack<V> {
     this.cold?.mask(key)
     if (!this.hot.set(key, value, expiresAt)) {
       this.hot.delete(key)
-      if (!this.#setBelowHot(key, value, expiresAt)) {
-        this.notifier.left(key, this.warm !== undefined ? 'warm' : this.cold !== undefined ? 'cold' : 'hot', 'too-large')
+      const refused = this.#setBelowHot(key, value, expiresAt)
+      if (refused !== undefined) {
+        this.notifier.left(key, this.cold !== undefined ? 'cold' : this.warm !== undefined ? 'warm' : 'hot', refused)
         return this.notifier.written(key, undefined, 0, undefined)
       }
     }
@@ -257,12 +259,12 @@ export class TierStack<V> {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
 
-  /** A value too large for hot goes to the next tier down, encoded. */
-  #setBelowHot(key: string, value: unknown, expiresAt: number): boolean {
-    if (this.warm !== undefined) return this.warm.set(key, this.encode(value), expiresAt)
-    if (this.cold === undefined) return false
-    this.#demoteToCold(key, value, expiresAt)
-    return true
+  /** A value too large for hot goes to the next tier down that takes it, encoded; why none did, or undefined. */
+  #setBelowHot(key: string, value: unknown, expiresAt: number): EvictionReason | undefined {
+    if (this.warm === undefined && this.cold === undefined) return 'too-large'
+    const bytes = this.encode(value)
+    if (this.warm !== undefined && this.warm.set(key, bytes, expiresAt)) return undefined
+    return this.cold === undefined ? 'too-large' : this.cold.place(key, bytes, expiresAt)
   }
 
   #demoteToCold(key: string, value: unknown, expiresAt: number): void {

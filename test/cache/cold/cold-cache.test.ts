@@ -134,6 +134,22 @@ describe('the cold tier in the cache', () => {
     await reopened.close()
   })
 
+  it('puts a value too large for hot and warm straight onto the disk', async () => {
+    const cache = createCache<Uint8Array>({
+      hot: { maxBytes: 1000 },
+      warm: { maxBytes: 2000 },
+      cold: { dir: await tempDir(), segmentBytes: 64 * 1024, maxBytes: 16 << 20 },
+    })
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
+    const big = noise(10_000)
+    await cache.set('big', big)
+    expect(events.filter((event) => event.type === 'evict')).toEqual([])
+    expect(cache.stats().tiers).toMatchObject({ hot: { entries: 0 }, warm: { entries: 0 }, cold: { entries: 1 } })
+    expect(await cache.get('big')).toEqual(big)
+    await cache.close()
+  })
+
   it('works without a warm tier: hot evictions go straight to disk', async () => {
     const cache = createCache<number>({ hot: { maxEntries: 2 }, cold: { dir: await tempDir(), segmentBytes: 4096, maxBytes: 1 << 20 } })
     for (let i = 0; i < 10; i++) await cache.set(`k${i}`, i)
