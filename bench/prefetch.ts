@@ -18,6 +18,7 @@
  *
  * Exits 0 whether the target passes or misses (this is a benchmark); 1 on a bad option.
  */
+import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -28,23 +29,25 @@ import { machine, type Machine } from './hitratio/report.js'
 import { readSharedTrace, SHARED_TRACES, slice, type TraceKeys } from './hitratio/traces.js'
 import { DEFAULT_WORKLOAD, makeWorkload, type Workload } from './prefetch/workload.js'
 
-const args = process.argv.slice(2)
-const KNOWN = new Set(['--quick', '--markdown', '--orm-limit'])
 const fail = (message: string): never => {
   console.error(`bench/prefetch: ${message}`)
   process.exit(1)
 }
-for (const arg of args) if (arg.startsWith('--') && !KNOWN.has(arg)) fail(`unknown option ${arg} (known: ${[...KNOWN].join(' ')})`)
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(name)
-  if (at === -1) return undefined
-  const value = args[at + 1]
-  if (value === undefined || value.startsWith('--')) fail(`${name} needs a value`)
-  return value
-}
-const quick = args.includes('--quick')
-const markdownFile = option('--markdown')
-const ormLimitArg = option('--orm-limit')
+// Node's own parser: an unknown option or a missing value stops the run with a clear message.
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: { quick: { type: 'boolean' }, markdown: { type: 'string' }, 'orm-limit': { type: 'string' } },
+      strict: true,
+    })
+  } catch (error) {
+    return fail((error as Error).message)
+  }
+})()
+const flags = parsed.values
+const quick = flags.quick === true
+const markdownFile = flags.markdown
+const ormLimitArg = flags['orm-limit']
 const ormLimit = ormLimitArg === undefined ? (quick ? 200_000 : 1_000_000) : Number(ormLimitArg)
 if (!(Number.isInteger(ormLimit) && ormLimit >= 0)) fail('--orm-limit must be a non-negative integer')
 const traceLimit = quick ? 200_000 : Infinity

@@ -14,6 +14,7 @@
  * Exits 0 whether targets pass or miss (this is a benchmark); 1 on a bad
  * option or a missing trace.
  */
+import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { POLICY_NAMES, type PolicyName } from '../../src/policies/index.js'
@@ -24,38 +25,48 @@ import { loadTraces, TRACE_NAMES } from './traces.js'
 
 const QUICK_LIMIT = 200_000
 
-const args = process.argv.slice(2)
-const KNOWN = new Set(['--quick', '--only', '--policies', '--default', '--json', '--markdown', '--limit'])
 const fail = (message: string): never => {
   console.error(`bench:hitratio: ${message}`)
   process.exit(1)
 }
-for (const arg of args) if (arg.startsWith('--') && !KNOWN.has(arg)) fail(`unknown option ${arg} (known: ${[...KNOWN].join(' ')})`)
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(name)
-  if (at === -1) return undefined
-  const value = args[at + 1]
-  if (value === undefined || value.startsWith('--')) fail(`${name} needs a value`)
-  return value
-}
-const list = (name: string): string[] | undefined => option(name)?.split(',').filter((s) => s !== '')
+// Node's own parser: an unknown option or a missing value stops the run with a clear message.
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string' },
+        policies: { type: 'string' },
+        default: { type: 'string' },
+        json: { type: 'string' },
+        markdown: { type: 'string' },
+        limit: { type: 'string' },
+      },
+      strict: true,
+    })
+  } catch (error) {
+    return fail((error as Error).message)
+  }
+})()
+const flags = parsed.values
+const list = (value: string | undefined): string[] | undefined => value?.split(',').filter((s) => s !== '')
 
-const quick = args.includes('--quick')
-const limitArg = option('--limit')
+const quick = flags.quick === true
+const limitArg = flags.limit
 const limit = limitArg !== undefined ? Number(limitArg) : quick ? QUICK_LIMIT : undefined
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) fail(`--limit must be a positive integer`)
 
-const only = list('--only')
+const only = list(flags.only)
 for (const name of only ?? []) if (!TRACE_NAMES.includes(name)) fail(`unknown trace '${name}' (traces: ${TRACE_NAMES.join(', ')})`)
 
 const available: readonly string[] = POLICY_NAMES
-const chosen = list('--policies')
+const chosen = list(flags.policies)
 for (const name of chosen ?? []) if (!available.includes(name)) fail(`'${name}' is not in POLICY_NAMES (${available.join(', ')})`)
 const policies = (chosen === undefined ? available : available.filter((p) => chosen.includes(p))) as readonly PolicyName[]
 
-const defaultPolicy = option('--default') ?? (available.includes('w-tinylfu') ? 'w-tinylfu' : 'lru')
-const jsonFile = option('--json')
-const markdownFile = option('--markdown')
+const defaultPolicy = flags.default ?? (available.includes('w-tinylfu') ? 'w-tinylfu' : 'lru')
+const jsonFile = flags.json
+const markdownFile = flags.markdown
 
 const startedAt = performance.now()
 const traces = await loadTraces({ limit, only }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)))

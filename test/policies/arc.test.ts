@@ -5,6 +5,7 @@ import { hashKey } from '../../src/policies/key-hash.js'
 import { LruPolicy } from '../../src/policies/lru.js'
 import { NO_SLOT } from '../../src/policies/policy.js'
 import { PaperArc, take } from './models/paper-arc.js'
+import { Slots } from './models/slots.js'
 
 const hashOf = (key: number): number => hashKey(`key:${key}`)
 
@@ -89,27 +90,6 @@ class ArcModel {
     take(this.b1, hash) || take(this.b2, hash)
     ;(fromT1 ? this.b1 : this.b2).push(hash)
     return slot
-  }
-}
-
-/** Slots as `SlotTable` hands them out: a free stack, and capacity doubling with `grow` first. */
-class Slots {
-  #free: number[] = []
-  #next = 0
-  constructor(
-    private capacity: number,
-    private readonly grow: (capacity: number) => void,
-  ) {}
-
-  allocate(): number {
-    const reused = this.#free.pop()
-    if (reused !== undefined) return reused
-    if (this.#next === this.capacity) this.grow((this.capacity *= 2))
-    return this.#next++
-  }
-
-  release(slot: number): void {
-    this.#free.push(slot)
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { LruPolicy } from '../../src/policies/lru.js'
 import { NO_SLOT } from '../../src/policies/policy.js'
 import { SievePolicy } from '../../src/policies/sieve.js'
+import { Slots } from './models/slots.js'
 
 /**
  * The paper's Algorithm 1, literally, on slots: an array with the tail
@@ -40,27 +41,6 @@ class SieveModel {
     this.hand = this.queue[at + 1] ?? null
     this.queue.splice(at, 1)
     return victim
-  }
-}
-
-/** Slots as `SlotTable` hands them out: a free stack, and capacity doubling with `grow` first. */
-class Slots {
-  #free: number[] = []
-  #next = 0
-  constructor(
-    private capacity: number,
-    private readonly grow: (capacity: number) => void,
-  ) {}
-
-  allocate(): number {
-    const reused = this.#free.pop()
-    if (reused !== undefined) return reused
-    if (this.#next === this.capacity) this.grow((this.capacity *= 2))
-    return this.#next++
-  }
-
-  release(slot: number): void {
-    this.#free.push(slot)
   }
 }
 
