@@ -10,14 +10,14 @@ export interface HotOptions {
   maxEntries?: number
   /** Most estimated heap bytes the hot tier holds. */
   maxBytes?: number
-  /** Default 'lru'. */
+  /** Default 'w-tinylfu' (`docs/policies.md` says why). */
   policy?: PolicyName
 }
 
 export interface WarmOptions {
   /** Most encoded bytes the warm tier holds. */
   maxBytes: number
-  /** Default 'lru'. */
+  /** Default 'w-tinylfu' (`docs/policies.md` says why). */
   policy?: PolicyName
 }
 
@@ -107,6 +107,9 @@ const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval',
 const invalid = (option: string, rule: string): CacheError =>
   new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
 
+/** The best overall on the hit-ratio suite (`docs/hit-ratio.md`), within a point of LRU on every row. */
+export const DEFAULT_POLICY: PolicyName = 'w-tinylfu'
+
 const isPositive = (n: unknown): n is number => typeof n === 'number' && n > 0 && !Number.isNaN(n)
 const isPositiveInteger = (n: unknown): n is number => isPositive(n) && (Number.isInteger(n) || n === Infinity)
 
@@ -117,7 +120,7 @@ function checkKeys(object: object, known: string[], prefix: string): void {
 }
 
 function checkPolicy(option: string, policy: unknown): PolicyName {
-  if (policy === undefined) return 'lru'
+  if (policy === undefined) return DEFAULT_POLICY
   if (!POLICY_NAMES.includes(policy as PolicyName)) {
     throw invalid(option, `must be one of ${POLICY_NAMES.map((p) => `'${p}'`).join(', ')}`)
   }
@@ -143,7 +146,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
 }
 
 function resolveHot(hot: HotOptions | undefined): Required<HotOptions> {
-  if (hot === undefined) return { maxEntries: DEFAULT_HOT_MAX_ENTRIES, maxBytes: Infinity, policy: 'lru' }
+  if (hot === undefined) return { maxEntries: DEFAULT_HOT_MAX_ENTRIES, maxBytes: Infinity, policy: DEFAULT_POLICY }
   if (typeof hot !== 'object' || hot === null) throw invalid('hot', 'must be an object')
   checkKeys(hot, KNOWN_HOT, 'hot.')
   if (hot.maxEntries !== undefined && !isPositiveInteger(hot.maxEntries)) {

@@ -8,6 +8,8 @@ const WORDS_PER_BLOCK = 16
 /** 16 counters per entry, 8 bytes, as Caffeine sizes its sketch. */
 const ENTRIES_PER_BLOCK = 8
 const SAMPLE_FACTOR = 10
+/** Increments held back by `incrementSoon` before they are applied together. */
+const DEFERRED_CAPACITY = 64
 
 export interface FrequencySketchOptions {
   /** Additions between two halvings; by default ten per entry the sketch is sized for. */
@@ -35,6 +37,8 @@ export class FrequencySketch {
   #samplePeriod: number
   #additions = 0
   readonly #fixedPeriod: boolean
+  readonly #deferred = new Uint32Array(DEFERRED_CAPACITY)
+  #deferredCount = 0
 
   constructor(entries: number, options: FrequencySketchOptions = {}) {
     this.#entries = Math.max(1, entries)
@@ -56,6 +60,7 @@ export class FrequencySketch {
 
   /** Additions since the last halving (less what the halving took back). */
   get additions(): number {
+    if (this.#deferredCount !== 0) this.#applyDeferred()
     return this.#additions
   }
 
@@ -66,6 +71,7 @@ export class FrequencySketch {
 
   /** The estimated count for `hash`, 0 to 15. */
   frequency(hash: number): number {
+    if (this.#deferredCount !== 0) this.#applyDeferred()
     const spread = spreadHash(hash)
     const counters = counterHash(spread)
     const block = (spread & this.#blockMask) << 4
@@ -84,6 +90,29 @@ export class FrequencySketch {
   }
 
   increment(hash: number): void {
+    if (this.#deferredCount !== 0) this.#applyDeferred()
+    this.#add(hash)
+  }
+
+  /**
+   * `increment`, held back until the sketch is next read or written (or 64
+   * are waiting), so the sketch sees the same increments in the same order.
+   * For a hit path: applied one at a time, each increment's hashing and its
+   * random cache line stall the caller; applied in a batch, they overlap.
+   */
+  incrementSoon(hash: number): void {
+    this.#deferred[this.#deferredCount++] = hash
+    if (this.#deferredCount === DEFERRED_CAPACITY) this.#applyDeferred()
+  }
+
+  #applyDeferred(): void {
+    const deferred = this.#deferred
+    const count = this.#deferredCount
+    this.#deferredCount = 0
+    for (let i = 0; i < count; i++) this.#add(deferred[i])
+  }
+
+  #add(hash: number): void {
     const spread = spreadHash(hash)
     const counters = counterHash(spread)
     const block = (spread & this.#blockMask) << 4
@@ -105,6 +134,7 @@ export class FrequencySketch {
 
   /** Halves every counter (the TinyLFU reset). O(table); runs once per sample period. */
   halve(): void {
+    if (this.#deferredCount !== 0) this.#applyDeferred()
     const table = this.#table
     let odd = 0
     for (let i = 0; i < table.length; i++) {
@@ -126,6 +156,7 @@ export class FrequencySketch {
    */
   ensureCapacity(entries: number): void {
     if (entries <= this.#entries) return
+    if (this.#deferredCount !== 0) this.#applyDeferred()
     this.#entries = entries
     if (!this.#fixedPeriod) this.#samplePeriod = SAMPLE_FACTOR * entries
     const blocks = blocksFor(entries)
@@ -138,6 +169,7 @@ export class FrequencySketch {
   }
 
   clear(): void {
+    this.#deferredCount = 0
     this.#table.fill(0)
     this.#additions = 0
   }

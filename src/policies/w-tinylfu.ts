@@ -110,6 +110,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #probationSize = 0
   #protectedSize = 0
   #windowShare: number
+  /** `protectedMaximum`, kept current as the size and the window's share change: the hit path reads it. */
+  #protectedMaximum = 0
   /** The hash of the last miss not yet followed by its insert: a read that missed and the write that fills it are one access. */
   #lastMissHash = NO_HASH
   #random: number
@@ -151,7 +153,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   get protectedMaximum(): number {
-    return Math.max(0, Math.floor(PROTECTED_SHARE_OF_MAIN * (this.#size - this.windowMaximum)))
+    return this.#protectedMaximum
   }
 
   get windowSize(): number {
@@ -197,6 +199,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#lists.pushTail(WINDOW, slot)
     this.#windowSize++
     this.#size++
+    this.#resized()
     // Window overflow passes to probation unjudged: admission happens only when something must leave.
     const windowMaximum = this.windowMaximum
     for (let i = 0; i < REBALANCE_STEPS && this.#windowSize > windowMaximum; i++) {
@@ -211,7 +214,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   touch(slot: number): void {
-    this.#sketch.increment(this.#keyHash[slot])
+    this.#sketch.incrementSoon(this.#keyHash[slot])
     const region = this.#region[slot]
     if (region === PROBATION) {
       this.#lists.unlink(PROBATION, slot)
@@ -276,6 +279,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (ghost !== -1) {
       const step = (ghost === WINDOW_GHOST ? GHOST_STEP : -GHOST_STEP) / this.#size
       this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + step))
+      this.#resized()
     }
     this.#missesInSample++
     if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
@@ -289,6 +293,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#lastMissHash = NO_HASH
     this.#random = this.#seed
     this.#windowShare = this.#initialWindowShare
+    this.#protectedMaximum = 0
     this.#evicting = false
     this.#hitsInSample = this.#missesInSample = this.#previousHitRate = 0
     this.#step = -CLIMB_STEP
@@ -325,10 +330,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     else if (region === PROBATION) this.#probationSize--
     else this.#protectedSize--
     this.#size--
+    this.#resized()
+  }
+
+  #resized(): void {
+    this.#protectedMaximum = Math.max(0, Math.floor(PROTECTED_SHARE_OF_MAIN * (this.#size - this.windowMaximum)))
   }
 
   #demoteProtectedOverflow(): void {
-    const protectedMaximum = this.protectedMaximum
+    const protectedMaximum = this.#protectedMaximum
     for (let i = 0; i < REBALANCE_STEPS && this.#protectedSize > protectedMaximum; i++) {
       const oldest = this.#lists.head(PROTECTED)
       this.#lists.unlink(PROTECTED, oldest)
@@ -353,6 +363,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#previousHitRate = hitRate
     this.#hitsInSample = this.#missesInSample = 0
     this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
+    this.#resized()
   }
 }
 

@@ -37,8 +37,8 @@ describe('cache basics', () => {
     await cache.close()
   })
 
-  it('evicts the least recently used hot entry, and peek does not count as a use', async () => {
-    const cache = createCache<number>({ hot: { maxEntries: 2 } })
+  it("evicts the least recently used hot entry with policy 'lru', and peek does not count as a use", async () => {
+    const cache = createCache<number>({ hot: { maxEntries: 2, policy: 'lru' } })
     await cache.set('a', 1)
     await cache.set('b', 2)
     expect(cache.peek('a')).toBe(1)
@@ -49,6 +49,19 @@ describe('cache basics', () => {
     expect(await cache.getMany(['b', 'c', 'd'])).toEqual([2, undefined, 4])
     expect(cache.stats().evictions).toBe(2)
     await cache.close()
+  })
+
+  it("evicts by W-TinyLFU by default: a key read often outlives a burst of one-time keys that LRU lets through", async () => {
+    const burst = async (cache: ReturnType<typeof createCache<number>>) => {
+      await cache.set('often', 0)
+      for (let i = 0; i < 8; i++) await cache.get('often')
+      for (let i = 0; i < 300; i++) await cache.set(`once-${i}`, i)
+      const kept = await cache.has('often')
+      await cache.close()
+      return kept
+    }
+    expect(await burst(createCache<number>({ hot: { maxEntries: 100 } }))).toBe(true)
+    expect(await burst(createCache<number>({ hot: { maxEntries: 100, policy: 'lru' } }))).toBe(false)
   })
 
   it('peek reads the warm tier without promoting', async () => {
@@ -155,7 +168,7 @@ describe('tiers', () => {
   })
 
   it('lets warm evictions leave the cache', async () => {
-    const cache = createCache<string>({ hot: { maxEntries: 1 }, warm: { maxBytes: 40 } })
+    const cache = createCache<string>({ hot: { maxEntries: 1 }, warm: { maxBytes: 40, policy: 'lru' } })
     for (let i = 0; i < 10; i++) await cache.set(`k${i}`, `value-${i}`)
     const stats = cache.stats()
     expect(stats.tiers.warm.bytes).toBeLessThanOrEqual(40)

@@ -4,7 +4,7 @@ import { testScheduler } from '../helpers/marbles.js'
 
 describe('stats', () => {
   it('counts exactly', async () => {
-    const cache = createCache<string>({ hot: { maxEntries: 2 }, warm: { maxBytes: 1 << 20 } })
+    const cache = createCache<string>({ hot: { maxEntries: 2, policy: 'lru' }, warm: { maxBytes: 1 << 20 } })
     await cache.set('a', 'x')
     await cache.set('b', 'y')
     await cache.set('c', 'z') // a demoted

@@ -104,4 +104,41 @@ describe('FrequencySketch', () => {
     sketch.clear()
     expect([sketch.frequency(hash), sketch.additions]).toEqual([0, 0])
   })
+
+  it('gives the same estimates with increments held back by incrementSoon as with increment, across resets and growth', () => {
+    type Step = { op: 'now' | 'soon' | 'read'; pick: number } | { op: 'grow'; pick: number }
+    const step = fc.oneof(
+      fc.record({ op: fc.constantFrom<'now' | 'soon' | 'read'>('now', 'soon', 'soon', 'soon', 'read'), pick: fc.nat(99) }),
+      fc.record({ op: fc.constant<'grow'>('grow'), pick: fc.integer({ min: 1, max: 256 }) }),
+    )
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 32 }), fc.array<Step>(step, { maxLength: 800 }), (entries, steps) => {
+        const held = new FrequencySketch(entries)
+        const direct = new FrequencySketch(entries)
+        const hashes = keyHashes(100)
+        for (const { op, pick } of steps) {
+          if (op === 'grow') {
+            held.ensureCapacity(pick)
+            direct.ensureCapacity(pick)
+          } else if (op === 'read') {
+            expect(held.frequency(hashes[pick])).toBe(direct.frequency(hashes[pick]))
+          } else {
+            if (op === 'now') held.increment(hashes[pick])
+            else held.incrementSoon(hashes[pick])
+            direct.increment(hashes[pick])
+          }
+        }
+        expect(held.additions).toBe(direct.additions)
+        for (const hash of hashes) expect(held.frequency(hash)).toBe(direct.frequency(hash))
+      }),
+    )
+  })
+
+  it('drops held-back increments on clear', () => {
+    const sketch = new FrequencySketch(1024, NO_RESET)
+    const [hash] = keyHashes(1)
+    for (let i = 0; i < 63; i++) sketch.incrementSoon(hash)
+    sketch.clear()
+    expect([sketch.frequency(hash), sketch.additions]).toEqual([0, 0])
+  })
 })
