@@ -5,8 +5,9 @@ import { LearnedPolicy } from '../../src/policies/learned.js'
 import { LfuPolicy } from '../../src/policies/lfu.js'
 import { LruPolicy } from '../../src/policies/lru.js'
 import { NO_SLOT } from '../../src/policies/policy.js'
+import { LeCaRModel } from './models/learned-model.js'
 
-/** The calls a tier makes; the policy and the model below both take them. */
+/** The calls a tier makes; the policy and the model (through `slotCalls`) both take them. */
 interface PolicyCalls {
   grow(capacity: number): void
   insert(slot: number, keyHash: number): void
@@ -17,134 +18,16 @@ interface PolicyCalls {
   clear(): void
 }
 
-const DEFAULT_SEED = 0x9e3779b9
-
-/**
- * LeCaR written out literally: arrays in order, Maps by slot, ghosts as
- * arrays oldest first, counts halved in place. Same xorshift, same formulas.
- */
-class LeCaRModel implements PolicyCalls {
-  recency: number[] = []
-  buckets: number[][] = Array.from({ length: 16 }, () => [])
-  counts = new Map<number, number>()
-  hashes = new Map<number, number>()
-  ghosts: { hash: number; time: number; count: number; chance: number }[][] = [[], []] // [LRU's, LFU's]
-  weights: [number, number] = [0.5, 0.5]
-  clock = 0
-  touches = 0
-  random: number
-  pending: { hash: number; count: number } | undefined
-
-  constructor(
-    readonly maxEntries: number,
-    seed: number,
-    readonly learningRate: number,
-    readonly agingPeriod: number,
-  ) {
-    let x = Math.imul(seed ^ (seed >>> 16), 0x85ebca6b)
-    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35)
-    this.random = (x ^ (x >>> 16)) >>> 0 || DEFAULT_SEED
-  }
-
-  n(): number {
-    return this.maxEntries === Infinity ? Math.max(1, this.recency.length) : this.maxEntries
-  }
-
-  nextRandom(): number {
-    let x = this.random
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    this.random = x >>> 0
-    return this.random / 2 ** 32
-  }
-
-  learn(hash: number): void {
-    for (const expert of [0, 1]) {
-      const found = this.ghosts[expert].findIndex((ghost) => ghost.hash === hash)
-      if (found === -1) continue
-      const [ghost] = this.ghosts[expert].splice(found, 1)
-      this.pending = { hash, count: Math.min(15, ghost.count + 1) }
-      // LeCaR's regret, scaled by 0.5 / p (at most 10), p the chance the eviction followed this expert.
-      const scale = Math.min(10, 0.5 / ghost.chance)
-      this.weights[expert] *= Math.exp(-this.learningRate * scale * Math.pow(0.005, (this.clock - ghost.time) / this.n()))
-      const sum = this.weights[0] + this.weights[1]
-      this.weights = [this.weights[0] / sum, this.weights[1] / sum]
-      if (this.weights[0] >= 0.99) this.weights = [0.99, 0.01]
-      else if (this.weights[1] >= 0.99) this.weights = [0.01, 0.99]
-      return
-    }
-  }
-
-  grow(): void {}
-
-  insert(slot: number, hash: number): void {
-    this.learn(hash)
-    const count = this.pending?.hash === hash ? this.pending.count : 1
-    this.pending = undefined
-    this.recency.push(slot)
-    this.buckets[count].push(slot)
-    this.counts.set(slot, count)
-    this.hashes.set(slot, hash)
-  }
-
-  touch(slot: number): void {
-    this.clock++
-    this.recency = [...this.recency.filter((s) => s !== slot), slot]
-    const count = this.counts.get(slot) as number
-    const next = Math.min(15, count + 1)
-    this.buckets[count] = this.buckets[count].filter((s) => s !== slot)
-    this.buckets[next].push(slot)
-    this.counts.set(slot, next)
-    if (++this.touches >= this.agingPeriod) {
-      this.touches = 0
-      for (const [s, c] of this.counts) this.counts.set(s, c >> 1)
-      for (let c = 1; c < 16; c++) {
-        this.buckets[c >> 1].push(...this.buckets[c])
-        this.buckets[c] = []
-      }
-    }
-  }
-
-  remove(slot: number): void {
-    this.recency = this.recency.filter((s) => s !== slot)
-    const count = this.counts.get(slot) as number
-    this.buckets[count] = this.buckets[count].filter((s) => s !== slot)
-    this.counts.delete(slot)
-    this.hashes.delete(slot)
-  }
-
-  evict(incoming: number): number {
-    if (this.recency.length === 0) return NO_SLOT
-    this.learn(incoming)
-    const lruVictim = this.recency[0]
-    const lfuVictim = (this.buckets.find((bucket) => bucket.length > 0) as number[])[0]
-    const followLru = this.nextRandom() < this.weights[0]
-    const victim = followLru ? lruVictim : lfuVictim
-    if (lruVictim !== lfuVictim) {
-      const hash = this.hashes.get(victim) as number
-      const history = this.ghosts[followLru ? 0 : 1].filter((ghost) => ghost.hash !== hash)
-      while (history.length >= this.n()) history.shift()
-      history.push({ hash, time: this.clock, count: this.counts.get(victim) as number, chance: this.weights[followLru ? 0 : 1] })
-      this.ghosts[followLru ? 0 : 1] = history
-    }
-    this.remove(victim)
-    return victim
-  }
-
-  miss(hash: number): void {
-    this.clock++
-    this.learn(hash)
-  }
-
-  clear(): void {
-    this.recency = []
-    this.buckets = Array.from({ length: 16 }, () => [])
-    this.counts.clear()
-    this.hashes.clear()
-    this.ghosts = [[], []]
-    this.touches = 0
-    this.pending = undefined
+/** The model as a tier's policy over slot numbers: -1 where it gives up nothing. */
+function slotCalls(model: LeCaRModel<number>): PolicyCalls {
+  return {
+    grow: (capacity) => model.grow(capacity),
+    insert: (slot, keyHash) => model.insert(slot, keyHash),
+    touch: (slot) => model.touch(slot),
+    remove: (slot) => model.remove(slot),
+    evict: (incomingKeyHash) => model.evict(incomingKeyHash) ?? NO_SLOT,
+    miss: (keyHash) => model.miss(keyHash),
+    clear: () => model.clear(),
   }
 }
 
@@ -253,6 +136,50 @@ function xorshift(seed: number): () => number {
     x >>>= 0
     return x / 2 ** 32
   }
+}
+
+/** In hundredths: fast-check's doubles crowd at the ends of their range. */
+const hundredths = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min: min * 100, max: max * 100 }).map((n) => n / 100)
+
+interface StreamShape {
+  seed: number
+  /** Popular keys at any time. */
+  keys: number
+  /** Rank = keys × random^skew: 1 uniform, 4 steep. */
+  skew: number
+  /** Requests between two moves of the popular set. */
+  phase: number
+  /** Share of the popular set replaced at each move: 0 stable, 1 disjoint. */
+  shift: number
+  /** Share of requests for keys never seen again (a scan). */
+  once: number
+}
+
+const streamShapes: fc.Arbitrary<StreamShape> = fc.record({
+  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  keys: fc.integer({ min: 4, max: 200 }),
+  skew: hundredths(1, 4),
+  phase: fc.integer({ min: 200, max: 2000 }),
+  shift: hundredths(0, 1),
+  once: hundredths(0, 0.3),
+})
+
+/**
+ * 4,000 requests from skewed popularity over a working set that moves:
+ * mostly read-through gets, some reads that do not load, writes and deletes.
+ */
+function shiftingStream({ seed, keys, skew, phase, shift, once }: StreamShape): TierOp[] {
+  const random = xorshift(seed)
+  const ops: TierOp[] = []
+  let fresh = 1_000_000
+  for (let t = 0; t < 4000; t++) {
+    const base = Math.floor(t / phase) * Math.round(shift * keys)
+    const key = random() < once ? fresh++ : base + Math.floor(keys * random() ** skew)
+    const r = random()
+    if (r < 0.9) ops.push({ op: 'get', key, load: r < 0.85 })
+    else ops.push({ op: r < 0.96 ? 'set' : 'delete', key })
+  }
+  return ops
 }
 
 describe('LearnedPolicy', () => {
@@ -415,10 +342,10 @@ describe('LearnedPolicy', () => {
         fc.constantFrom(3, 10, 1_000_000),
         (ops, maxEntries, seed, learningRate, agingPeriod) => {
           const policy = new LearnedPolicy(2, maxEntries, { seed, learningRate, agingPeriod })
-          const model = new LeCaRModel(maxEntries, seed, learningRate, agingPeriod)
+          const model = new LeCaRModel<number>(2, maxEntries, { seed, learningRate, agingPeriod })
           let room = 6
           const tier = new MiniTier(
-            [policy, model],
+            [policy, slotCalls(model)],
             (resident) => resident >= (maxEntries === Infinity ? room : maxEntries),
             ([victim, expected]) => expect(victim).toBe(expected),
           )
@@ -434,5 +361,57 @@ describe('LearnedPolicy', () => {
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('agrees with the model with its defaults on thousands of skewed, shifting requests (4 to 40 entries)', () => {
+    let lessons = 0
+    let halvings = 0
+    const pinned = new Set<string>()
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 40 }),
+        fc.boolean(),
+        fc.option(fc.integer()),
+        streamShapes,
+        (entries, byBytes, seed, shape) => {
+          const ops = shiftingStream(shape)
+          // Default options but the seed: learning rate 0.45, aging every max(1,024, 10 × capacity) touches.
+          const options = seed === null ? undefined : { seed }
+          // Bounded by bytes: N is the resident entries, which the bound moves between entries / 2 and entries.
+          const maxEntries = byBytes ? Infinity : entries
+          const policy = new LearnedPolicy(2, maxEntries, options)
+          const model = new LeCaRModel<number>(2, maxEntries, options)
+          let room = entries
+          const tier = new MiniTier([policy, slotCalls(model)], (resident) => resident >= room, ([victim, expected]) => {
+            if (victim !== expected) expect(victim, 'victim').toBe(expected)
+          })
+          let weights = model.weights
+          for (const [step, op] of ops.entries()) {
+            if (byBytes && step % 500 === 0) room = step % 1000 === 0 ? entries : Math.max(1, entries >> 1)
+            const touches = model.touches
+            if (op.op === 'get') tier.get(op.key, op.load)
+            else if (op.op === 'set') tier.set(op.key)
+            else if (op.op === 'delete') tier.delete(op.key)
+            if (model.touches < touches) halvings++
+            if (model.weights !== weights) {
+              lessons++
+              weights = model.weights
+              if (weights[0] === 0.99 || weights[1] === 0.99) pinned.add(String(weights))
+            }
+            const [wLru, wLfu] = policy.weights
+            if (wLru !== weights[0] || wLfu !== weights[1]) expect(policy.weights, `weights after step ${step}`).toEqual(weights)
+          }
+        },
+      ),
+      {
+        numRuns: 80,
+        // Random streams rarely favour recency enough to pin the LRU weight at 0.99; this one does (found by search).
+        examples: [[35, false, null, { seed: 983612177, keys: 70, skew: 1.49, phase: 784, shift: 0.05, once: 0.02 }]],
+      },
+    )
+    // The runs learned, aged their counts, and pinned the weights at both ends.
+    expect(lessons).toBeGreaterThan(0)
+    expect(halvings).toBeGreaterThan(0)
+    expect([...pinned].sort()).toEqual(['0.01,0.99', '0.99,0.01'])
   })
 })
