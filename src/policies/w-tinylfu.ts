@@ -271,7 +271,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   miss(keyHash: number): void {
     this.#sketch.increment(keyHash)
     this.#lastMissHash = keyHash
-    if (!this.#evicting || !this.#climbs) {
+    // An empty tier (everything deleted or expired) has no window to size.
+    if (!this.#evicting || !this.#climbs || this.#size === 0) {
       this.#hitsInSample = 0
       return
     }

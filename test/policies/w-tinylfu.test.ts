@@ -516,6 +516,17 @@ describe('WTinyLfuPolicy window adaptation (ghosts and hill climbing)', () => {
     expect(policy.windowShare).toBeCloseTo(0.1, 12)
   })
 
+  it('leaves the window alone on a ghost miss while the tier is empty (everything deleted after evictions began)', () => {
+    const policy = new WTinyLfuPolicy(100, 100, { window: 0.1 })
+    for (let slot = 0; slot < 100; slot++) policy.insert(slot, hashOf(`k${slot}`))
+    expect(policy.evict(hashOf('new'))).toBe(90)
+    for (let slot = 0; slot < 100; slot++) if (slot !== 90) policy.remove(slot)
+    policy.miss(hashOf('k90'))
+    expect(policy.windowShare).toBeCloseTo(0.1, 12)
+    policy.insert(0, hashOf('k90'))
+    expect(policy.windowSize + policy.probationSize + policy.protectedSize).toBe(1)
+  })
+
   it('keeps the window fixed with climb: false (no ghosts, no climber)', () => {
     const policy = new WTinyLfuPolicy(100, 100, { window: 0.1, climb: false })
     for (let slot = 0; slot < 100; slot++) policy.insert(slot, hashOf(`k${slot}`))

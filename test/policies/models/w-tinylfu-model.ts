@@ -315,7 +315,7 @@ export class WTinyLfuModel<K> {
   miss(hash: number): void {
     this.sketch.increment(hash)
     this.lastMiss = hash
-    if (!this.evicting || !this.climbs) {
+    if (!this.evicting || !this.climbs || this.size === 0) {
       this.hits = 0
       return
     }
