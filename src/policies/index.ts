@@ -15,8 +15,7 @@ export function createPolicy(name: PolicyName, capacity: number, maxEntries: num
     case 'lru':
       return new LruPolicy(capacity)
     case 'lfu':
-      // Age by the tier's size, not by its slot table, which grows while the tier fills.
-      return new LfuPolicy(capacity, Number.isFinite(maxEntries) ? { agingPeriod: Math.max(1024, 10 * maxEntries) } : {})
+      return new LfuPolicy(capacity, aging(maxEntries))
     case 'w-tinylfu':
       return new WTinyLfuPolicy(capacity, maxEntries)
     case 'arc':
@@ -24,6 +23,15 @@ export function createPolicy(name: PolicyName, capacity: number, maxEntries: num
     case 'sieve':
       return new SievePolicy(capacity, maxEntries)
     case 'learned':
-      return new LearnedPolicy(capacity, maxEntries)
+      return new LearnedPolicy(capacity, maxEntries, aging(maxEntries))
   }
+}
+
+/**
+ * LFU counts age by the tier's size, not by its slot table, which grows while
+ * the tier fills; a tier bounded by bytes has no size to go by, and ages by
+ * its slot table.
+ */
+function aging(maxEntries: number): { agingPeriod?: number } {
+  return Number.isFinite(maxEntries) ? { agingPeriod: Math.max(1024, 10 * maxEntries) } : {}
 }

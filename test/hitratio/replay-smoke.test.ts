@@ -183,9 +183,9 @@ function referenceWTinyLfu(trace: TraceKeys, size: number): number {
   return replayModel(trace, size, (capacity, maxEntries) => new WTinyLfuModel<string>(capacity, maxEntries))
 }
 
-/** LeCaR with its defaults, as test/policies/models/learned-model.ts writes it out. */
+/** LeCaR as the tier creates it (its LFU counts age every 10 × size touches), as test/policies/models/learned-model.ts writes it out. */
 function referenceLearned(trace: TraceKeys, size: number): number {
-  return replayModel(trace, size, (capacity, maxEntries) => new LeCaRModel<string>(capacity, maxEntries))
+  return replayModel(trace, size, (capacity, maxEntries) => new LeCaRModel<string>(capacity, maxEntries, { agingPeriod: Math.max(1024, 10 * maxEntries) }))
 }
 
 const REFERENCES: Partial<Record<string, (trace: TraceKeys, size: number) => number>> = {
