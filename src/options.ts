@@ -68,7 +68,10 @@ export interface CacheOptions<V = unknown> {
 export interface PrefetchOptions {
   /** Most loads ahead of use at once; more predictions are dropped, never queued. Default 4. */
   maxInFlight?: number
-  /** Below this share of predictions coming true, loading pauses until it recovers. Default 0.25. */
+  /**
+   * Below this share of loads ahead whose value a read used (over the last 64), loading pauses; predictions
+   * are then judged without loading, and loading resumes once they would be used again. Default 0.25.
+   */
   minConfidence?: number
 }
 

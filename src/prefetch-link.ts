@@ -15,6 +15,7 @@ export interface PrefetchSettings {
 
 // Entries loaded ahead wait in a buffer of this many per load allowed in flight.
 const BUFFERED_PER_LOAD = 16
+const NONE: readonly string[] = []
 
 /**
  * Hangs prefetching on the cache: every `get` is an access the predictors
@@ -23,22 +24,33 @@ const BUFFERED_PER_LOAD = 16
  */
 export class PrefetchLink<V> {
   readonly buffer: PrefetchBuffer<V>
+  /** Outcomes of the loads ahead: the flow pauses loading when too few are used. */
+  readonly score: PredictionScore
   readonly #accesses = new Subject<string>()
-  /** Loads under way, each marked stale when its key is written meanwhile, and settled when it ends. */
-  readonly #loading = new Map<string, { stale: boolean; done: Promise<void> }>()
+  /**
+   * Loads under way, each settled when it ends; `stale` when its key is
+   * written meanwhile (its value is then wasted), `cleared` when the cache
+   * was emptied meanwhile (wasted too, without a verdict).
+   */
+  readonly #loading = new Map<string, { stale: boolean; cleared: boolean; done: Promise<void> }>()
   readonly #subscription: Subscription
 
   /** `isCached`: whether the cache holds the key, or is already loading it for a read. */
   constructor(settings: PrefetchSettings, loader: Loader<V>, isCached: (key: string) => boolean, notifier: Notifier<V>) {
-    this.buffer = new PrefetchBuffer<V>(Math.max(64, settings.maxInFlight * BUFFERED_PER_LOAD))
+    const capacity = Math.max(64, settings.maxInFlight * BUFFERED_PER_LOAD)
+    const score = (this.score = new PredictionScore({ shadowCapacity: capacity }))
+    this.buffer = new PrefetchBuffer<V>(capacity, (_key, used) => score.judge(used))
     const stride = new StridePredictor()
     const successors = new SuccessorPredictor()
-    const predict = (key: string): string[] => {
-      const predicted: string[] = []
+    // The successors are pushed here, then copied out only when there are some: most accesses allocate nothing.
+    const followers: string[] = []
+    const predict = (key: string): readonly string[] => {
       const next = stride.next(key)
-      if (next !== undefined) predicted.push(next)
-      const follower = successors.next(key)
-      if (follower !== undefined && follower !== next) predicted.push(follower)
+      followers.length = 0
+      successors.next(key, followers)
+      if (followers.length === 0) return next === undefined ? NONE : [next]
+      const predicted = next === undefined ? [] : [next]
+      for (const follower of followers) if (follower !== next) predicted.push(follower)
       return predicted
     }
     const wanted = (key: string): boolean => !this.#loading.has(key) && !this.buffer.has(key) && !isCached(key)
@@ -46,17 +58,26 @@ export class PrefetchLink<V> {
       new Observable<never>((subscriber) => {
         const controller = new AbortController()
         let settled!: () => void
-        const loading = { stale: false, done: new Promise<void>((resolve) => (settled = resolve)) }
+        const loading = { stale: false, cleared: false, done: new Promise<void>((resolve) => (settled = resolve)) }
         this.#loading.set(key, loading)
         notifier.prefetched(key)
         Promise.resolve()
           .then(() => loader(key, { signal: controller.signal }))
           .then(
             (value) => {
-              if (!loading.stale && !controller.signal.aborted && value !== undefined) this.buffer.put(key, value)
+              if (controller.signal.aborted || loading.cleared) {
+                // closed, or the cache emptied: no verdict
+              } else if (loading.stale || value === undefined) {
+                score.judge(false) // written meanwhile, or nothing to load: a read goes to the loader
+              } else {
+                this.buffer.put(key, value)
+              }
               subscriber.complete()
             },
-            (error: unknown) => subscriber.error(error),
+            (error: unknown) => {
+              if (!controller.signal.aborted && !loading.cleared) score.judge(false)
+              subscriber.error(error)
+            },
           )
         return () => {
           if (this.#loading.get(key) === loading) this.#loading.delete(key)
@@ -65,7 +86,7 @@ export class PrefetchLink<V> {
         }
       })
     this.#subscription = this.#accesses
-      .pipe(prefetch({ ...settings, predict, wanted, load, score: new PredictionScore() }))
+      .pipe(prefetch({ ...settings, predict, wanted, load, score }))
       .subscribe((event) => {
         if (event.type === 'failed') {
           notifier.error(new CacheError('E_LOADER', `the loader failed to prefetch '${event.key}'`, { cause: event.error }), event.key)
@@ -85,13 +106,15 @@ export class PrefetchLink<V> {
   /** The key was written or deleted: a value loaded ahead is out of date. */
   written(key: string): void {
     this.buffer.drop(key)
+    this.score.written(key)
     const loading = this.#loading.get(key)
     if (loading !== undefined) loading.stale = true
   }
 
   cleared(): void {
     this.buffer.clear()
-    for (const loading of this.#loading.values()) loading.stale = true
+    this.score.cleared()
+    for (const loading of this.#loading.values()) loading.cleared = true
   }
 
   close(): void {

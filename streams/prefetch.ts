@@ -4,7 +4,7 @@ import type { PredictionScore } from '../src/prefetch/prediction-score.js'
 export interface PrefetchFlowOptions {
   /** Most loads under way at once; a prediction beyond it is dropped, not queued. */
   maxInFlight: number
-  /** Below this accuracy, predictions are still made and judged but not loaded. */
+  /** Below this accuracy (`score.accuracy`), predictions are held: judged in the score's shadow, not loaded. */
   minConfidence: number
   /** Judgements needed before the accuracy may pause loading. Default 16. */
   minJudged?: number
@@ -22,16 +22,22 @@ export type PrefetchEvent =
   | { type: 'failed'; key: string; error: unknown }
   /** At `maxInFlight`: the prediction was dropped. */
   | { type: 'dropped'; key: string }
-  /** Accuracy below `minConfidence`: judged, not loaded. */
+  /** Accuracy below `minConfidence`: held (judged in the score's shadow), not loaded. */
   | { type: 'held'; key: string }
 
 /**
  * Turns the stream of accesses into loads of the keys predicted to come
- * next. Every access is judged against earlier predictions first, then
- * predicts; each prediction worth loading starts a load at once, in the
- * frame of the access, unless `maxInFlight` loads already run (then it is
- * dropped: work under load is shed, never queued) or the accuracy is below
- * `minConfidence` (then it is only judged, until predictions come true again).
+ * next. Every access first settles held predictions of its key (in the
+ * score's shadow), then predicts; each prediction worth loading starts a
+ * load at once, in the frame of the access, unless the accuracy is below
+ * `minConfidence` (then it is held: not loaded, but judged as if it had
+ * been, so that loading resumes once predictions would be used again) or
+ * `maxInFlight` loads already run (then it is dropped: work under load is
+ * shed, never queued).
+ *
+ * The accuracy is `score`'s: the outcomes of loads (used, or wasted), which
+ * whoever owns `load` reports to it with `score.judge`, and of held
+ * predictions, which the flow feeds it.
  *
  * ```
  * accesses:  a-----b       predict(a) = [x], predict(b) = [y]; a load takes 3 frames
@@ -65,10 +71,15 @@ export function prefetch(options: PrefetchFlowOptions): OperatorFunction<string,
           score.accessed(key)
           for (const predicted of options.predict(key)) {
             if (!options.wanted(predicted)) continue
-            score.predicted(predicted)
-            if (score.judged >= minJudged && score.accuracy < minConfidence) subscriber.next({ type: 'held', key: predicted })
-            else if (inFlight >= maxInFlight) subscriber.next({ type: 'dropped', key: predicted })
-            else start(predicted)
+            if (score.judged >= minJudged && score.accuracy < minConfidence) {
+              score.held(predicted)
+              subscriber.next({ type: 'held', key: predicted })
+            } else if (inFlight >= maxInFlight) {
+              subscriber.next({ type: 'dropped', key: predicted })
+            } else {
+              score.loading(predicted)
+              start(predicted)
+            }
           }
         },
         error: (error) => subscriber.error(error),

@@ -6,7 +6,8 @@
  *   (most often), 2, or 3–5; runs start anywhere in 200,000 items, so most
  *   of their keys are new (only a load ahead can save their misses);
  * - a key chain: a fixed sequence for one entity, e.g. `user:42 → settings:42
- *   → feed:42`, the entity drawn Zipf(0.8) from 2,000, so chains recur;
+ *   → feed:42`, the entity drawn Zipf(0.8) from 2,000 (by default), so
+ *   chains recur;
  * - noise: 1–5 reads of `obj:<id>`, Zipf(0.9) over 20,000 keys, the ids
  *   scrambled so that they walk in no step.
  */
@@ -25,6 +26,9 @@ export interface WorkloadSpec {
   /** Episode probabilities: a run, a chain; noise takes the rest. */
   runEpisode: number
   chainEpisode: number
+  /** Entities the chains are drawn from, and the Zipf skew of the draw. Default 2,000 and 0.8. */
+  entities?: number
+  entitySkew?: number
 }
 
 export interface Workload {
@@ -41,7 +45,7 @@ export const DEFAULT_WORKLOAD: WorkloadSpec = { clients: 8, perClient: 2_500, se
 
 export function makeWorkload(spec: WorkloadSpec): Workload {
   const random = xorshift128(spec.seed)
-  const entity = zipfSampler(2_000, 0.8, random)
+  const entity = zipfSampler(spec.entities ?? 2_000, spec.entitySkew ?? 0.8, random)
   const noise = zipfSampler(20_000, 0.9, random)
   const counts = { run: 0, chain: 0, noise: 0 }
   const streams: string[][] = []

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { type CacheEvent, createCache } from '../../src/index.js'
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
+/** Lets a load ahead by a synchronous loader land. */
+const settle0 = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('prefetch', () => {
   it('loads the next key of a numeric walk ahead, and serves it without a read-through load', async () => {
@@ -33,6 +35,31 @@ describe('prefetch', () => {
     await settle()
     expect(loaded).toContain('settings')
     expect(await cache.get('settings')).toBe('SETTINGS')
+    expect(cache.stats().prefetchHits).toBe(1)
+    await cache.close()
+  })
+
+  it('learns which key follows which when other callers’ reads come in between', async () => {
+    const loaded: string[] = []
+    const cache = createCache<string>({ loader: (key) => (loaded.push(key), key.toUpperCase()), prefetch: {} })
+    let other = 0
+    const others = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) await cache.get(`other-${String.fromCharCode(97 + (other % 26))}${String.fromCharCode(97 + Math.floor(other++ / 26))}`)
+    }
+    for (let round = 0; round < 2; round++) {
+      await cache.delete('settings:1')
+      await cache.get('user:1')
+      await others(3) // another client's reads
+      await cache.get('settings:1')
+      await others(2)
+    }
+    await cache.delete('settings:1')
+    loaded.length = 0
+    await cache.get('user:1')
+    await settle()
+    expect(loaded).toEqual(['settings:1'])
+    await others(1)
+    expect(await cache.get('settings:1')).toBe('SETTINGS:1')
     expect(cache.stats().prefetchHits).toBe(1)
     await cache.close()
   })
@@ -118,6 +145,68 @@ describe('prefetch', () => {
     release()
     await settings
     expect(calls.filter((key) => key === 'settings')).toEqual(['settings'])
+    await cache.close()
+  })
+
+  it('pauses loading ahead when what it loads is never read, judged by the values left unread', async () => {
+    const cache = createCache<string>({ loader: (key) => key, prefetch: { maxInFlight: 4 } })
+    const prefetchesAfter: number[] = []
+    // Walks of three keys: w<i>:4 is loaded ahead each time, and never read.
+    for (let walk = 0; walk < 120; walk++) {
+      for (const n of [1, 2, 3]) await cache.get(`w${walk}:${n}`)
+      await settle0()
+      prefetchesAfter.push(cache.stats().prefetches)
+    }
+    // The buffer holds 64 values; each later load pushes one out unread (a wrong verdict): after 16
+    // of them the accuracy (0) is below minConfidence, and loading stops, 80 loads in.
+    expect(prefetchesAfter[79]).toBe(80)
+    expect(prefetchesAfter[119]).toBe(80)
+    expect(cache.stats().prefetchHits).toBe(0)
+    await cache.close()
+  })
+
+  it('counts a value loaded ahead as wasted when its key is written before it is read, and resumes once predictions would be used', async () => {
+    const cache = createCache<string>({ loader: (key) => `loaded ${key}`, prefetch: { maxInFlight: 4, minConfidence: 0.5 } })
+    // Walks w<i>:1..3, then the client writes w<i>:4 and reads it: the key is read, but the value
+    // loaded ahead is stale and dropped. Judged on access, each of these would count as right.
+    for (let walk = 0; walk < 40; walk++) {
+      for (const n of [1, 2, 3]) await cache.get(`w${walk}:${n}`)
+      await settle0()
+      await cache.set(`w${walk}:4`, 'written')
+      expect(await cache.get(`w${walk}:4`)).toBe('written')
+    }
+    const paused = cache.stats()
+    // Each walk loads w<i>:4 ahead (stale: a wrong verdict at once) and, after the read of w<i>:4, w<i>:5
+    // (never read: it waits in the buffer, no verdict yet). The 16th stale value, in walk 15, pauses loading.
+    expect(paused.prefetches).toBe(31)
+    expect(paused.prefetchHits).toBe(0)
+    // Long walks, read to the end: held predictions come true in the shadow, and loading resumes.
+    for (let walk = 0; walk < 12; walk++) {
+      for (let n = 1; n <= 12; n++) await cache.get(`g${walk}:${n}`)
+      await settle0()
+    }
+    const resumed = cache.stats()
+    expect(resumed.prefetches).toBeGreaterThan(paused.prefetches + 40)
+    expect(resumed.prefetchHits).toBeGreaterThan(40)
+    await cache.close()
+  })
+
+  it('counts a load ahead that fails or finds nothing as wasted', async () => {
+    const cache = createCache<string>({
+      loader: (key) => {
+        if (!key.endsWith(':4')) return key
+        if (key.startsWith('odd')) return undefined // nothing there
+        throw new Error('no such key')
+      },
+      prefetch: { maxInFlight: 4 },
+    })
+    cache.events$.subscribe(() => undefined) // the failures are reported as events
+    for (let walk = 0; walk < 40; walk++) {
+      for (const n of [1, 2, 3]) await cache.get(`${walk % 2 === 1 ? 'odd' : 'even'}${walk}:${n}`)
+      await settle0()
+    }
+    // Each walk's load of <walk>:4 comes to nothing: a wrong verdict at once. After 16, loading pauses.
+    expect(cache.stats().prefetches).toBe(16)
     await cache.close()
   })
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PredictionScore } from '../../src/prefetch/prediction-score.js'
 import { StridePredictor } from '../../src/prefetch/stride-predictor.js'
-import { SuccessorPredictor } from '../../src/prefetch/successor-predictor.js'
 
 describe('StridePredictor', () => {
   it('predicts the next key once the same step came twice', () => {
@@ -44,50 +42,5 @@ describe('StridePredictor', () => {
     expect(stride.next('user')).toBeUndefined()
     for (const key of ['a:1', 'a:2', 'b:1', 'c:1']) stride.next(key)
     expect(stride.next('a:3')).toBeUndefined() // 'a' was forgotten when 'c' came
-  })
-})
-
-describe('SuccessorPredictor', () => {
-  it('predicts B after A once B followed A twice in a row', () => {
-    const successors = new SuccessorPredictor()
-    for (const key of ['A', 'B', 'C', 'A', 'B']) successors.next(key)
-    expect(successors.next('A')).toBe('B')
-  })
-
-  it('changes its mind when the successor changes, and forgets the oldest past its bound', () => {
-    const successors = new SuccessorPredictor(2)
-    for (const key of ['A', 'B', 'A', 'B', 'A', 'C']) successors.next(key)
-    expect(successors.next('A')).toBeUndefined()
-    for (const key of ['X', 'Y', 'Z', 'W']) successors.next(key)
-    expect(successors.next('A')).toBeUndefined()
-  })
-})
-
-describe('PredictionScore', () => {
-  it('judges a prediction right when its key comes within the horizon, wrong after it', () => {
-    const score = new PredictionScore(4, 2)
-    expect(score.accuracy).toBe(1)
-    score.predicted('x')
-    expect(score.accessed('x')).toBe(true)
-    score.predicted('y')
-    score.accessed('a')
-    score.accessed('b')
-    score.accessed('c')
-    expect(score.judged).toBe(2)
-    expect(score.accuracy).toBe(0.5)
-  })
-
-  it('keeps only the last window of judgements', () => {
-    const score = new PredictionScore(2, 0)
-    for (const key of ['a', 'b', 'c']) {
-      score.predicted(key)
-      score.accessed('other')
-    }
-    expect(score.accuracy).toBe(0)
-    score.predicted('d')
-    score.accessed('d')
-    score.predicted('e')
-    score.accessed('e')
-    expect(score.accuracy).toBe(1)
   })
 })
