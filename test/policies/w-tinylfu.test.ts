@@ -305,7 +305,7 @@ describe('WTinyLfuPolicy', () => {
 
   it('admits about one warm losing candidate in 128, from its seeded generator', () => {
     const admittedWith = (seed: number): number => {
-      // A sketch sized for 64 entries does not halve in this test: the two counts stay saturated.
+      // A sketch sized for 64 entries (128 sketch entries) does not halve in this test: the two counts stay saturated.
       const policy = new WTinyLfuPolicy(64, Infinity, { climb: false, seed })
       policy.insert(0, hashOf('victim'))
       policy.insert(1, hashOf('candidate')) // pushes 'victim' to probation

@@ -4,7 +4,8 @@
  * - three arrays of entry ids, oldest first: the LRU window and main's two
  *   segments, probation and protected;
  * - a count-min sketch as four plain arrays of numbers, one per row
- *   (`SketchModel`), with Caffeine's halving and its additions correction;
+ *   (`SketchModel`), sized for twice the entries, with Caffeine's halving
+ *   and its additions correction;
  * - the ghosts of the two regions as a plain array (`GhostsModel`);
  * - the adaptive window: ±2 entries on a miss of a window / main ghost, and
  *   Caffeine's hill climber on the hit ratio of each sample of 10 × size
@@ -46,6 +47,8 @@ const CLIMB_RESTART = 0.05
 const CLIMB_SAMPLE_FACTOR = 10
 const GHOST_SHARE = 0.1
 const GHOST_STEP = 2
+/** The sketch is sized for this many entries per entry of the tier. */
+const SKETCH_ENTRIES_PER_ENTRY = 2
 const DEFAULT_SEED = 0x2545f491
 const NO_HASH = -1
 
@@ -278,7 +281,7 @@ export class WTinyLfuModel<K> {
     options: WTinyLfuModelOptions = {},
   ) {
     this.capacity = capacity
-    this.sketch = new SketchModel(Math.min(capacity, maxEntries))
+    this.sketch = new SketchModel(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries))
     this.ghosts = new GhostsModel(ghostLimit(Math.min(capacity, maxEntries)))
     this.climbs = options.climb ?? true
     this.initialShare = this.share = options.window ?? INITIAL_WINDOW_SHARE
@@ -308,7 +311,7 @@ export class WTinyLfuModel<K> {
   grow(capacity: number): void {
     if (capacity <= this.capacity) return
     this.capacity = capacity
-    this.sketch.ensureCapacity(Math.min(capacity, this.maxEntries))
+    this.sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.maxEntries))
     this.ghosts.resize(ghostLimit(Math.min(capacity, this.maxEntries)))
   }
 
