@@ -52,6 +52,12 @@ const MAIN_GHOST = 1
  */
 const SKETCH_ENTRIES_PER_ENTRY = 2
 const DEFAULT_SEED = 0x2545f491
+/**
+ * A victim idle for more than this many epochs (one epoch: as many requests
+ * as resident entries) per unit of its estimated frequency duels at half its
+ * frequency; see `evict`.
+ */
+const STALE_EPOCHS_TIMES_FREQUENCY = 30
 /** No miss waiting for its insert: key hashes are uint32, so -1 matches none. */
 const NO_HASH = -1
 
@@ -92,17 +98,25 @@ export interface WTinyLfuOptions {
  *   10 × size requests, which corrects what the ghosts misjudge.
  * The window ranges over 0 to 95 % of the entries.
  *
+ * An entry of main whose working set has moved on keeps its count in the
+ * sketch until halvings wear it down; meanwhile it would win every duel
+ * against the new set's keys. So a victim that has not been read for much
+ * longer than its frequency predicts duels at half its frequency (see
+ * `evict`). The epoch of each slot's last read is one byte, so an entry
+ * idle for 256 epochs or more may pass for a recent one: it then duels at
+ * its full frequency, as W-TinyLFU would anyway.
+ *
  * Region targets are sized from the entries resident at the time: when the
  * tier is full (the only time it evicts) that is its maximum, whether entries
  * or bytes bound it, so one rule serves both; `maxEntries` only caps the
  * sketch. The sketch is sized from the tier's capacity and widened on `grow`
  * without losing counts (see `FrequencySketch.ensureCapacity`).
  *
- * Memory per entry: 13 bytes per slot of capacity (prev/next links 8, key
- * hash 4, region 1), the sketch's 16 bytes per slot (8 per sketch entry, two
+ * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
+ * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per slot (8 per sketch entry, two
  * sketch entries per slot) rounded up to a power of two, and the ghosts'
  * 2 regions × 2 slots × 13 bytes per tenth of an entry (5.2 bytes, rounded
- * up to a power of two: at most 10.4), so 34 to 56 bytes; no allocation on
+ * up to a power of two: at most 10.4), so 35 to 57 bytes; no allocation on
  * `touch`, `miss` or `evict`.
  */
 export class WTinyLfuPolicy implements EvictionPolicy {
@@ -111,6 +125,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #lists: SlotLists
   #keyHash: Uint32Array
   #region: Uint8Array
+  /** The epoch (mod 256) of each slot's last insert or hit. */
+  #touchedAt: Uint8Array
   readonly #sketch: FrequencySketch
   readonly #ghosts: RegionGhosts
   readonly #maxEntries: number
@@ -127,11 +143,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The hash of the last miss not yet followed by its insert: a read that missed and the write that fills it are one access. */
   #lastMissHash = NO_HASH
   #random: number
+  /** Epochs count requests (hits and misses) in steps of the resident entries, mod 256. */
+  #epoch = 0
+  #epochLength = 0
+  /**
+   * Hits and misses since the epoch began (small integers on the hit path);
+   * the climber's sample began at `#sampleStart*`, from the same origin.
+   */
+  #hits = 0
+  #misses = 0
   // Hill climber: samples count only once the tier is full, when the window size matters.
   // A hit only counts; the sample is checked on misses, so it ends at the first miss past its size.
   #evicting = false
-  #hitsInSample = 0
-  #missesInSample = 0
+  #sampleStartHits = 0
+  #sampleStartMisses = 0
   #previousHitRate = 0
   #step = -CLIMB_STEP
 
@@ -143,6 +168,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#lists = new SlotLists(3, capacity)
     this.#keyHash = new Uint32Array(capacity)
     this.#region = new Uint8Array(capacity)
+    this.#touchedAt = new Uint8Array(capacity)
     this.#maxEntries = maxEntries
     this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries))
     this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
@@ -195,10 +221,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#lists.grow(capacity)
     const keyHash = new Uint32Array(capacity)
     const region = new Uint8Array(capacity)
+    const touchedAt = new Uint8Array(capacity)
     keyHash.set(this.#keyHash)
     region.set(this.#region)
+    touchedAt.set(this.#touchedAt)
     this.#keyHash = keyHash
     this.#region = region
+    this.#touchedAt = touchedAt
     this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
     this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
   }
@@ -208,6 +237,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     else this.#sketch.increment(keyHash)
     this.#keyHash[slot] = keyHash
     this.#region[slot] = WINDOW
+    this.#touchedAt[slot] = this.#epoch
     this.#lists.pushTail(WINDOW, slot)
     this.#windowSize++
     this.#size++
@@ -227,6 +257,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   touch(slot: number): void {
     this.#sketch.incrementSoon(this.#keyHash[slot])
+    this.#touchedAt[slot] = this.#epoch
+    this.#hits++
     const region = this.#region[slot]
     if (region === PROBATION) {
       this.#lists.unlink(PROBATION, slot)
@@ -236,7 +268,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#protectedSize++
       this.#demoteProtectedOverflow()
     } else this.#lists.moveToTail(region, slot)
-    this.#hitsInSample++
   }
 
   remove(slot: number): void {
@@ -247,16 +278,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * Makes room for one entry about to enter the window. If the window is at
    * or over its target, its oldest entry duels probation's oldest (protected's
    * when probation is empty): the higher estimated frequency stays in main,
-   * ties evict the candidate. Otherwise main's oldest goes, or the window's
-   * when main is empty. The incoming key plays no part: it enters the window
-   * whatever its frequency.
+   * ties evict the candidate. A victim that has gone unread for long given
+   * its frequency duels at half of it: one idle for more than 30 epochs (an
+   * epoch is as many requests as there are resident entries) divided by its
+   * estimate. A key counted f times in the sketch's memory (10 to 20 × size
+   * requests) comes back about every 10 to 20 / f epochs; missing two or
+   * three returns says its working set has moved on, though the sketch
+   * will remember it until a halving or two. The halving gives the duel to a
+   * candidate that comes close, not to any candidate. Otherwise main's oldest
+   * goes, or the window's when main is empty. The incoming key plays no
+   * part: it enters the window whatever its frequency.
    */
   evict(_incomingKeyHash?: number): number {
     if (this.#size === 0) return NO_SLOT
     if (!this.#evicting) {
       // The first sample starts with the first eviction: hits while filling say nothing of the window.
       this.#evicting = true
-      this.#hitsInSample = this.#missesInSample = 0
+      this.#startSample()
     }
     const lists = this.#lists
     const candidate = this.#windowSize >= this.windowMaximum ? lists.head(WINDOW) : NO_SLOT
@@ -283,9 +321,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   miss(keyHash: number): void {
     this.#sketch.increment(keyHash)
     this.#lastMissHash = keyHash
+    if (this.#hits + ++this.#misses >= this.#epochLength) {
+      this.#epoch = (this.#epoch + 1) & 255
+      this.#epochLength = Math.max(1, this.#size)
+      this.#sampleStartHits -= this.#hits
+      this.#sampleStartMisses -= this.#misses
+      this.#hits = this.#misses = 0
+    }
     // An empty tier (everything deleted or expired) has no window to size.
     if (!this.#evicting || !this.#climbs || this.#size === 0) {
-      this.#hitsInSample = 0
+      // The sample's hits so far are dropped, and this miss is not counted in it.
+      this.#sampleStartHits = this.#hits
+      this.#sampleStartMisses++
       return
     }
     const ghost = this.#ghosts.take(keyHash)
@@ -294,8 +341,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + step))
       this.#resized()
     }
-    this.#missesInSample++
-    if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
+    if (this.#hits - this.#sampleStartHits + this.#misses - this.#sampleStartMisses >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
   }
 
   clear(): void {
@@ -308,13 +354,21 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowShare = this.#initialWindowShare
     this.#protectedMaximum = 0
     this.#evicting = false
-    this.#hitsInSample = this.#missesInSample = this.#previousHitRate = 0
+    this.#epoch = this.#epochLength = this.#hits = this.#misses = 0
+    this.#startSample()
+    this.#previousHitRate = 0
     this.#step = -CLIMB_STEP
+  }
+
+  #startSample(): void {
+    this.#sampleStartHits = this.#hits
+    this.#sampleStartMisses = this.#misses
   }
 
   #admit(candidate: number, victim: number): boolean {
     const candidateFrequency = this.#sketch.frequency(this.#keyHash[candidate])
-    const victimFrequency = this.#sketch.frequency(this.#keyHash[victim])
+    let victimFrequency = this.#sketch.frequency(this.#keyHash[victim])
+    if (((this.#epoch - this.#touchedAt[victim]) & 255) * victimFrequency > STALE_EPOCHS_TIMES_FREQUENCY) victimFrequency >>>= 1
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency < WARM_CANDIDATE) return false
     // Hash flooding can keep a hot victim unbeatable; a rare random admission breaks the stalemate.
@@ -369,12 +423,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * moves by 5 points or more (the workload changed).
    */
   #climb(): void {
-    const hitRate = this.#hitsInSample / (this.#hitsInSample + this.#missesInSample)
+    const hits = this.#hits - this.#sampleStartHits
+    const hitRate = hits / (hits + this.#misses - this.#sampleStartMisses)
     const change = hitRate - this.#previousHitRate
     const amount = change >= 0 ? this.#step : -this.#step
     this.#step = Math.abs(change) >= CLIMB_RESTART ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP) : CLIMB_STEP_DECAY * amount
     this.#previousHitRate = hitRate
-    this.#hitsInSample = this.#missesInSample = 0
+    this.#startSample()
     this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
     this.#resized()
   }

@@ -279,6 +279,26 @@ describe('WTinyLfuPolicy', () => {
     expect(policy.regionOf(3)).toBe('probation')
   })
 
+  it('duels a victim that has gone unread for long, given its frequency, at half its frequency', () => {
+    const duel = (idleMisses: number): number => {
+      const policy = new WTinyLfuPolicy(4, 4, { climb: false })
+      for (let i = 0; i < 3; i++) policy.miss(hashOf('k0'))
+      policy.insert(0, hashOf('k0')) // frequency 3: three misses, and the insert that fills the last is the same access
+      policy.insert(1, hashOf('k1'))
+      policy.insert(2, hashOf('k2'))
+      policy.insert(3, hashOf('k3'))
+      policy.touch(3) // the candidate, frequency 2; probation, oldest first: 0, 1, 2
+      // Requests for another key move the epochs on (one per 4 requests: 4 resident entries).
+      for (let i = 0; i < idleMisses; i++) policy.miss(hashOf('other'))
+      expect([policy.frequencyOf(hashOf('k0')), policy.frequencyOf(hashOf('k3'))]).toEqual([3, 2])
+      return policy.evict(hashOf('new'))
+    }
+    // Idle for 8 epochs: 8 × 3 ≤ 30, the victim keeps its 3 and the candidate loses.
+    expect(duel(32)).toBe(3)
+    // Idle for 11 epochs: 11 × 3 > 30, the victim duels at 1 and the candidate, at 2, takes its place.
+    expect(duel(44)).toBe(0)
+  })
+
   it('evicts from main while the window is under its target, and from the window when main is empty', () => {
     const policy = new WTinyLfuPolicy(4, 4, { climb: false, window: 0.8 })
     for (let slot = 0; slot < 4; slot++) policy.insert(slot, hashOf(`k${slot}`))
@@ -410,7 +430,7 @@ describe('WTinyLfuPolicy', () => {
   })
 
   it('agrees with the model with its defaults (ghosts and climber on) over thousands of skewed, shifting requests', () => {
-    const fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, halvings: 0 }
+    const fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0, halvings: 0 }
     fc.assert(
       fc.property(
         fc.integer({ min: 4, max: 40 }),
@@ -436,7 +456,7 @@ describe('WTinyLfuPolicy', () => {
         ],
       },
     )
-    // Every rule ran: the ghosts both ways, the climber, the sketch's halving, the draw for a warm loser and its admission.
+    // Every rule ran: the ghosts both ways, the climber, the sketch's halving, a stale victim's halving, the draw for a warm loser and its admission.
     for (const [rule, count] of Object.entries(fired)) expect(count, rule).toBeGreaterThan(0)
   })
 

@@ -7,6 +7,10 @@
  *   (`SketchModel`), sized for twice the entries, with Caffeine's halving
  *   and its additions correction;
  * - the ghosts of the two regions as a plain array (`GhostsModel`);
+ * - epochs of as many requests (hits and misses) as there are resident
+ *   entries, counted mod 256, and each entry's epoch of its last insert or
+ *   hit: a victim idle for more than 30 epochs per unit of its estimate
+ *   duels at half its estimate;
  * - the adaptive window: ±2 entries on a miss of a window / main ghost, and
  *   Caffeine's hill climber on the hit ratio of each sample of 10 × size
  *   requests; the random admission of warm losers from the same xorshift32.
@@ -49,6 +53,8 @@ const GHOST_SHARE = 0.1
 const GHOST_STEP = 2
 /** The sketch is sized for this many entries per entry of the tier. */
 const SKETCH_ENTRIES_PER_ENTRY = 2
+/** A victim idle for more than this many epochs per unit of its estimate duels at half of it. */
+const STALE_EPOCHS_TIMES_FREQUENCY = 30
 const DEFAULT_SEED = 0x2545f491
 const NO_HASH = -1
 
@@ -272,8 +278,13 @@ export class WTinyLfuModel<K> {
   misses = 0
   previousHitRate = 0
   step = -CLIMB_STEP
+  /** Epochs: requests since the epoch began, its length, its number mod 256, and each entry's epoch of its last insert or hit. */
+  requests = 0
+  epochLength = 0
+  epoch = 0
+  readonly touchedAt = new Map<K, number>()
   /** How often each rule fired, so that tests can show they ran: not part of the policy. */
-  readonly fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0 }
+  readonly fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0 }
 
   constructor(
     capacity: number,
@@ -318,6 +329,11 @@ export class WTinyLfuModel<K> {
   miss(hash: number): void {
     this.sketch.increment(hash)
     this.lastMiss = hash
+    if (++this.requests >= this.epochLength) {
+      this.epoch = (this.epoch + 1) % 256
+      this.epochLength = Math.max(1, this.size)
+      this.requests = 0
+    }
     if (!this.evicting || !this.climbs || this.size === 0) {
       this.hits = 0
       return
@@ -339,6 +355,7 @@ export class WTinyLfuModel<K> {
     if (hash === this.lastMiss) this.lastMiss = NO_HASH
     else this.sketch.increment(hash)
     this.hashOf.set(id, hash)
+    this.touchedAt.set(id, this.epoch)
     this.window.push(id)
     const windowMaximum = this.windowMaximum()
     for (let i = 0; i < REBALANCE_STEPS && this.window.length > windowMaximum; i++) {
@@ -349,6 +366,8 @@ export class WTinyLfuModel<K> {
 
   touch(id: K): void {
     this.sketch.increment(this.hashOf.get(id) as number)
+    this.touchedAt.set(id, this.epoch)
+    this.requests++
     if (this.probation.includes(id)) {
       take(this.probation, id)
       this.protected.push(id)
@@ -361,14 +380,16 @@ export class WTinyLfuModel<K> {
   remove(id: K): void {
     if (!take(this.window, id) && !take(this.probation, id)) take(this.protected, id)
     this.hashOf.delete(id)
+    this.touchedAt.delete(id)
   }
 
   /**
    * The id to give up, gone from the model. A full window's oldest (the
    * candidate) duels probation's oldest (protected's if probation is empty):
-   * it stays, moving to probation, only if it is estimated more frequent, or
-   * at 6 or more by a 1-in-128 draw; otherwise main's oldest goes, or the
-   * window's when main is empty.
+   * it stays, moving to probation, only if it is estimated more frequent
+   * (the victim at half its estimate when idle for long), or at 6 or more by
+   * a 1-in-128 draw; otherwise main's oldest goes, or the window's when main
+   * is empty.
    */
   evict(_incomingHash?: number): K | undefined {
     if (this.size === 0) return undefined
@@ -406,11 +427,18 @@ export class WTinyLfuModel<K> {
     this.evicting = false
     this.hits = this.misses = this.previousHitRate = 0
     this.step = -CLIMB_STEP
+    this.requests = this.epochLength = this.epoch = 0
+    this.touchedAt.clear()
   }
 
   admit(candidate: K, victim: K): boolean {
     const candidateFrequency = this.sketch.frequency(this.hashOf.get(candidate) as number)
-    const victimFrequency = this.sketch.frequency(this.hashOf.get(victim) as number)
+    let victimFrequency = this.sketch.frequency(this.hashOf.get(victim) as number)
+    const idle = (this.epoch - (this.touchedAt.get(victim) as number) + 256) % 256
+    if (idle * victimFrequency > STALE_EPOCHS_TIMES_FREQUENCY) {
+      victimFrequency = Math.floor(victimFrequency / 2)
+      this.fired.staleVictims++
+    }
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency < WARM_CANDIDATE) return false
     // xorshift32 on a signed 32-bit state, as the policy keeps it.
