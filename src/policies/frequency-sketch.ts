@@ -10,6 +10,8 @@ const ENTRIES_PER_BLOCK = 8
 const SAMPLE_FACTOR = 10
 /** Increments held back by `incrementSoon` before they are applied together. */
 const DEFERRED_CAPACITY = 64
+/** `#resetBlock` when no reset is under way. */
+const NO_RESET = -1
 
 export interface FrequencySketchOptions {
   /** Additions between two halvings; by default ten per entry the sketch is sized for. */
@@ -29,6 +31,12 @@ export interface FrequencySketchOptions {
  * raised at least one counter) every counter is halved, so that old
  * popularity fades: the "reset" of TinyLFU. Estimates never under-count
  * between two resets; collisions can only over-count.
+ *
+ * A reset is spread over the increments that follow it, one 64-byte block
+ * each (the increment that starts it halves the first): one pass over the
+ * table would stall whichever hit triggers it, about 4 ms at a million
+ * entries. Meanwhile keys in blocks not yet reached count at the old scale,
+ * for one increment per block out of every `samplePeriod` (less than 2 %).
  */
 export class FrequencySketch {
   #table: Int32Array
@@ -37,6 +45,11 @@ export class FrequencySketch {
   #samplePeriod: number
   #additions = 0
   readonly #fixedPeriod: boolean
+  /** The next block a reset under way halves, or NO_RESET. */
+  #resetBlock = NO_RESET
+  #additionsAtReset = 0
+  /** Odd counters halved so far by the reset under way. */
+  #oddAtReset = 0
   readonly #deferred = new Uint32Array(DEFERRED_CAPACITY)
   #deferredCount = 0
 
@@ -121,7 +134,9 @@ export class FrequencySketch {
       this.#incrementAt(block + 4 + ((counters >>> 8) & 3), ((counters >>> 5) & 7) << 2) |
       this.#incrementAt(block + 8 + ((counters >>> 13) & 3), ((counters >>> 10) & 7) << 2) |
       this.#incrementAt(block + 12 + ((counters >>> 18) & 3), ((counters >>> 15) & 7) << 2)
-    if (added !== 0 && ++this.#additions >= this.#samplePeriod) this.halve()
+    if (added !== 0) this.#additions++
+    if (this.#resetBlock !== NO_RESET) this.#halveNextBlock()
+    else if (this.#additions >= this.#samplePeriod) this.#startReset()
   }
 
   /** Raises the counter at bit `shift` of word `index` unless saturated; 1 if it did. */
@@ -132,19 +147,46 @@ export class FrequencySketch {
     return 1
   }
 
-  /** Halves every counter (the TinyLFU reset). O(table); runs once per sample period. */
+  /** Halves every counter at once (finishing a reset under way, if any). */
   halve(): void {
     if (this.#deferredCount !== 0) this.#applyDeferred()
+    if (this.#resetBlock === NO_RESET) this.#startReset()
+    this.#finishReset()
+  }
+
+  /** True while a reset is under way (some blocks halved, others not yet). */
+  get resetting(): boolean {
+    return this.#resetBlock !== NO_RESET
+  }
+
+  #startReset(): void {
+    this.#resetBlock = 0
+    this.#additionsAtReset = this.#additions
+    this.#oddAtReset = 0
+    this.#halveNextBlock()
+  }
+
+  #finishReset(): void {
+    while (this.#resetBlock !== NO_RESET) this.#halveNextBlock()
+  }
+
+  #halveNextBlock(): void {
     const table = this.#table
+    const start = this.#resetBlock * WORDS_PER_BLOCK
     let odd = 0
-    for (let i = 0; i < table.length; i++) {
+    for (let i = start; i < start + WORDS_PER_BLOCK; i++) {
       const word = table[i]
       // Sums the eight low bits: nibble 7 of the product collects them (at most 8, no carry out).
       odd += Math.imul(word & ONE_MASK, ONE_MASK) >>> 28
       table[i] = (word >>> 1) & RESET_MASK
     }
+    this.#oddAtReset += odd
+    if (++this.#resetBlock * WORDS_PER_BLOCK < table.length) return
+    this.#resetBlock = NO_RESET
     // Caffeine's correction: each addition raised four counters, and a halved odd counter lost a half.
-    this.#additions = Math.max(0, this.#additions - (odd >>> 2)) >>> 1
+    // Additions made while the reset went on are kept whole.
+    const during = this.#additions - this.#additionsAtReset
+    this.#additions = (Math.max(0, this.#additionsAtReset - (this.#oddAtReset >>> 2)) >>> 1) + during
   }
 
   /**
@@ -157,6 +199,8 @@ export class FrequencySketch {
   ensureCapacity(entries: number): void {
     if (entries <= this.#entries) return
     if (this.#deferredCount !== 0) this.#applyDeferred()
+    // Growth copies the table: a reset half done would be copied half done.
+    this.#finishReset()
     this.#entries = entries
     if (!this.#fixedPeriod) this.#samplePeriod = SAMPLE_FACTOR * entries
     const blocks = blocksFor(entries)
@@ -170,6 +214,7 @@ export class FrequencySketch {
 
   clear(): void {
     this.#deferredCount = 0
+    this.#resetBlock = NO_RESET
     this.#table.fill(0)
     this.#additions = 0
   }

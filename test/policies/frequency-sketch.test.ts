@@ -58,8 +58,8 @@ describe('FrequencySketch', () => {
     )
   })
 
-  it('resets on its own when additions reach the sample period', () => {
-    const sketch = new FrequencySketch(1024, { samplePeriod: 20 })
+  it('resets on its own when additions reach the sample period (a sketch of one block: at once)', () => {
+    const sketch = new FrequencySketch(8, { samplePeriod: 20 })
     const [a, b] = keyHashes(2)
     for (let i = 0; i < 10; i++) sketch.increment(a)
     for (let i = 0; i < 9; i++) sketch.increment(b)
@@ -68,6 +68,28 @@ describe('FrequencySketch', () => {
     expect([sketch.frequency(a), sketch.frequency(b)]).toEqual([5, 5])
     // Both counts were even: no odd counter lost a half, so exactly half the additions remain.
     expect(sketch.additions).toBe(10)
+  })
+
+  it('spreads a reset over the increments that follow it, one block each', () => {
+    const sketch = new FrequencySketch(1024, { samplePeriod: 1000 })
+    const blocks = sketch.width / 32
+    expect(blocks).toBe(128)
+    const hashes = keyHashes(101)
+    const saturated = hashes.pop() as number
+    for (let i = 0; i < 15; i++) sketch.increment(saturated)
+    for (let i = 0; sketch.additions < 999; i++) sketch.increment(hashes[i % hashes.length])
+    const before = hashes.map((hash, k) => sketch.frequency(hash) + (k === 0 ? 1 : 0))
+    sketch.increment(hashes[0]) // the 1,000th addition: the reset begins with block 0
+    expect(sketch.resetting).toBe(true)
+    const notYetHalved = hashes.filter((hash, k) => sketch.frequency(hash) === before[k]).length
+    expect(notYetHalved).toBeGreaterThan(90)
+    const expected = before.map((count) => count >> 1)
+    // Increments of a saturated key change no count until its block is reached, and carry the reset on.
+    for (let i = 1; i < blocks - 1; i++) sketch.increment(saturated)
+    expect(sketch.resetting).toBe(true)
+    sketch.increment(saturated)
+    expect(sketch.resetting).toBe(false)
+    expect(hashes.map((hash) => sketch.frequency(hash))).toEqual(expected)
   })
 
   it('defaults its sample period to ten per entry and follows growth', () => {

@@ -101,6 +101,10 @@ export class SketchModel {
   entries: number
   samplePeriod: number
   additions = 0
+  /** The next block a reset under way halves; -1 when none is. */
+  resetBlock = -1
+  additionsAtReset = 0
+  oddAtReset = 0
   /** Halvings so far: not part of the sketch, for tests to show they happened. */
   halvings = 0
 
@@ -139,19 +143,41 @@ export class SketchModel {
         added = true
       }
     })
-    if (added && ++this.additions >= this.samplePeriod) this.halve()
+    if (added) this.additions++
+    if (this.resetBlock !== -1) this.halveNextBlock()
+    else if (this.additions >= this.samplePeriod) this.startReset()
   }
 
-  halve(): void {
-    this.halvings++
-    let odd = 0
+  /**
+   * A reset halves one block (32 counters of each row) per increment, the
+   * first in the increment that reaches the sample period; when the last is
+   * done, the additions before the reset are halved with Caffeine's
+   * correction, and those made during it are kept whole.
+   */
+  startReset(): void {
+    this.resetBlock = 0
+    this.additionsAtReset = this.additions
+    this.oddAtReset = 0
+    this.halveNextBlock()
+  }
+
+  halveNextBlock(): void {
     for (const row of this.rows) {
-      for (let i = 0; i < row.length; i++) {
-        odd += row[i] & 1
+      for (let i = this.resetBlock * 32; i < (this.resetBlock + 1) * 32; i++) {
+        this.oddAtReset += row[i] & 1
         row[i] >>= 1
       }
     }
-    this.additions = Math.floor(Math.max(0, this.additions - Math.floor(odd / 4)) / 2)
+    this.resetBlock++
+    if (this.resetBlock * 32 < this.rows[0].length) return
+    this.resetBlock = -1
+    this.halvings++
+    const during = this.additions - this.additionsAtReset
+    this.additions = Math.floor(Math.max(0, this.additionsAtReset - Math.floor(this.oddAtReset / 4)) / 2) + during
+  }
+
+  finishReset(): void {
+    while (this.resetBlock !== -1) this.halveNextBlock()
   }
 
   /**
@@ -161,6 +187,7 @@ export class SketchModel {
    */
   ensureCapacity(entries: number): void {
     if (entries <= this.entries) return
+    this.finishReset()
     this.entries = entries
     this.samplePeriod = 10 * entries
     const width = SketchModel.blocksFor(entries) * 32
@@ -170,6 +197,7 @@ export class SketchModel {
 
   clear(): void {
     for (const row of this.rows) row.fill(0)
+    this.resetBlock = -1
     this.additions = 0
   }
 }
