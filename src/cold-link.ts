@@ -17,6 +17,8 @@ export interface ColdHost<V> {
   promote(key: string, value: V, bytes: Uint8Array, expiresAt: number): void
   /** Every entry in memory, encoded, for a checkpoint; hot values are encoded as they are reached. */
   memoryEntries(): Iterable<ColdEntry>
+  /** Whether hot or warm holds a live entry for the key. */
+  inMemory(key: string): boolean
 }
 
 /** A read from disk: the value and what promotion needs to move it up. */
@@ -44,6 +46,11 @@ const CHECKPOINT_BATCH = 256
  * - read: one disk read per key at a time; a write of the key during the read
  *   wins, and the value read is then not promoted.
  * - write and delete: the disk copy is masked at once and a tombstone written.
+ * - tags: a value goes to disk with the key's tags from the notifier's tag
+ *   index, and comes back into that index when the store opens, so that
+ *   `deleteByTag` finds keys only the disk holds. A tagged disk entry that
+ *   leaves the disk (evicted, expired, corrupt) and is not in memory leaves
+ *   the tag index.
  */
 export class ColdLink<V> {
   readonly tier: ColdTier
@@ -63,11 +70,19 @@ export class ColdLink<V> {
     this.#scheduler = scheduler
     this.#notifier = notifier
     this.#host = host
+    const tags = notifier.tags
     this.tier = new ColdTier({
       ...options,
       now: () => scheduler.now(),
       onError: (error) => notifier.error(error),
       maxStagedBytes: MAX_STAGED_BYTES,
+      tags: {
+        of: (key) => tags.tagsOf(key),
+        restore: (key, list) => tags.set(key, list),
+        lost: (key) => {
+          if (!host.inMemory(key)) tags.remove(key)
+        },
+      },
     })
     const reportError = (error: unknown): void => notifier.error(asCacheError(error, options.dir))
     this.#flows.push(
@@ -85,7 +100,7 @@ export class ColdLink<V> {
             scheduler,
           ),
         )
-        .subscribe((batch) => this.#track(this.tier.write(batch).catch(reportError))),
+        .subscribe((batch) => this.#track(this.#write(batch).catch(reportError))),
       maintain({ period: MAINTENANCE_PERIOD_MS, slice: () => this.tier.maintain(), onError: reportError }, scheduler).subscribe(),
     )
     if (options.fsync === 'interval') {
@@ -183,15 +198,15 @@ export class ColdLink<V> {
     await Promise.all(this.#writes)
     let batch: ColdEntry[] = [...this.tier.staged()]
     for (const entry of this.#host.memoryEntries()) {
-      if (this.tier.onDisk(entry.key) || !this.tier.fits(entry.key, entry.stored.byteLength)) continue
+      if (this.tier.onDisk(entry.key) || !this.tier.fitsWithTags(entry.key, entry.stored.byteLength)) continue
       this.tier.stageForCheckpoint(entry)
       batch.push(entry)
       if (batch.length >= CHECKPOINT_BATCH) {
-        await this.tier.write(batch)
+        await this.#write(batch)
         batch = []
       }
     }
-    await this.tier.write(batch)
+    await this.#write(batch)
     await this.tier.sync()
   }
 
@@ -225,6 +240,17 @@ export class ColdLink<V> {
       void this.tier.invalidate(key).catch(() => undefined)
       return undefined
     }
+  }
+
+  /**
+   * Writes staged entries; one whose value fits a segment but not together
+   * with its tags leaves the cache, as a value too large for every tier does.
+   * (Memory entries a checkpoint finds too large are never staged: they stay
+   * in memory.)
+   */
+  async #write(batch: readonly ColdEntry[]): Promise<void> {
+    const tooLarge = await this.tier.write(batch)
+    for (const entry of tooLarge) this.#notifier.left(entry.key, 'cold', 'too-large')
   }
 
   #track(write: Promise<void>): void {

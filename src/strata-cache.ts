@@ -167,7 +167,7 @@ class StrataCache<V> implements Cache<V> {
       if (typeof tag !== 'string' || tag.length === 0) {
         throw new CacheError('E_INVALID_OPTIONS', `argument 'tag' must be a non-empty string`)
       }
-      const deleted = await Promise.all(this.#stack.notifier.tags.keysOf(tag).map((key) => this.#delete(key)))
+      const deleted = await Promise.all((await this.#stack.keysOfTag(tag)).map((key) => this.#delete(key)))
       return deleted.filter(Boolean).length
     })
   }

@@ -2,7 +2,9 @@ const NO_TAGS: readonly string[] = []
 
 /**
  * Which keys carry which tag, for `deleteByTag`. Empty, and never consulted
- * on the hot path, until the first tagged write.
+ * on the hot path, until the first tagged write. With a cold tier it also
+ * holds the tags of entries only the disk holds: they are written into their
+ * records and restored from them when the disk opens (see `ColdLink`).
  */
 export class TagIndex {
   readonly #keysByTag = new Map<string, Set<string>>()
@@ -35,6 +37,11 @@ export class TagIndex {
       keys.delete(key)
       if (keys.size === 0) this.#keysByTag.delete(tag)
     }
+  }
+
+  /** The key's tags, undefined when it has none. */
+  tagsOf(key: string): readonly string[] | undefined {
+    return this.#tagsByKey.size === 0 ? undefined : this.#tagsByKey.get(key)
   }
 
   keysOf(tag: string): readonly string[] {

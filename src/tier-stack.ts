@@ -83,6 +83,7 @@ export class TierStack<V> {
       this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, notifier, {
         promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
         memoryEntries: () => this.#memoryEntries(),
+        inMemory: (key) => this.holdsInMemory(key),
       })
     }
     this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
@@ -201,6 +202,16 @@ export class TierStack<V> {
     }
     if (existed) this.notifier.deleted(key)
     return { existed, tombstone }
+  }
+
+  /**
+   * The keys that carry `tag`. With a cold tier that has not opened yet, once
+   * it has: the tags of keys only the disk holds are known from then on.
+   */
+  keysOfTag(tag: string): readonly string[] | Promise<readonly string[]> {
+    const cold = this.cold
+    if (cold === undefined || cold.tier.isOpen) return this.notifier.tags.keysOf(tag)
+    return cold.tier.ready.then(() => this.notifier.tags.keysOf(tag))
   }
 
   /** Empties memory at once; the returned Promise empties the disk. */

@@ -1,11 +1,16 @@
 import type { Codec } from './codec/codec.js'
 import { CacheError } from './errors.js'
 import { resolveTtl } from './options.js'
+import { tagsProblem } from './tiers/cold/tag-codec.js'
 
 export interface EntryOptions {
   /** Time to live in ms, overriding the cache's default; Infinity for none. */
   ttl?: number
-  /** Labels for `deleteByTag`. */
+  /**
+   * Labels for `deleteByTag`: non-empty, well-formed strings, at most 65,535
+   * bytes together as UTF-8 with one to three bytes of length each (what a
+   * disk record can hold; the bound is the same without a cold tier).
+   */
   tags?: string[]
 }
 
@@ -60,11 +65,12 @@ export function checkEntryOptions(options: EntryOptions | undefined): { ttl: num
     throw new CacheError('E_INVALID_OPTIONS', `option 'options' must be an object, got ${describe(options)}`)
   }
   const ttl = resolveTtl('ttl', options.ttl)
-  const tags = options.tags
+  let tags = options.tags
   if (tags !== undefined) {
-    if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string' && tag.length !== 0)) {
-      throw new CacheError('E_INVALID_OPTIONS', `option 'tags' must be an array of non-empty strings`)
-    }
+    const problem = Array.isArray(tags) ? tagsProblem(tags) : 'must be an array of non-empty strings'
+    if (problem !== undefined) throw new CacheError('E_INVALID_OPTIONS', `option 'tags' ${problem}`)
+    // Our own copy: the tag index keeps it, and writes it to disk later, as it was checked.
+    tags = [...tags]
   }
   return ttl === 0 && tags === undefined ? NO_OPTIONS : { ttl, tags }
 }

@@ -7,10 +7,14 @@ export interface InspectOptions {
   now?: number
 }
 
+/** Tags named in the text output; --json lists every one. */
+const TAGS_SHOWN = 10
+
 /**
  * `strata-cache inspect DIR`: per segment, its size, live and dead bytes,
- * live values, tombstones and corrupt regions, then totals. Read-only: the
- * store may be open in another process, in which case it is a snapshot.
+ * live values, tombstones and corrupt regions, then totals, then the tags of
+ * the live entries (how many carry each). Read-only: the store may be open in
+ * another process, in which case it is a snapshot.
  */
 export async function inspect(dir: string, opts: InspectOptions, out: (text: string) => void): Promise<number> {
   // A tool run by hand judges expiry on the wall clock, the clock of the cache's default scheduler.
@@ -50,5 +54,15 @@ function render(r: StoreReport): string {
     `${humanBytes(t.size)} in segments (${humanBytes(t.live)} live, ${percent(t.dead, t.size)} dead), ` +
       `${humanBytes(t.hintBytes)} in hints; ${plural(t.entries, 'live entry', 'live entries')}, ` +
       `${plural(t.records, 'record')}, ${plural(t.corrupt, 'corrupt region')}`,
+    tagLine(r),
   ].join('\n')
+}
+
+/** "tags: 12 of 40 live entries tagged; users 10, admins 2" (the most used first). */
+function tagLine(r: StoreReport): string {
+  const all = Object.entries(r.tags)
+  if (all.length === 0) return 'tags: none on live entries'
+  const shown = all.slice(0, TAGS_SHOWN).map(([tag, n]) => `${JSON.stringify(tag)} ${n}`)
+  const more = all.length > TAGS_SHOWN ? `, and ${plural(all.length - TAGS_SHOWN, 'more tag')} (see --json)` : ''
+  return `tags: ${r.totals.tagged} of ${plural(r.totals.entries, 'live entry', 'live entries')} tagged; ${shown.join(', ')}${more}`
 }

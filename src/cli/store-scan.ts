@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises'
 import { readHint, type HintEntry } from '../tiers/cold/hint-file.js'
 import { FLAG_BARRIER, FLAG_TOMBSTONE } from '../tiers/cold/record-format.js'
 import { scanSegment } from '../tiers/cold/segment-scan.js'
+import { decodeTags } from '../tiers/cold/tag-codec.js'
 import { describeFsError } from './cli-error.js'
 import { hintPath, readStoreDir, type StoreDir, type StoreFile } from './store-dir.js'
 
@@ -33,6 +34,8 @@ export interface SegmentReport {
   dead: number
   /** Live values (as `stats().entries` counts once compaction has found the expired ones). */
   entries: number
+  /** Of those, the ones stored with tags. */
+  tagged: number
   /** Records that pass their CRC, of every kind. */
   records: number
   tombstones: number
@@ -48,12 +51,15 @@ export interface StoreReport {
   now: number
   lock: StoreDir['lock']
   segments: SegmentReport[]
+  /** Live entries per tag, most used first: what `deleteByTag` would find after opening. */
+  tags: Record<string, number>
   totals: {
     segments: number
     size: number
     live: number
     dead: number
     entries: number
+    tagged: number
     records: number
     tombstones: number
     barriers: number
@@ -69,6 +75,7 @@ interface Newest {
   length: number
   flags: number
   expiresAt: number
+  tags: string[] | undefined
 }
 
 /**
@@ -93,19 +100,24 @@ export async function scanStore(dir: string, now: number): Promise<StoreReport> 
         return
       }
       const seen = newest.get(r.key)
-      if (seen === undefined || r.seq > seen.seq) newest.set(r.key, { seq: r.seq, seg, length: r.length, flags: r.flags, expiresAt: r.expiresAt })
+      if (seen === undefined || r.seq > seen.seq) newest.set(r.key, { seq: r.seq, seg, length: r.length, flags: r.flags, expiresAt: r.expiresAt, tags: r.tags })
     })
     hintBytes += report.hintBytes
     segments.push(report.segment)
   }
 
+  const perTag = new Map<string, number>()
   for (const n of newest.values()) {
     if (n.seq < barrierSeq || (n.flags & FLAG_TOMBSTONE) !== 0) continue
     if (n.expiresAt !== 0 && n.expiresAt <= now) continue
     n.seg.live += n.length
     n.seg.entries++
+    if (n.tags === undefined) continue
+    n.seg.tagged++
+    for (const tag of new Set(n.tags)) perTag.set(tag, (perTag.get(tag) ?? 0) + 1)
   }
   for (const s of segments) s.dead = s.size - s.live
+  const tags = Object.fromEntries([...perTag].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)))
 
   const sum = (f: (s: SegmentReport) => number): number => segments.reduce((n, s) => n + f(s), 0)
   return {
@@ -113,12 +125,14 @@ export async function scanStore(dir: string, now: number): Promise<StoreReport> 
     now,
     lock: store.lock,
     segments,
+    tags,
     totals: {
       segments: segments.length,
       size: sum((s) => s.size),
       live: sum((s) => s.live),
       dead: sum((s) => s.dead),
       entries: sum((s) => s.entries),
+      tagged: sum((s) => s.tagged),
       records: sum((s) => s.records),
       tombstones: sum((s) => s.tombstones),
       barriers: sum((s) => s.barriers),
@@ -152,6 +166,7 @@ async function scanOne(
       live: 0,
       dead: 0,
       entries: 0,
+      tagged: 0,
       records: 0,
       tombstones: 0,
       barriers: 0,
@@ -169,8 +184,10 @@ async function scanOne(
         if ((h.flags & FLAG_TOMBSTONE) !== 0) segment.tombstones++
         if ((h.flags & FLAG_BARRIER) !== 0) segment.barriers++
         const e = hinted?.get(r.offset)
-        if (e !== undefined && e.key === r.key && e.length === r.length && e.seq === h.seq && e.flags === h.flags && e.expiresAt === h.expiresAt) matched++
-        onRecord({ key: r.key, seq: h.seq, length: r.length, flags: h.flags, expiresAt: h.expiresAt }, segment)
+        const sameTags = e?.tags === undefined ? r.tags === undefined : r.tags !== undefined && e.tags.equals(r.tags)
+        if (e !== undefined && e.key === r.key && e.length === r.length && e.seq === h.seq && e.flags === h.flags && e.expiresAt === h.expiresAt && sameTags) matched++
+        const tags = r.tags === undefined ? undefined : decodeTags(r.tags)
+        onRecord({ key: r.key, seq: h.seq, length: r.length, flags: h.flags, expiresAt: h.expiresAt, tags }, segment)
       }
       for (const c of slice.corrupt) {
         segment.corrupt.push({ offset: c.offset, length: c.length, tornTail: c.atEnd && isNewest, atEnd: c.atEnd })

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, open, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { crc32c } from '@node-rs/crc32'
+import { copyFile, mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -163,6 +164,65 @@ describe('strata-cache CLI', () => {
       const reopened = await h.open()
       expect([...reopened.keys()]).toEqual(['c'])
       await reopened.close()
+    })
+  })
+
+  describe('tags', () => {
+    /** Tagged entries over two segments: one overwritten untagged, one retagged, one deleted. */
+    async function taggedStore(): Promise<string> {
+      const dir = await tempDir()
+      const store = await harness(dir, { segmentBytes: 4096, maxBytes: 1 << 24 }).open()
+      await store.putMany(Array.from({ length: 40 }, (_, i) => ({ key: `key-${i}`, value: bytes(`${i}`.padEnd(100, '.')), expiresAt: 0, tags: i % 2 === 0 ? ['even', 'all'] : ['all'] })))
+      await store.putMany([
+        { key: 'key-0', value: bytes('untagged now'), expiresAt: 0 },
+        { key: 'key-1', value: bytes('retagged'), expiresAt: 0, tags: ['odd one, "quoted"'] },
+      ])
+      await store.delete('key-2')
+      await store.close()
+      return dir
+    }
+
+    it('inspect counts the live entries per tag, and which are tagged', async () => {
+      const dir = await taggedStore()
+      const report = await inspectJson(dir)
+      expect(report.segments.length).toBeGreaterThan(1)
+      expect(report.totals).toMatchObject({ entries: 39, tagged: 38 })
+      expect(report.tags).toEqual({ all: 37, even: 18, 'odd one, "quoted"': 1 })
+      expect(report.segments.reduce((n, s) => n + s.tagged, 0)).toBe(38)
+      const table = await cli('inspect', dir)
+      expect(table.code).toBe(0)
+      expect(table.stdout).toContain('tags: 38 of 39 live entries tagged; "all" 37, "even" 18, "odd one, \\"quoted\\"" 1')
+      const untagged = await inspectJson(await knownStore())
+      expect(untagged.tags).toEqual({})
+      expect((await cli('inspect', await knownStore())).stdout).toContain('tags: none on live entries')
+    })
+
+    it('verify checks the tags in hints against the records', async () => {
+      const dir = await taggedStore()
+      expect((await cli('verify', dir)).code).toBe(0)
+      // A hint that names other tags for a record (same length, valid CRC) is a mismatch.
+      const hint = join(dir, 'seg-00000001.hint')
+      const buf = await readFile(hint)
+      const at = buf.indexOf('even')
+      expect(at).toBeGreaterThan(0)
+      buf.write('EVEN', at)
+      buf.writeUInt32LE(crc32c(buf.subarray(0, buf.length - 4)), buf.length - 4)
+      await writeFile(hint, buf)
+      const r = await cli('verify', dir)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain('seg-00000001.log: hint mismatch')
+    })
+
+    it('compact keeps the tags of every live entry', async () => {
+      const dir = await taggedStore()
+      const before = await inspectJson(dir)
+      const r = await cli('compact', dir)
+      expect(r.code, r.stderr).toBe(0)
+      const after = await inspectJson(dir)
+      expect(after.totals.size).toBeLessThan(before.totals.size)
+      expect(after.tags).toEqual(before.tags)
+      expect(after.totals.tagged).toBe(38)
+      expect((await cli('verify', dir)).code).toBe(0)
     })
   })
 

@@ -1,4 +1,4 @@
-import { FLAG_TOMBSTONE } from './record-format.js'
+import { FLAG_TAGS, FLAG_TOMBSTONE } from './record-format.js'
 
 /** Where the newest record of a key lives, and what the index knows of it. */
 export interface IndexEntry {
@@ -7,7 +7,7 @@ export interface IndexEntry {
   length: number
   expiresAt: number
   seq: number
-  /** Record flags: tombstone bit and the caller's bits. */
+  /** Record flags: tombstone and tags bits and the caller's bits. */
   flags: number
 }
 
@@ -17,6 +17,7 @@ export interface SegmentLedger {
 }
 
 const isValue = (flags: number): boolean => (flags & FLAG_TOMBSTONE) === 0
+const isTaggedValue = (flags: number): boolean => (flags & (FLAG_TOMBSTONE | FLAG_TAGS)) === FLAG_TAGS
 
 /**
  * key -> newest on-disk record of that key, for every key that has a record
@@ -37,6 +38,13 @@ export class ColdIndex {
   #flags = new Uint8Array(1024)
   #accessed = new Uint8Array(1024)
   readonly #ledger: SegmentLedger
+  /**
+   * Told the key of a tagged value that leaves the index other than by a
+   * newer record of its key (its segment gone, dropped by compaction, found
+   * corrupt), so that whoever keeps the tags in memory can let them go. Unset
+   * during recovery. The index itself keeps no tags: only the flag bit.
+   */
+  onTagsLost: ((key: string) => void) | undefined
 
   constructor(ledger: SegmentLedger) {
     this.#ledger = ledger
@@ -106,6 +114,7 @@ export class ColdIndex {
     this.#ledger.account(this.#seg[s], this.#len[s], isValue(this.#flags[s]), -1)
     this.#slots.delete(key)
     this.#free.push(s)
+    if (isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
   }
 
   /** Forgets a key whose segment is already gone (no accounting to undo). */
@@ -114,6 +123,7 @@ export class ColdIndex {
     if (s === undefined) return
     this.#slots.delete(key)
     this.#free.push(s)
+    if (isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
   }
 
   /** Forgets the key if it still points at that record, whose segment is gone. */
@@ -130,11 +140,19 @@ export class ColdIndex {
   markUnreadable(key: string, seg: number, offset: number): void {
     const s = this.#slots.get(key)
     if (s === undefined || this.#seg[s] !== seg || this.#off[s] !== offset) return
+    const tagged = isTaggedValue(this.#flags[s])
     if (isValue(this.#flags[s])) {
       this.#ledger.account(seg, this.#len[s], true, -1)
       this.#ledger.account(seg, this.#len[s], false, 1)
     }
     this.#flags[s] |= FLAG_TOMBSTONE
+    if (tagged) this.onTagsLost?.(key)
+  }
+
+  /** Tells `onTagsLost` of the key when its entry is a tagged value (one about to be replaced by a tombstone). */
+  tagsLost(key: string): void {
+    const s = this.#slots.get(key)
+    if (s !== undefined && isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
   }
 
   markAccessed(key: string): void {

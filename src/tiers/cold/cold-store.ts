@@ -5,12 +5,13 @@ import { ColdIndex, type IndexEntry } from './cold-index.js'
 import { DirLock } from './dir-lock.js'
 import { writeHint } from './hint-file.js'
 import { resolveColdOptions, type ColdStoreOptions, type ResolvedColdOptions } from './options.js'
-import { FLAG_BARRIER, FLAG_TOMBSTONE, HEADER_BYTES, verifyReadBack } from './record-format.js'
+import { FLAG_BARRIER, FLAG_TOMBSTONE, recordTags, recordValue, verifyReadBack } from './record-format.js'
 import { recover } from './recovery.js'
 import { SegmentReader } from './segment-reader.js'
 import { ColdMaintenance } from './maintenance.js'
 import { hintFile, SegmentSet, type Segment } from './segment-set.js'
 import { ColdSegmentWriter, type WriteOp, type WrittenRecord } from './segment-writer.js'
+import { decodeTags } from './tag-codec.js'
 import { toPutOp, type ColdHit, type ColdPut, type ColdStoreStats } from './types.js'
 import { yieldToLoop } from './yield.js'
 
@@ -35,6 +36,7 @@ export class ColdStore {
   #hints: Promise<void> = Promise.resolve()
   #maintenance!: ColdMaintenance
   #closed = false
+  #recoveredTags: Map<string, readonly string[]> | undefined
   #hits = 0
   #misses = 0
   #corrupt = 0
@@ -82,6 +84,8 @@ export class ColdStore {
       report: (e) => this.#o.onError(e),
     })
     this.#corrupt += r.corruptRecords
+    this.#recoveredTags = r.tags
+    this.#index.onTagsLost = this.#o.onTagsLost
     const active = r.resume ?? (await this.#segments.create(this.#segments.maxId + 1))
     active.state = 'active'
     for (const seg of this.#segments.all()) if (seg !== active && seg.records !== undefined) this.#writeHintLater(seg)
@@ -199,6 +203,19 @@ export class ColdStore {
     }
   }
 
+  /**
+   * The tags found by opening: every key whose newest record is a tagged
+   * value (some may have expired since), with its tags; keys with equal
+   * lists may share one array, which must not be changed. Handed over once: later calls get an empty map,
+   * and the store keeps no tags in memory after that. Tags of later writes
+   * are the writer's to remember.
+   */
+  takeRecoveredTags(): Map<string, readonly string[]> {
+    const tags = this.#recoveredTags ?? new Map<string, readonly string[]>()
+    this.#recoveredTags = undefined
+    return tags
+  }
+
   /** Live keys, from the index (a snapshot walk; no I/O). */
   *keys(): IterableIterator<string> {
     for (const key of this.#index.keys()) if (this.#live(key) !== undefined) yield key
@@ -289,7 +306,10 @@ export class ColdStore {
     }
     this.#hits++
     this.#index.markAccessed(key)
-    return { value: buf.subarray(HEADER_BYTES + keyLength), expiresAt: h.expiresAt, flags: h.flags >> 4 }
+    const hit: ColdHit = { value: recordValue(buf, 0, h), expiresAt: h.expiresAt, flags: h.flags >> 4 }
+    const tags = recordTags(buf, 0, h)
+    if (tags !== undefined) hit.tags = decodeTags(tags)
+    return hit
   }
 
   async #write(ops: WriteOp[]): Promise<WrittenRecord[]> {

@@ -1,8 +1,10 @@
 import { CacheError, isCacheError } from '../../errors.js'
 import { ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
-import { recordLength } from './record-format.js'
+import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
+import { encodedTagsLength } from './tag-codec.js'
 import type { ColdPut } from './types.js'
+import { yieldToLoop } from './yield.js'
 
 /** An entry on its way to disk, as the tier above handed it down. */
 export interface ColdEntry {
@@ -18,13 +20,32 @@ export interface ColdTierStats {
   hits: number
 }
 
+/**
+ * Where the tags of the cache's keys live (the cache's tag index). The disk
+ * stores a key's tags in its record; this is how they get there and back.
+ */
+export interface ColdTags {
+  /** The key's current tags, written with its value. */
+  of(key: string): readonly string[] | undefined
+  /** Tags of a key whose disk record is its current value, found when the store opened. */
+  restore(key: string, tags: readonly string[]): void
+  /**
+   * The key's tagged disk record left the store (evicted, expired, corrupt)
+   * while it was the key's current value, unless a copy is in memory.
+   */
+  lost(key: string): void
+}
+
 export interface ColdTierOptions extends ColdStoreOptions {
   segmentBytes: number
   /** Demotions staged but not yet written may hold at most this many bytes; past it, demotions are refused. */
   maxStagedBytes: number
+  /** Without it, nothing is tagged on disk. */
+  tags?: ColdTags
 }
 
-const toPut = (entry: ColdEntry): ColdPut => ({ key: entry.key, value: entry.stored, expiresAt: entry.expiresAt })
+/** Tag lists restored to the tag index between two yields to the event loop (about 2 ms; V8 may add a rehash of the index's Map). */
+const RESTORE_SLICE = 1024
 
 /**
  * The cold tier as the stack sees it: an actor around the `ColdStore` that
@@ -37,9 +58,13 @@ const toPut = (entry: ColdEntry): ColdPut => ({ key: entry.key, value: entry.sto
  *   disk (by demotion or checkpoint); a delete masks it and writes a
  *   tombstone. Masks live in memory only: after a crash the disk's last
  *   durable state is what a reopened cache sees;
- * - after a failed write the tier refuses demotions until a write succeeds.
+ * - after a failed write the tier refuses demotions until a write succeeds;
+ * - a value is written with the key's current tags (`ColdTags.of`), and
+ *   when the store opens, the tags of the keys it holds are restored to the
+ *   tag index, except for keys written or deleted meanwhile.
  *
- * Reads wait for the store to open; everything else in the cache does not.
+ * Reads wait for the store to open (`ready` resolves once the tags are
+ * restored too); everything else in the cache does not.
  */
 export class ColdTier {
   readonly name = 'cold'
@@ -52,16 +77,30 @@ export class ColdTier {
   readonly #masked = new Map<string, number>()
   #maskings = 0
   #refusing = false
+  /** Set by a clear() before the store has opened: the disk's tags are about to go. */
+  #dropRecoveredTags = false
+  /** Keys whose tagged disk record left the store, judged at the end of the current run. */
+  #lost: Set<string> | undefined
   readonly #options: ColdTierOptions
 
   constructor(options: ColdTierOptions) {
     this.#options = options
-    this.ready = ColdStore.open(options).then((store) => (this.#store = store))
+    const tags = options.tags
+    const opening = ColdStore.open(tags === undefined ? options : { ...options, onTagsLost: (key) => this.#tagsLost(key) })
+    this.ready = opening.then(async (store) => {
+      if (tags !== undefined) await this.#restoreTags(store, tags)
+      return (this.#store = store)
+    })
     this.ready.catch(() => undefined) // the cache reports it; an unwatched `ready` must not crash the process
   }
 
   get dir(): string {
     return this.#options.dir
+  }
+
+  /** Whether the store has opened (and its tags are restored). */
+  get isOpen(): boolean {
+    return this.#store !== undefined
   }
 
   /** Whether the key's value is staged or on disk, without I/O; false until the store is open. */
@@ -121,14 +160,30 @@ export class ColdTier {
    * Writes a batch of staged entries: one group-committed write. Entries
    * replaced or masked since they were staged are skipped; an entry still
    * staged when its write lands is the key's current value on disk, and its
-   * mask, if any, is lifted.
+   * mask, if any, is lifted. Each is written with the key's tags as they are
+   * now (the staged entry is the key's current value, so these are its tags).
+   * Resolves with the entries that were not written because their value and
+   * tags together do not fit a segment: they are no longer staged.
    */
-  async write(batch: readonly ColdEntry[]): Promise<void> {
+  async write(batch: readonly ColdEntry[]): Promise<ColdEntry[]> {
     const store = this.#store ?? (await this.ready)
-    const live = batch.filter((entry) => this.#staged.get(entry.key) === entry)
-    if (live.length === 0) return
+    const live: ColdEntry[] = []
+    const puts: ColdPut[] = []
+    const tooLarge: ColdEntry[] = []
+    for (const entry of batch) {
+      if (this.#staged.get(entry.key) !== entry) continue
+      const tags = this.#options.tags?.of(entry.key)
+      if (tags !== undefined && !this.#fitsWith(entry.key, entry.stored.byteLength, tags)) {
+        this.#unstage(entry.key)
+        tooLarge.push(entry)
+        continue
+      }
+      live.push(entry)
+      puts.push({ key: entry.key, value: entry.stored, expiresAt: entry.expiresAt, tags })
+    }
+    if (live.length === 0) return tooLarge
     try {
-      await store.putMany(live.map(toPut))
+      await store.putMany(puts)
       this.#refusing = false
     } catch (error) {
       this.#refusing = true
@@ -140,6 +195,7 @@ export class ColdTier {
       this.#unstage(entry.key)
       this.#masked.delete(entry.key)
     }
+    return tooLarge
   }
 
   /** Stages an entry for a checkpoint, which writes its batches at once: no bound applies. */
@@ -180,9 +236,15 @@ export class ColdTier {
     }
   }
 
-  /** Whether an encoded value of this size, under this key, fits one segment. */
+  /** Whether an encoded value of this size, under this key, fits one segment (tags aside). */
   fits(key: string, encodedBytes: number): boolean {
     return recordLength(Buffer.byteLength(key), encodedBytes) <= this.#options.segmentBytes
+  }
+
+  /** Whether an encoded value of this size fits one segment together with the key's current tags. */
+  fitsWithTags(key: string, encodedBytes: number): boolean {
+    const tags = this.#options.tags?.of(key)
+    return tags === undefined ? this.fits(key, encodedBytes) : this.#fitsWith(key, encodedBytes, tags)
   }
 
   /** Whether a write or delete of the key must reach the disk copy: false only when the open store is known not to hold it. */
@@ -194,6 +256,7 @@ export class ColdTier {
     this.#staged.clear()
     this.#stagedBytes = 0
     this.#masked.clear()
+    if (this.#store === undefined) this.#dropRecoveredTags = true
     const store = this.#store ?? (await this.ready)
     await store.clear()
   }
@@ -228,6 +291,44 @@ export class ColdTier {
   async close(): Promise<void> {
     const store = await this.ready.catch(() => undefined)
     await store?.close()
+  }
+
+  #fitsWith(key: string, encodedBytes: number, tags: readonly string[]): boolean {
+    const tagBytes = tags.length === 0 ? 0 : TAGS_LENGTH_BYTES + encodedTagsLength(tags)
+    return recordLength(Buffer.byteLength(key), encodedBytes + tagBytes) <= this.#options.segmentBytes
+  }
+
+  /**
+   * Hands the tags the store found to the tag index, in slices, before the
+   * store is announced open. A key masked or staged meanwhile has a newer
+   * value (or a delete) above the disk's, whose tags are the ones that count;
+   * after a clear() nothing the disk held counts.
+   */
+  async #restoreTags(store: ColdStore, tags: ColdTags): Promise<void> {
+    let n = 0
+    for (const [key, list] of store.takeRecoveredTags()) {
+      if (this.#dropRecoveredTags) return
+      if (!this.#masked.has(key) && !this.#staged.has(key) && store.has(key)) tags.restore(key, list)
+      if (++n % RESTORE_SLICE === 0) await yieldToLoop()
+    }
+  }
+
+  /**
+   * The store let a tagged record go. Judged once the current run is over:
+   * a store call can notice it in the middle of a move (a demotion asks the
+   * store whether it holds the key before staging it), and by then the key
+   * is staged, masked, in memory, or really gone.
+   */
+  #tagsLost(key: string): void {
+    if (this.#lost === undefined) {
+      this.#lost = new Set()
+      queueMicrotask(() => {
+        const keys = this.#lost as Set<string>
+        this.#lost = undefined
+        for (const k of keys) if (!this.#staged.has(k) && !this.#masked.has(k)) this.#options.tags?.lost(k)
+      })
+    }
+    this.#lost.add(key)
   }
 
   #hit(entry: ColdEntry, now: number): ColdEntry | undefined {

@@ -1,5 +1,5 @@
 import type { ColdIndex } from './cold-index.js'
-import { FLAG_BARRIER, FLAG_TOMBSTONE, USER_FLAGS_MASK } from './record-format.js'
+import { FLAG_BARRIER, FLAG_TAGS, FLAG_TOMBSTONE, USER_FLAGS_MASK } from './record-format.js'
 import { scanSegment, type ScanSlice, type ScannedRecord } from './segment-scan.js'
 import type { Segment, SegmentSet } from './segment-set.js'
 import type { ColdSegmentWriter, WriteOp } from './segment-writer.js'
@@ -31,6 +31,10 @@ const EMPTY = Buffer.alloc(0)
  * exists; otherwise it still hides an older record of its key, so it is
  * carried forward (an expired value as a tombstone). The copies are fsynced
  * before the segment is deleted, whatever the fsync mode.
+ *
+ * A value's copy keeps its tags; a tombstone has none. A tagged value that
+ * leaves (evicted, or expired and dropped or turned into a tombstone) is told
+ * to the index's `onTagsLost`.
  */
 export class SegmentRewrite {
   readonly seg: Segment
@@ -85,6 +89,8 @@ export class SegmentRewrite {
         index.remove(r.key)
         return undefined
       }
+      // An expired value goes now: its tags with it, whether or not the tombstone lands.
+      index.tagsLost(r.key)
       return this.#copy(r, FLAG_TOMBSTONE | (h.flags & USER_FLAGS_MASK), EMPTY, true)
     }
     if (this.mode === 'evict' && !index.isAccessed(r.key)) {
@@ -98,7 +104,7 @@ export class SegmentRewrite {
 
   #copy(r: ScannedRecord, flags: number, value: Buffer, conditional: boolean): WriteOp {
     this.copiedBytes += r.length
-    return {
+    const op: WriteOp = {
       key: r.key,
       keyBytes: Buffer.from(r.key, 'utf8'),
       value,
@@ -108,6 +114,9 @@ export class SegmentRewrite {
       from: conditional ? { seg: this.seg.id, offset: r.offset } : undefined,
       reinsert: this.mode === 'evict',
     }
+    // A copy of its own: the scan's view would keep the whole read window alive in the hint entries.
+    if ((flags & FLAG_TAGS) !== 0) op.tags = Buffer.from(r.tags as Buffer)
+    return op
   }
 
   async #finish(): Promise<void> {

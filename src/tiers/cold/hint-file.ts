@@ -1,6 +1,8 @@
 import { crc32c } from '@node-rs/crc32'
 import { open, readFile, rename } from 'node:fs/promises'
+import { FLAG_TAGS } from './record-format.js'
 import { unlinkQuiet } from './segment-set.js'
+import { isTagList } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 
 /** One record of a segment as its hint file lists it (no value). */
@@ -11,23 +13,31 @@ export interface HintEntry {
   expiresAt: number
   seq: number
   flags: number
+  /** The record's encoded tag list (tag-codec.ts), present exactly when `flags` has FLAG_TAGS. */
+  tags?: Buffer
 }
 
 /**
  * A hint lists every record of one sealed segment so opening can skip reading
  * the values (bitcask's hint files). Layout, little-endian:
  *
- *   header (20): u32 magic "SCH1", u8 version, 3 reserved, f64 segment size, u32 count
- *   entry  (28 + key): u32 offset, u32 length, f64 expiresAt, u32 seq low,
- *                      u32 seq high, u8 flags, u8 reserved, u16 key length, key
+ *   header (20): u32 magic "SCH1", u8 version (2), 3 reserved, f64 segment size, u32 count
+ *   entry  (28 + key [+ 2 + tags]): u32 offset, u32 length, f64 expiresAt, u32 seq low,
+ *                      u32 seq high, u8 flags, u8 reserved, u16 key length, key,
+ *                      then, when flags has FLAG_TAGS, u16 length and the record's tag list
  *   trailer (4): CRC-32C of everything before it
  *
- * The hint is used only when its CRC holds and the segment still has the size
- * it records; otherwise the segment is scanned. Segments only grow by
- * appending, so a matching size means the hinted bytes are the same bytes.
+ * The hint is used only when its version is this one, its CRC holds and the
+ * segment still has the size it records; otherwise the segment is scanned
+ * (and the hint written again). Segments only grow by appending, so a
+ * matching size means the hinted bytes are the same bytes.
+ *
+ * Version 2 added the tags. Version 1 hints are ignored, never read: they
+ * were written before records carried tags, and a reader that trusted an
+ * entry without its tags would restore the key untagged.
  */
 const HINT_MAGIC = 0x31484353
-const HINT_VERSION = 1
+export const HINT_VERSION = 2
 const HEAD = 20
 const ENTRY = 28
 const SLICE = 2048
@@ -45,7 +55,7 @@ export async function writeHint(path: string, segmentSize: number, entries: read
   for (let i = 0; i < entries.length; i += SLICE) {
     const slice = entries.slice(i, i + SLICE)
     let bytes = 0
-    for (const e of slice) bytes += ENTRY + Buffer.byteLength(e.key)
+    for (const e of slice) bytes += ENTRY + Buffer.byteLength(e.key) + ((e.flags & FLAG_TAGS) === 0 ? 0 : 2 + (e.tags as Buffer).length)
     const buf = Buffer.allocUnsafe(bytes)
     let at = 0
     for (const e of slice) {
@@ -59,6 +69,12 @@ export async function writeHint(path: string, segmentSize: number, entries: read
       const keyLength = buf.write(e.key, at + ENTRY, 'utf8')
       buf.writeUInt16LE(keyLength, at + 26)
       at += ENTRY + keyLength
+      if ((e.flags & FLAG_TAGS) !== 0) {
+        const tags = e.tags as Buffer
+        buf.writeUInt16LE(tags.length, at)
+        tags.copy(buf, at + 2)
+        at += 2 + tags.length
+      }
     }
     parts.push(buf)
     crc = crc32c(buf, crc)
@@ -85,7 +101,9 @@ export async function writeHint(path: string, segmentSize: number, entries: read
 
 /**
  * The entries of a valid hint for a segment of `segmentSize` bytes, in slices
- * of at most 4096, or undefined when the hint is missing, torn or stale.
+ * of at most 2048, or undefined when the hint is missing, torn, stale or of
+ * another version. Entries' `tags` are views into one buffer of the whole
+ * hint: copy the ones you keep.
  */
 export async function readHint(path: string, segmentSize: number): Promise<HintEntry[][] | undefined> {
   let buf: Buffer
@@ -107,15 +125,23 @@ export async function readHint(path: string, segmentSize: number): Promise<HintE
     if (at + ENTRY > end) return undefined
     const keyLength = buf.readUInt16LE(at + 26)
     if (at + ENTRY + keyLength > end) return undefined
-    slice.push({
+    const e: HintEntry = {
       offset: buf.readUInt32LE(at),
       length: buf.readUInt32LE(at + 4),
       expiresAt: buf.readDoubleLE(at + 8),
       seq: buf.readUInt32LE(at + 20) * TWO_32 + buf.readUInt32LE(at + 16),
       flags: buf[at + 24],
       key: buf.toString('utf8', at + ENTRY, at + ENTRY + keyLength),
-    })
+    }
     at += ENTRY + keyLength
+    if ((e.flags & FLAG_TAGS) !== 0) {
+      if (at + 2 > end) return undefined
+      const tagsEnd = at + 2 + buf.readUInt16LE(at)
+      if (tagsEnd > end || !isTagList(buf, at + 2, tagsEnd)) return undefined
+      e.tags = buf.subarray(at + 2, tagsEnd)
+      at = tagsEnd
+    }
+    slice.push(e)
     if (slice.length === SLICE) {
       slices.push(slice)
       slice = []

@@ -23,6 +23,14 @@ export interface ColdStoreOptions {
   now: () => number
   /** Faults that do not fail the call in hand: corrupt records, failed writes. */
   onError?: (error: CacheError) => void
+  /**
+   * A key whose newest record was a tagged value left the store other than by
+   * a write or delete of it: evicted for room, its segment dropped to keep the
+   * disk bound, found corrupt, or expired and compacted away. Whoever keeps
+   * the tags of disk entries in memory can drop the key's. Called
+   * synchronously, inside whatever store call noticed it.
+   */
+  onTagsLost?: (key: string) => void
 }
 
 export interface ResolvedColdOptions {
@@ -34,6 +42,7 @@ export interface ResolvedColdOptions {
   readConcurrency: number
   now: () => number
   onError: (error: CacheError) => void
+  onTagsLost: ((key: string) => void) | undefined
 }
 
 const GiB = 1 << 30
@@ -59,5 +68,6 @@ export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
   const readConcurrency = o.readConcurrency ?? 32
   if (!Number.isInteger(readConcurrency) || readConcurrency < 1) throw invalid(`cold.readConcurrency must be a positive integer, got ${o.readConcurrency}`)
   const onError = o.onError ?? (() => undefined)
-  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError }
+  if (o.onTagsLost !== undefined && typeof o.onTagsLost !== 'function') throw invalid('cold.onTagsLost must be a function')
+  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError, onTagsLost: o.onTagsLost }
 }

@@ -6,6 +6,7 @@ import { readHint, type HintEntry } from './hint-file.js'
 import { FLAG_BARRIER } from './record-format.js'
 import { scanSegment } from './segment-scan.js'
 import { hintFile, unlinkQuiet, type Segment, type SegmentSet } from './segment-set.js'
+import { decodeTags } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 
 export interface RecoveryContext {
@@ -23,7 +24,26 @@ export interface RecoveryResult {
    * was missing or stale carry their `records` so the hint can be rewritten.
    */
   resume: Segment | undefined
+  /**
+   * The tags of every key whose newest record is a tagged value (expired ones
+   * included: the caller judges expiry). Keys with equal tag lists share one
+   * array (within the bounds of MAX_INTERNED). Empty when no tagged record
+   * is live.
+   */
+  tags: Map<string, readonly string[]>
 }
+
+/**
+ * While decoding, keys with equal tag lists share one array and equal tags
+ * one string, so that what recovery keeps is mostly references: less memory,
+ * and less for the young generation's collections to copy. Bounded, as the
+ * maps that find them live until recovery ends: lists (and tags) of at most
+ * INTERN_BYTES bytes, at most MAX_INTERNED of each; past that, decoded per key.
+ */
+const MAX_INTERNED = 16_384
+const INTERN_BYTES = 256
+/** Tag lists decoded between two yields, within a slice of hint entries or records: they cost as much as the rest of an entry. */
+const TAG_SLICE = 512
 
 /**
  * Rebuilds the index from the segment files, oldest first: the highest
@@ -31,7 +51,9 @@ export interface RecoveryResult {
  * keep theirs). A segment with a valid hint is read from the hint; others are
  * scanned. Bad records are reported (E_CORRUPT) and skipped; a torn tail of
  * the newest segment is cut off so new records follow the last good one.
- * Every slice yields to the event loop.
+ * Tags follow the index: the newest record of a key decides them (a
+ * tombstone or an untagged value leaves the key without). Every slice
+ * yields to the event loop.
  */
 export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   const { segments, index } = ctx
@@ -41,6 +63,26 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   let barrierSeq = 0
   let corruptRecords = 0
   let last: Segment | undefined
+  const tags = new Map<string, readonly string[]>()
+  const lists = new Map<string, readonly string[]>()
+  const strings = new Map<string, string>()
+  const intern = (tag: string): string => {
+    const seen = strings.get(tag)
+    if (seen !== undefined) return seen
+    if (strings.size < MAX_INTERNED && tag.length <= INTERN_BYTES) strings.set(tag, tag)
+    return tag
+  }
+  let decoded = 0
+  const decode = (block: Buffer): readonly string[] | undefined => {
+    decoded++
+    if (block.length > INTERN_BYTES) return decodeTags(block, 0, block.length, intern)
+    const id = block.toString('latin1')
+    const seen = lists.get(id)
+    if (seen !== undefined) return seen
+    const list = decodeTags(block, 0, block.length, intern)
+    if (list !== undefined && lists.size < MAX_INTERNED) lists.set(id, list)
+    return list
+  }
 
   for (const [i, id] of ids.entries()) {
     const seg = await segments.openExisting(id)
@@ -48,27 +90,43 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
     const hint = await readHint(join(segments.dir, hintFile(id)), seg.size)
     // Kept for the newest segment (it may take more records) and to rewrite missing hints.
     const records: HintEntry[] | undefined = isLast || hint === undefined ? [] : undefined
+    // `e.tags` may be a view into a large buffer (a hint file, a scan window): what is kept is a copy.
     const apply = (e: HintEntry): void => {
       if (e.seq > maxSeq) maxSeq = e.seq
-      records?.push(e)
+      records?.push(e.tags === undefined ? e : { ...e, tags: Buffer.from(e.tags) })
       if ((e.flags & FLAG_BARRIER) !== 0) {
         if (e.seq > barrierSeq) barrierSeq = e.seq
         return
       }
       if (index.seqOf(e.key) >= e.seq) return
       index.set(e.key, { seg: id, offset: e.offset, length: e.length, expiresAt: e.expiresAt, seq: e.seq, flags: e.flags })
+      const list = e.tags === undefined ? undefined : decode(e.tags)
+      if (list !== undefined) tags.set(e.key, list)
+      else if (tags.size !== 0) tags.delete(e.key)
     }
 
     if (hint !== undefined) {
       for (const slice of hint) {
-        for (const e of slice) apply(e)
+        for (const e of slice) {
+          apply(e)
+          if (decoded >= TAG_SLICE) {
+            decoded = 0
+            await yieldToLoop()
+          }
+        }
         await yieldToLoop()
       }
     } else {
       for await (const slice of scanSegment(seg.fh, seg.size, { maxRecordBytes: seg.size })) {
         for (const r of slice.records) {
           const h = r.header
-          apply({ key: r.key, offset: r.offset, length: r.length, expiresAt: h.expiresAt, seq: h.seq, flags: h.flags })
+          const e: HintEntry = { key: r.key, offset: r.offset, length: r.length, expiresAt: h.expiresAt, seq: h.seq, flags: h.flags }
+          if (r.tags !== undefined) e.tags = r.tags
+          apply(e)
+          if (decoded >= TAG_SLICE) {
+            decoded = 0
+            await yieldToLoop()
+          }
         }
         for (const c of slice.corrupt) {
           corruptRecords++
@@ -91,13 +149,16 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   if (barrierSeq > 0) {
     let n = 0
     for (const key of index.keys()) {
-      if (index.seqOf(key) < barrierSeq) index.remove(key)
+      if (index.seqOf(key) < barrierSeq) {
+        index.remove(key)
+        tags.delete(key)
+      }
       if (++n % 4096 === 0) await yieldToLoop()
     }
   }
 
   const resume = last !== undefined && last.size < ctx.segmentBytes ? last : undefined
-  return { maxSeq, corruptRecords, resume }
+  return { maxSeq, corruptRecords, resume, tags }
 }
 
 /** Half-written hint files and hints whose segment is gone. */

@@ -6,6 +6,7 @@ import {
   readHeader,
   recordKey,
   recordLength,
+  recordTags,
   recordValue,
   verifyRecord,
   type RecordHeader,
@@ -16,8 +17,10 @@ export interface ScannedRecord {
   length: number
   header: RecordHeader
   key: string
-  /** A view into a buffer the scanner never reuses, so it stays valid. */
+  /** A view into a buffer the scanner never reuses, so it stays valid (and keeps that buffer alive: copy what you keep). */
   value: Buffer
+  /** The encoded tag list (tag-codec.ts), a view like `value`; undefined for an untagged record. */
+  tags: Buffer | undefined
 }
 
 /** Bytes [offset, offset + length) that hold no valid record. */
@@ -84,7 +87,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
     if (!(await need(at, HEADER_BYTES))) return undefined
     const header = readHeader(win, at - winStart, opts.maxRecordBytes)
     if (header === undefined) return undefined
-    if (!(await need(at, recordLength(header.keyLength, header.valueLength)))) return undefined
+    if (!(await need(at, recordLength(header.keyLength, header.bodyLength)))) return undefined
     return verifyRecord(win, at - winStart, header) ? header : undefined
   }
 
@@ -110,7 +113,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
         slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false })
         corruptFrom = -1
       }
-      const length = recordLength(header.keyLength, header.valueLength)
+      const length = recordLength(header.keyLength, header.bodyLength)
       const local = at - winStart
       slice.records.push({
         offset: at,
@@ -118,6 +121,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
         header,
         key: recordKey(win, local, header),
         value: recordValue(win, local, header),
+        tags: recordTags(win, local, header),
       })
       at += length
     } else {

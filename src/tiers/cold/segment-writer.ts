@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { CacheError } from '../../errors.js'
 import type { HintEntry } from './hint-file.js'
 import type { FsyncMode } from './options.js'
-import { encodeRecord, recordLength } from './record-format.js'
+import { bodyLength, encodeRecord, recordLength } from './record-format.js'
 import type { Segment, SegmentSet } from './segment-set.js'
 
 export interface WriteOp {
@@ -10,7 +10,10 @@ export interface WriteOp {
   keyBytes: Buffer
   value: Uint8Array
   expiresAt: number
+  /** Record flags; FLAG_TAGS exactly when `tags` is given. */
   flags: number
+  /** The encoded tag list (tag-codec.ts); kept by the segment's hint entries, so not a view into a large buffer. */
+  tags?: Buffer
   /** Copies keep the sequence number of the record they copy. */
   seq?: number
   /** A copy is written only while the index still points at its source. */
@@ -51,6 +54,8 @@ interface Request {
   resolve: (records: WrittenRecord[]) => void
   reject: (error: unknown) => void
 }
+
+const opLength = (op: WriteOp): number => recordLength(op.keyBytes.length, bodyLength(op.value.length, op.tags))
 
 interface Chunk {
   seg: Segment | undefined
@@ -98,7 +103,7 @@ export class ColdSegmentWriter {
 
   submit(ops: WriteOp[], sync = false): Promise<WrittenRecord[]> {
     let bytes = 0
-    for (const op of ops) bytes += recordLength(op.keyBytes.length, op.value.length)
+    for (const op of ops) bytes += opLength(op)
     return new Promise((resolve, reject) => {
       this.#queue.push({ ops, sync, bytes, resolve, reject })
       if (!this.#running) {
@@ -172,7 +177,7 @@ export class ColdSegmentWriter {
     for (const req of batch) {
       for (const op of req.ops) {
         if (op.from && (seen.has(op.key) || !this.#hooks.pointsAt(op.key, op.from.seg, op.from.offset))) continue
-        const length = recordLength(op.keyBytes.length, op.value.length)
+        const length = opLength(op)
         const used = cur.start + cur.bytes
         if (used > 0 && (op.roll || used + length > this.#opts.segmentBytes)) {
           chunks.push(cur)
@@ -191,7 +196,7 @@ export class ColdSegmentWriter {
     const seg = c.seg as Segment
     const buf = Buffer.allocUnsafe(c.bytes)
     let at = 0
-    for (const it of c.items) at += encodeRecord(buf, at, it.op.keyBytes, it.op.value, it.op.flags, it.op.expiresAt, it.seq)
+    for (const it of c.items) at += encodeRecord(buf, at, it.op.keyBytes, it.op.value, it.op.flags, it.op.expiresAt, it.seq, it.op.tags)
     this.#dirty.add(seg)
     await writeFully(seg.fh, buf, c.start)
     seg.size = c.start + c.bytes
@@ -246,7 +251,12 @@ export class ColdSegmentWriter {
           seg: seg.id,
           op: it.op,
         }
-        seg.records?.push({ key: rec.key, offset: rec.offset, length: rec.length, expiresAt: rec.expiresAt, seq: rec.seq, flags: rec.flags })
+        if (seg.records !== undefined) {
+          const hint: HintEntry = { key: rec.key, offset: rec.offset, length: rec.length, expiresAt: rec.expiresAt, seq: rec.seq, flags: rec.flags }
+          // Only tagged records carry the field: an untagged one costs nothing more.
+          if (it.op.tags !== undefined) hint.tags = it.op.tags
+          seg.records.push(hint)
+        }
         out.push({ req: it.req, rec })
       }
       if (seg !== this.#active) this.#switchTo(seg)

@@ -1,6 +1,7 @@
 import { CacheError } from '../../errors.js'
-import { MAX_KEY_BYTES, recordLength } from './record-format.js'
+import { bodyLength, FLAG_TAGS, MAX_KEY_BYTES, recordLength } from './record-format.js'
 import type { WriteOp } from './segment-writer.js'
+import { encodeTags, tagsProblem } from './tag-codec.js'
 
 export interface ColdPut {
   key: string
@@ -9,12 +10,20 @@ export interface ColdPut {
   expiresAt: number
   /** 4 bits for the caller (codec id, compression), stored in the record and returned by get. */
   flags?: number
+  /**
+   * Labels stored in the record with the value (tag-codec.ts: non-empty,
+   * well-formed strings, at most 65,535 bytes encoded); returned by get and
+   * by `takeRecoveredTags` after a reopen. None or [] stores none.
+   */
+  tags?: readonly string[]
 }
 
 export interface ColdHit {
   value: Uint8Array
   expiresAt: number
   flags: number
+  /** Present only for a record written with tags. */
+  tags?: string[]
 }
 
 export interface ColdStoreStats {
@@ -46,11 +55,22 @@ export function toPutOp(e: ColdPut, segmentBytes: number): WriteOp {
   }
   const flags = e.flags ?? 0
   if (!Number.isInteger(flags) || flags < 0 || flags > 15) throw new CacheError('E_INVALID_VALUE', `flags of ${JSON.stringify(e.key)} must be an integer in [0, 15]`)
+  let tags: Buffer | undefined
+  if (e.tags !== undefined) {
+    const problem = Array.isArray(e.tags) ? tagsProblem(e.tags) : 'must be an array of non-empty strings'
+    if (problem !== undefined) throw new CacheError('E_INVALID_OPTIONS', `tags of ${JSON.stringify(e.key)} ${problem}`)
+    if (e.tags.length > 0) tags = encodeTags(e.tags)
+  }
   const keyBytes = Buffer.from(e.key, 'utf8')
-  const length = recordLength(keyBytes.length, e.value.length)
+  const length = recordLength(keyBytes.length, bodyLength(e.value.length, tags))
   if (keyBytes.length > MAX_KEY_BYTES || length > segmentBytes) {
     throw new CacheError('E_INVALID_VALUE', `record of ${JSON.stringify(e.key)} is ${length} bytes, more than a segment (${segmentBytes}) or a key over ${MAX_KEY_BYTES} bytes`)
   }
-  return { key: e.key, keyBytes, value: e.value, expiresAt: e.expiresAt, flags: flags << 4 }
+  const op: WriteOp = { key: e.key, keyBytes, value: e.value, expiresAt: e.expiresAt, flags: flags << 4 }
+  if (tags !== undefined) {
+    op.flags |= FLAG_TAGS
+    op.tags = tags
+  }
+  return op
 }
 

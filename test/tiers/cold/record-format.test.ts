@@ -33,7 +33,7 @@ describe('record format', () => {
           const buf = encode(key, value, flags, expiresAt, seq)
           expect(buf.length).toBe(HEADER_BYTES + Buffer.byteLength(key) + value.length)
           const h = readHeader(buf, 0, buf.length)
-          expect(h).toEqual({ flags, keyLength: Buffer.byteLength(key), valueLength: value.length, expiresAt, seq })
+          expect(h).toEqual({ flags, keyLength: Buffer.byteLength(key), bodyLength: value.length, expiresAt, seq })
           expect(verifyRecord(buf, 0, h!)).toBe(true)
           expect(verifyReadBack(buf, key, Buffer.byteLength(key), seq)).toBeDefined()
         },

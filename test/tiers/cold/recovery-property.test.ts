@@ -6,7 +6,7 @@ import type { ColdStore } from '../../../src/tiers/cold/index.js'
 import { bytes, harness, makeTempDir, text } from './helpers.js'
 
 type Op =
-  | { t: 'put'; key: string; value: string; ttl: number }
+  | { t: 'put'; key: string; value: string; ttl: number; tags: string[] | undefined }
   | { t: 'del'; key: string }
   | { t: 'sync' }
   | { t: 'tick'; ms: number }
@@ -16,7 +16,16 @@ type Op =
 
 const key = fc.constantFrom(...'abcdefghijkl')
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ t: fc.constant('put' as const), key, value: fc.string({ maxLength: 60 }), ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5000 })) }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      t: fc.constant('put' as const),
+      key,
+      value: fc.string({ maxLength: 60 }),
+      ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5000 })),
+      tags: fc.option(fc.uniqueArray(fc.constantFrom('x', 'y', 'ünï'), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), key }) },
   { weight: 2, arbitrary: fc.constant({ t: 'sync' as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 3000 }) }) },
@@ -25,21 +34,35 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), cut: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }) }) },
 )
 
-type Model = Map<string, { value: string; expiresAt: number }>
-type Mutation = { key: string; value: string; expiresAt: number } | { key: string; deleted: true }
+type Model = Map<string, { value: string; expiresAt: number; tags: string[] | undefined }>
+type Mutation = { key: string; value: string; expiresAt: number; tags: string[] | undefined } | { key: string; deleted: true }
 
 const applyMutation = (m: Model, mu: Mutation): void => {
   if ('deleted' in mu) m.delete(mu.key)
-  else m.set(mu.key, { value: mu.value, expiresAt: mu.expiresAt })
+  else m.set(mu.key, { value: mu.value, expiresAt: mu.expiresAt, tags: mu.tags })
 }
 
+/** A value and its tags as one string, so that every comparison of views compares the tags too (values are printable ASCII). */
+const shown = (value: string, tags: readonly string[] | undefined): string => (tags === undefined ? value : `${value}\u0001${tags.join('\u0001')}`)
+
 const liveView = (m: Model, now: number): Record<string, string> =>
-  Object.fromEntries([...m].filter(([, e]) => e.expiresAt === 0 || e.expiresAt > now).map(([k, e]) => [k, e.value]).sort())
+  Object.fromEntries([...m].filter(([, e]) => e.expiresAt === 0 || e.expiresAt > now).map(([k, e]) => [k, shown(e.value, e.tags)]).sort())
 
 async function storeView(s: ColdStore): Promise<Record<string, string>> {
   const keys = [...s.keys()].sort()
   const got = await s.getMany(keys)
-  return Object.fromEntries(keys.map((k, i) => [k, text(got[i]?.value) as string]))
+  return Object.fromEntries(keys.map((k, i) => [k, shown(text(got[i]?.value) as string, got[i]?.tags)]))
+}
+
+/** What opening found: the tags of the live keys, as the view shows them. */
+function recoveredView(s: ColdStore, view: Record<string, string>): Record<string, string> {
+  const tags = s.takeRecoveredTags()
+  return Object.fromEntries(
+    Object.entries(view).map(([k, v]) => {
+      const list = tags.get(k)
+      return [k, shown(v.split('\u0001')[0], list)]
+    }),
+  )
 }
 
 /** The newest segment and its size: the only file a simulated power cut may shorten. */
@@ -70,8 +93,8 @@ describe('recovery against a Map model', () => {
             switch (o.t) {
               case 'put': {
                 const expiresAt = o.ttl === 0 ? 0 : h.clock.t + o.ttl
-                await store.putMany([{ key: o.key, value: bytes(o.value), expiresAt }])
-                const mu = { key: o.key, value: o.value, expiresAt }
+                await store.putMany([{ key: o.key, value: bytes(o.value), expiresAt, tags: o.tags }])
+                const mu = { key: o.key, value: o.value, expiresAt, tags: o.tags }
                 applyMutation(model, mu)
                 since.push(mu)
                 break
@@ -103,7 +126,9 @@ describe('recovery against a Map model', () => {
                 await store.close()
                 store = await h.open()
                 await checkpoint()
-                expect(await storeView(store)).toEqual(liveView(model, h.clock.t))
+                const view = await storeView(store)
+                expect(view).toEqual(liveView(model, h.clock.t))
+                expect(recoveredView(store, view)).toEqual(view)
                 break
               case 'crash': {
                 await store.abandonForTesting()
@@ -114,6 +139,7 @@ describe('recovery against a Map model', () => {
                 }
                 store = await h.open()
                 const got = await storeView(store)
+                expect(recoveredView(store, got)).toEqual(got)
                 const candidates: Record<string, string>[] = []
                 const state = new Map(synced)
                 candidates.push(liveView(state, h.clock.t))
