@@ -201,6 +201,13 @@ export class TierStack<V> {
       tombstone = this.cold.invalidate(key)
     }
     if (existed) this.notifier.deleted(key)
+    // Before the store has opened, whether the disk held the key is known only once the tombstone is down.
+    else if (tombstone !== undefined) {
+      tombstone = tombstone.then((found) => {
+        if (found) this.notifier.deleted(key)
+        return found
+      })
+    }
     return { existed, tombstone }
   }
 

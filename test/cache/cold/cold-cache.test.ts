@@ -90,6 +90,24 @@ describe('the cold tier in the cache', () => {
     await cache.close()
   })
 
+  it('tells a delete of a key only the disk holds, issued before the disk has opened, on events$ and in stats', async () => {
+    const dir = await tempDir()
+    const first = createCache<number>(layered(dir))
+    for (let i = 0; i < 10; i++) await first.set(`k${i}`, i)
+    await first.close()
+    const cache = createCache<number>(layered(dir))
+    const deletes: string[] = []
+    cache.events$.subscribe((event) => event.type === 'delete' && deletes.push(event.key))
+    const deleting = cache.delete('k0') // the store is still opening: memory is empty
+    expect(deletes).toEqual([])
+    expect(await deleting).toBe(true)
+    expect(deletes).toEqual(['k0'])
+    expect(cache.stats().deletes).toBe(1)
+    expect(await cache.delete('k0')).toBe(false)
+    expect(cache.stats().deletes).toBe(1)
+    await cache.close()
+  })
+
   it('tells cold hits, demotions to cold and promotions from cold on events$', async () => {
     // LRU in memory: k0 must reach the disk, whatever the default policy's admission makes of 30 keys seen once.
     const cache = createCache<string>(
