@@ -146,17 +146,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Epochs count requests (hits and misses) in steps of the resident entries, mod 256. */
   #epoch = 0
   #epochLength = 0
-  /**
-   * Hits and misses since the epoch began (small integers on the hit path);
-   * the climber's sample began at `#sampleStart*`, from the same origin.
-   */
-  #hits = 0
-  #misses = 0
+  #requestsInEpoch = 0
   // Hill climber: samples count only once the tier is full, when the window size matters.
   // A hit only counts; the sample is checked on misses, so it ends at the first miss past its size.
   #evicting = false
-  #sampleStartHits = 0
-  #sampleStartMisses = 0
+  #hitsInSample = 0
+  #missesInSample = 0
   #previousHitRate = 0
   #step = -CLIMB_STEP
 
@@ -258,7 +253,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   touch(slot: number): void {
     this.#sketch.incrementSoon(this.#keyHash[slot])
     this.#touchedAt[slot] = this.#epoch
-    this.#hits++
+    this.#requestsInEpoch++
+    this.#hitsInSample++
     const region = this.#region[slot]
     if (region === PROBATION) {
       this.#lists.unlink(PROBATION, slot)
@@ -294,7 +290,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (!this.#evicting) {
       // The first sample starts with the first eviction: hits while filling say nothing of the window.
       this.#evicting = true
-      this.#startSample()
+      this.#hitsInSample = this.#missesInSample = 0
     }
     const lists = this.#lists
     const candidate = this.#windowSize >= this.windowMaximum ? lists.head(WINDOW) : NO_SLOT
@@ -321,18 +317,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   miss(keyHash: number): void {
     this.#sketch.increment(keyHash)
     this.#lastMissHash = keyHash
-    if (this.#hits + ++this.#misses >= this.#epochLength) {
+    if (++this.#requestsInEpoch >= this.#epochLength) {
       this.#epoch = (this.#epoch + 1) & 255
       this.#epochLength = Math.max(1, this.#size)
-      this.#sampleStartHits -= this.#hits
-      this.#sampleStartMisses -= this.#misses
-      this.#hits = this.#misses = 0
+      this.#requestsInEpoch = 0
     }
     // An empty tier (everything deleted or expired) has no window to size.
     if (!this.#evicting || !this.#climbs || this.#size === 0) {
-      // The sample's hits so far are dropped, and this miss is not counted in it.
-      this.#sampleStartHits = this.#hits
-      this.#sampleStartMisses++
+      this.#hitsInSample = 0
       return
     }
     const ghost = this.#ghosts.take(keyHash)
@@ -341,7 +333,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + step))
       this.#resized()
     }
-    if (this.#hits - this.#sampleStartHits + this.#misses - this.#sampleStartMisses >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
+    this.#missesInSample++
+    if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
   }
 
   clear(): void {
@@ -354,15 +347,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowShare = this.#initialWindowShare
     this.#protectedMaximum = 0
     this.#evicting = false
-    this.#epoch = this.#epochLength = this.#hits = this.#misses = 0
-    this.#startSample()
+    this.#epoch = this.#epochLength = this.#requestsInEpoch = 0
+    this.#hitsInSample = this.#missesInSample = 0
     this.#previousHitRate = 0
     this.#step = -CLIMB_STEP
-  }
-
-  #startSample(): void {
-    this.#sampleStartHits = this.#hits
-    this.#sampleStartMisses = this.#misses
   }
 
   #admit(candidate: number, victim: number): boolean {
@@ -423,13 +411,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * moves by 5 points or more (the workload changed).
    */
   #climb(): void {
-    const hits = this.#hits - this.#sampleStartHits
-    const hitRate = hits / (hits + this.#misses - this.#sampleStartMisses)
+    const hitRate = this.#hitsInSample / (this.#hitsInSample + this.#missesInSample)
     const change = hitRate - this.#previousHitRate
     const amount = change >= 0 ? this.#step : -this.#step
     this.#step = Math.abs(change) >= CLIMB_RESTART ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP) : CLIMB_STEP_DECAY * amount
     this.#previousHitRate = hitRate
-    this.#startSample()
+    this.#hitsInSample = this.#missesInSample = 0
     this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
     this.#resized()
   }
