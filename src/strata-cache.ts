@@ -10,7 +10,7 @@ import { PrefetchLink } from './prefetch-link.js'
 import { type Factory, SingleFlight } from './single-flight.js'
 import { type CacheStats, snapshot } from './stats.js'
 import { TierStack } from './tier-stack.js'
-import { type EntryOptions, checkEntryOptions, checkKey, checkValue, invalidKey, isValidKey } from './validate.js'
+import { type EntryOptions, checkEntryOptions, checkKey, checkValue, checkWrittenKey, illFormedKey, invalidKey, isValidKey, isWellFormed } from './validate.js'
 import { Watchers } from './watchers.js'
 
 const EXPIRY_SWEEP_PERIOD = 1000
@@ -108,7 +108,7 @@ class StrataCache<V> implements Cache<V> {
 
   set(key: string, value: V, options?: EntryOptions): Promise<void> {
     return this.#run(() => {
-      checkKey(key, this.#maxKeyLength)
+      checkWrittenKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
       this.#set(key, value, ttl, tags)
@@ -121,7 +121,7 @@ class StrataCache<V> implements Cache<V> {
 
   getOrSet(key: string, factory: Factory<V>, options?: EntryOptions): Promise<V> {
     return this.#run(() => {
-      checkKey(key, this.#maxKeyLength)
+      checkWrittenKey(key, this.#maxKeyLength)
       if (typeof factory !== 'function') throw new CacheError('E_INVALID_OPTIONS', `argument 'factory' must be a function`)
       const { ttl, tags } = checkEntryOptions(options)
       const load = (cached: V | undefined): V | Promise<V> =>
@@ -147,7 +147,7 @@ class StrataCache<V> implements Cache<V> {
         if (typeof entry !== 'object' || entry === null) {
           throw new CacheError('E_INVALID_OPTIONS', `every entry must be an object with key and value`)
         }
-        checkKey(entry.key, this.#maxKeyLength)
+        checkWrittenKey(entry.key, this.#maxKeyLength)
         this.#checkValue(entry.key, entry.value)
         return checkEntryOptions(entry)
       })
@@ -249,6 +249,8 @@ class StrataCache<V> implements Cache<V> {
 
   /** Read-through for a key every tier missed: one loader call per key at a time. */
   #load(key: string): Promise<V | undefined> {
+    // What the loader returns is cached under the key: it must be a key a write would take.
+    if (!isWellFormed(key)) return Promise.reject(illFormedKey())
     const loader = this.#loader as Loader<V>
     const notifier = this.#stack.notifier
     const started = this.#scheduler.now()

@@ -17,6 +17,29 @@ export interface EntryOptions {
 export const isValidKey = (key: unknown, maxLength: number): key is string =>
   typeof key === 'string' && key.length !== 0 && key.length <= maxLength
 
+/**
+ * `checkKey` for a key about to be written: it must also be well-formed
+ * UTF-16, since a lone surrogate cannot be written to disk as UTF-8 and come
+ * back as the same key. The rule holds without a cold tier too, so that
+ * adding one never breaks keys that used to work. (Native, and O(1) for the
+ * one-byte strings most keys are.)
+ */
+export function checkWrittenKey(key: unknown, maxLength: number): string {
+  checkKey(key, maxLength)
+  if (!isWellFormed(key as string)) throw illFormedKey()
+  return key as string
+}
+
+export const isWellFormed = (key: string): boolean => (key as unknown as WellFormedCheck).isWellFormed()
+
+export const illFormedKey = (): CacheError =>
+  new CacheError('E_INVALID_KEY', `a key must be a well-formed string: this one holds a lone surrogate, which UTF-8 cannot store`)
+
+/** `String.prototype.isWellFormed` (Node 20+), which this project's ES2022 library does not declare. */
+interface WellFormedCheck {
+  isWellFormed(): boolean
+}
+
 export function invalidKey(key: unknown, maxLength: number): CacheError {
   const shown = typeof key === 'string' ? `a string of length ${key.length}` : describe(key)
   return new CacheError('E_INVALID_KEY', `a key must be a non-empty string of at most ${maxLength} characters, got ${shown}`)

@@ -35,6 +35,31 @@ describe('bad keys', () => {
     expect(() => cache.watch(k)).toThrow(expect.objectContaining({ code: 'E_INVALID_KEY' }))
   })
 
+  it('rejects a key holding a lone surrogate in every write, and in a get that would load it, leaving what is stored', async () => {
+    const loaded: string[] = []
+    const cache = createCache<number>({ loader: (key) => (loaded.push(key), 1) })
+    const illFormed = 'user:\ud83d'
+    await cache.set('user:1', 1)
+    for (const write of [
+      () => cache.set(illFormed, 2),
+      () => cache.getOrSet(illFormed, () => 2),
+      () => cache.setMany([{ key: 'user:1', value: 2 }, { key: illFormed, value: 2 }]),
+      () => cache.get(illFormed),
+    ]) {
+      await expect(write()).rejects.toMatchObject({ code: 'E_INVALID_KEY', message: expect.stringContaining('lone surrogate') })
+    }
+    expect(loaded).toEqual([])
+    // Reads and deletes of it are fine: nothing is stored under it.
+    expect(cache.peek(illFormed)).toBeUndefined()
+    expect(await cache.has(illFormed)).toBe(false)
+    expect(await cache.delete(illFormed)).toBe(false)
+    expect(await cache.get('user:1')).toBe(1)
+    // A well-formed pair is a key like any other.
+    await cache.set('user:\ud83d\ude00', 3)
+    expect(await cache.get('user:\ud83d\ude00')).toBe(3)
+    await cache.close()
+  })
+
   it('accepts a key of exactly maxKeyLength', async () => {
     await cache.set('k'.repeat(16), 1)
     expect(await cache.get('k'.repeat(16))).toBe(1)
