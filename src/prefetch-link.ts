@@ -7,6 +7,7 @@ import { PredictionScore } from './prefetch/prediction-score.js'
 import { PrefetchBuffer } from './prefetch/prefetch-buffer.js'
 import { StridePredictor } from './prefetch/stride-predictor.js'
 import { SuccessorPredictor } from './prefetch/successor-predictor.js'
+import { isWellFormed } from './validate.js'
 
 export interface PrefetchSettings {
   maxInFlight: number
@@ -53,7 +54,8 @@ export class PrefetchLink<V> {
       for (const follower of followers) if (follower !== next) predicted.push(follower)
       return predicted
     }
-    const wanted = (key: string): boolean => !this.#loading.has(key) && !this.buffer.has(key) && !isCached(key)
+    // A key a write would refuse (a read of one is allowed) is never loaded ahead: its value could not be cached.
+    const wanted = (key: string): boolean => isWellFormed(key) && !this.#loading.has(key) && !this.buffer.has(key) && !isCached(key)
     const load = (key: string): Observable<never> =>
       new Observable<never>((subscriber) => {
         const controller = new AbortController()

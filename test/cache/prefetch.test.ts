@@ -39,6 +39,23 @@ describe('prefetch', () => {
     await cache.close()
   })
 
+  it('never loads ahead a key a write would refuse (a lone surrogate)', async () => {
+    const loaded: string[] = []
+    const cache = createCache<string>({ loader: (key) => (loaded.push(key), key.toUpperCase()), prefetch: {} })
+    const illFormed = 'settings:\ud83d'
+    for (let i = 0; i < 3; i++) {
+      await cache.delete('user')
+      await cache.get('user')
+      await expect(cache.get(illFormed)).rejects.toMatchObject({ code: 'E_INVALID_KEY' })
+    }
+    await cache.delete('user')
+    await cache.get('user')
+    await settle()
+    expect(loaded).not.toContain(illFormed)
+    expect(cache.stats().prefetches).toBe(0)
+    await cache.close()
+  })
+
   it('learns which key follows which when other callers’ reads come in between', async () => {
     const loaded: string[] = []
     const cache = createCache<string>({ loader: (key) => (loaded.push(key), key.toUpperCase()), prefetch: {} })
