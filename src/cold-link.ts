@@ -51,6 +51,9 @@ const CHECKPOINT_BATCH = 256
  *   `deleteByTag` finds keys only the disk holds. A tagged disk entry that
  *   leaves the disk (evicted, expired, corrupt) and is not in memory leaves
  *   the tag index.
+ * - evictions: a disk entry evicted for room (not reinserted) that is not in
+ *   memory, staged or masked left the cache: an `evict` event (tier 'cold',
+ *   reason 'capacity') and a count in `stats().evictions`.
  */
 export class ColdLink<V> {
   readonly tier: ColdTier
@@ -79,9 +82,14 @@ export class ColdLink<V> {
       tags: {
         of: (key) => tags.tagsOf(key),
         restore: (key, list) => tags.set(key, list),
-        lost: (key) => {
-          if (!host.inMemory(key)) tags.remove(key)
-        },
+      },
+      // A value that left the disk and is not in memory left the cache: an
+      // eviction for room is counted and told; one that expired or was found
+      // corrupt (told only when tagged) takes its tags with it.
+      left: (key, reason) => {
+        if (host.inMemory(key)) return
+        if (reason === 'evicted') notifier.left(key, 'cold', 'capacity')
+        else tags.remove(key)
       },
     })
     const reportError = (error: unknown): void => notifier.error(asCacheError(error, options.dir))

@@ -16,8 +16,24 @@ export interface SegmentLedger {
   account(seg: number, length: number, isValue: boolean, sign: 1 | -1): void
 }
 
+/**
+ * Why a value left the store other than by a newer record of its key:
+ * - 'evicted': its segment was dropped for room (region FIFO eviction, or the
+ *   hard bound dropping the oldest segment whole), and it had not expired;
+ * - 'expired': it had expired when compaction or eviction let it go;
+ * - 'corrupt': its record failed its check when read.
+ */
+export type ColdLeaveReason = 'evicted' | 'expired' | 'corrupt'
+
+/**
+ * Told of a value that leaves the store other than by a newer record of its
+ * key, with why, and whether the record carried tags. Called synchronously,
+ * inside whatever store call noticed it.
+ */
+export type ColdLeaveListener = (key: string, reason: ColdLeaveReason, tagged: boolean) => void
+
 const isValue = (flags: number): boolean => (flags & FLAG_TOMBSTONE) === 0
-const isTaggedValue = (flags: number): boolean => (flags & (FLAG_TOMBSTONE | FLAG_TAGS)) === FLAG_TAGS
+const isTagged = (flags: number): boolean => (flags & FLAG_TAGS) !== 0
 
 /**
  * key -> newest on-disk record of that key, for every key that has a record
@@ -38,16 +54,20 @@ export class ColdIndex {
   #flags = new Uint8Array(1024)
   #accessed = new Uint8Array(1024)
   readonly #ledger: SegmentLedger
+  readonly #now: () => number
   /**
-   * Told the key of a tagged value that leaves the index other than by a
-   * newer record of its key (its segment gone, dropped by compaction, found
-   * corrupt), so that whoever keeps the tags in memory can let them go. Unset
-   * during recovery. The index itself keeps no tags: only the flag bit.
+   * Told of every value that leaves the index other than by a newer record
+   * of its key (its segment gone, dropped by compaction, found corrupt), with
+   * the reason, so that whoever keeps account of the store's entries (their
+   * tags, the cache's evictions) can. Unset during recovery. Tombstones are
+   * never told. The index itself keeps no tags: only the flag bit.
    */
-  onTagsLost: ((key: string) => void) | undefined
+  onLeave: ColdLeaveListener | undefined
 
-  constructor(ledger: SegmentLedger) {
+  /** `now` tells an expired value from an evicted one when its segment is gone. */
+  constructor(ledger: SegmentLedger, now: () => number = Date.now) {
     this.#ledger = ledger
+    this.#now = now
   }
 
   get size(): number {
@@ -108,22 +128,28 @@ export class ColdIndex {
     this.#ledger.account(e.seg, e.length, isValue(e.flags), 1)
   }
 
-  remove(key: string): void {
+  /** Drops the key's entry; a value is told to `onLeave` with `reason`, when one is given. */
+  remove(key: string, reason?: ColdLeaveReason): void {
     const s = this.#slots.get(key)
     if (s === undefined) return
     this.#ledger.account(this.#seg[s], this.#len[s], isValue(this.#flags[s]), -1)
     this.#slots.delete(key)
     this.#free.push(s)
-    if (isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
+    if (reason !== undefined) this.#left(key, s, reason)
   }
 
-  /** Forgets a key whose segment is already gone (no accounting to undo). */
+  /**
+   * Forgets a key whose segment is already gone (no accounting to undo): a
+   * value was evicted, or had expired.
+   */
   forget(key: string): void {
     const s = this.#slots.get(key)
     if (s === undefined) return
     this.#slots.delete(key)
     this.#free.push(s)
-    if (isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
+    if (this.onLeave === undefined || !isValue(this.#flags[s])) return
+    const expiresAt = this.#exp[s]
+    this.#left(key, s, expiresAt !== 0 && expiresAt <= this.#now() ? 'expired' : 'evicted')
   }
 
   /** Forgets the key if it still points at that record, whose segment is gone. */
@@ -140,19 +166,17 @@ export class ColdIndex {
   markUnreadable(key: string, seg: number, offset: number): void {
     const s = this.#slots.get(key)
     if (s === undefined || this.#seg[s] !== seg || this.#off[s] !== offset) return
-    const tagged = isTaggedValue(this.#flags[s])
-    if (isValue(this.#flags[s])) {
-      this.#ledger.account(seg, this.#len[s], true, -1)
-      this.#ledger.account(seg, this.#len[s], false, 1)
-    }
+    if (!isValue(this.#flags[s])) return
+    this.#ledger.account(seg, this.#len[s], true, -1)
+    this.#ledger.account(seg, this.#len[s], false, 1)
+    this.#left(key, s, 'corrupt')
     this.#flags[s] |= FLAG_TOMBSTONE
-    if (tagged) this.onTagsLost?.(key)
   }
 
-  /** Tells `onTagsLost` of the key when its entry is a tagged value (one about to be replaced by a tombstone). */
-  tagsLost(key: string): void {
+  /** Tells `onLeave` of the key when its entry is a value (one about to be replaced by a tombstone of its own). */
+  leaving(key: string, reason: ColdLeaveReason): void {
     const s = this.#slots.get(key)
-    if (s !== undefined && isTaggedValue(this.#flags[s])) this.onTagsLost?.(key)
+    if (s !== undefined) this.#left(key, s, reason)
   }
 
   markAccessed(key: string): void {
@@ -174,6 +198,12 @@ export class ColdIndex {
 
   keys(): IterableIterator<string> {
     return this.#slots.keys()
+  }
+
+  /** Tells `onLeave` when slot `s` (just freed, or about to change) holds a value. */
+  #left(key: string, s: number, reason: ColdLeaveReason): void {
+    const flags = this.#flags[s]
+    if (isValue(flags)) this.onLeave?.(key, reason, isTagged(flags))
   }
 
   #grow(): number {

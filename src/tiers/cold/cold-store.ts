@@ -45,7 +45,7 @@ export class ColdStore {
     this.#o = o
     this.#lock = lock
     this.#segments = segments
-    this.#index = new ColdIndex(segments)
+    this.#index = new ColdIndex(segments, o.now)
     this.#reader = new SegmentReader(segments, o.readConcurrency)
   }
 
@@ -85,7 +85,7 @@ export class ColdStore {
     })
     this.#corrupt += r.corruptRecords
     this.#recoveredTags = r.tags
-    this.#index.onTagsLost = this.#o.onTagsLost
+    this.#index.onLeave = this.#o.onLeave
     const active = r.resume ?? (await this.#segments.create(this.#segments.maxId + 1))
     active.state = 'active'
     for (const seg of this.#segments.all()) if (seg !== active && seg.records !== undefined) this.#writeHintLater(seg)

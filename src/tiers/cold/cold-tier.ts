@@ -1,4 +1,5 @@
 import { CacheError, isCacheError } from '../../errors.js'
+import type { ColdLeaveReason } from './cold-index.js'
 import { ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
 import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
@@ -29,12 +30,16 @@ export interface ColdTags {
   of(key: string): readonly string[] | undefined
   /** Tags of a key whose disk record is its current value, found when the store opened. */
   restore(key: string, tags: readonly string[]): void
-  /**
-   * The key's tagged disk record left the store (evicted, expired, corrupt)
-   * while it was the key's current value, unless a copy is in memory.
-   */
-  lost(key: string): void
 }
+
+/**
+ * The key's current value left the disk other than by a write or delete of
+ * it (see `ColdLeaveReason`), and is neither staged nor masked nor on disk
+ * anew: told for every value evicted for room, and for a value that expired
+ * or was found corrupt only when its record carried tags. Whether memory
+ * holds a copy is the caller's to judge.
+ */
+export type ColdLeft = (key: string, reason: ColdLeaveReason, tagged: boolean) => void
 
 export interface ColdTierOptions extends ColdStoreOptions {
   segmentBytes: number
@@ -42,6 +47,14 @@ export interface ColdTierOptions extends ColdStoreOptions {
   maxStagedBytes: number
   /** Without it, nothing is tagged on disk. */
   tags?: ColdTags
+  /** Told of values that left the disk; see `ColdLeft`. */
+  left?: ColdLeft
+}
+
+/** A value the store let go, judged at the end of the run. */
+interface Leave {
+  reason: ColdLeaveReason
+  tagged: boolean
 }
 
 /** Tag lists restored to the tag index between two yields to the event loop (about 2 ms; V8 may add a rehash of the index's Map). */
@@ -79,14 +92,17 @@ export class ColdTier {
   #refusing = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
-  /** Keys whose tagged disk record left the store, judged at the end of the current run. */
-  #lost: Set<string> | undefined
+  /** Keys whose disk record left the store, judged at the end of the current run. */
+  #leaving: Map<string, Leave> | undefined
   readonly #options: ColdTierOptions
 
   constructor(options: ColdTierOptions) {
     this.#options = options
     const tags = options.tags
-    const opening = ColdStore.open(tags === undefined ? options : { ...options, onTagsLost: (key) => this.#tagsLost(key) })
+    const left = options.left
+    const opening = ColdStore.open(
+      left === undefined ? options : { ...options, onLeave: (key, reason, tagged) => this.#leave(key, reason, tagged, left) },
+    )
     this.ready = opening.then(async (store) => {
       if (tags !== undefined) await this.#restoreTags(store, tags)
       return (this.#store = store)
@@ -314,21 +330,26 @@ export class ColdTier {
   }
 
   /**
-   * The store let a tagged record go. Judged once the current run is over:
-   * a store call can notice it in the middle of a move (a demotion asks the
-   * store whether it holds the key before staging it), and by then the key
-   * is staged, masked, in memory, or really gone.
+   * The store let a value go. Judged once the current run is over: a store
+   * call can notice it in the middle of a move (a demotion asks the store
+   * whether it holds the key before staging it), and by then the key is
+   * staged, masked, on disk anew, or really gone. An untagged value that
+   * expired or was found corrupt concerns no one: dropped at once.
    */
-  #tagsLost(key: string): void {
-    if (this.#lost === undefined) {
-      this.#lost = new Set()
+  #leave(key: string, reason: ColdLeaveReason, tagged: boolean, left: ColdLeft): void {
+    if (!tagged && reason !== 'evicted') return
+    if (this.#leaving === undefined) {
+      this.#leaving = new Map()
       queueMicrotask(() => {
-        const keys = this.#lost as Set<string>
-        this.#lost = undefined
-        for (const k of keys) if (!this.#staged.has(k) && !this.#masked.has(k)) this.#options.tags?.lost(k)
+        const leaving = this.#leaving as Map<string, Leave>
+        this.#leaving = undefined
+        for (const [k, leave] of leaving) {
+          if (this.#staged.has(k) || this.#masked.has(k) || this.#store?.has(k) === true) continue
+          left(k, leave.reason, leave.tagged)
+        }
       })
     }
-    this.#lost.add(key)
+    this.#leaving.set(key, { reason, tagged })
   }
 
   #hit(entry: ColdEntry, now: number): ColdEntry | undefined {

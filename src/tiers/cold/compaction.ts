@@ -32,9 +32,9 @@ const EMPTY = Buffer.alloc(0)
  * carried forward (an expired value as a tombstone). The copies are fsynced
  * before the segment is deleted, whatever the fsync mode.
  *
- * A value's copy keeps its tags; a tombstone has none. A tagged value that
- * leaves (evicted, or expired and dropped or turned into a tombstone) is told
- * to the index's `onTagsLost`.
+ * A value's copy keeps its tags; a tombstone has none. A value that leaves
+ * is told to the index's `onLeave`: evicted (forgotten once its segment is
+ * gone), or expired (dropped, or turned into a tombstone).
  */
 export class SegmentRewrite {
   readonly seg: Segment
@@ -86,11 +86,11 @@ export class SegmentRewrite {
     const tombstone = (h.flags & FLAG_TOMBSTONE) !== 0
     if (tombstone || (h.expiresAt !== 0 && h.expiresAt <= now())) {
       if (oldest) {
-        index.remove(r.key)
+        index.remove(r.key, 'expired')
         return undefined
       }
-      // An expired value goes now: its tags with it, whether or not the tombstone lands.
-      index.tagsLost(r.key)
+      // An expired value goes now (its tags with it), whether or not the tombstone lands.
+      if (!tombstone) index.leaving(r.key, 'expired')
       return this.#copy(r, FLAG_TOMBSTONE | (h.flags & USER_FLAGS_MASK), EMPTY, true)
     }
     if (this.mode === 'evict' && !index.isAccessed(r.key)) {

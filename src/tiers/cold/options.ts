@@ -1,4 +1,5 @@
 import { CacheError } from '../../errors.js'
+import type { ColdLeaveListener } from './cold-index.js'
 
 export type FsyncMode = 'always' | 'interval' | 'never'
 
@@ -24,13 +25,19 @@ export interface ColdStoreOptions {
   /** Faults that do not fail the call in hand: corrupt records, failed writes. */
   onError?: (error: CacheError) => void
   /**
-   * A key whose newest record was a tagged value left the store other than by
-   * a write or delete of it: evicted for room, its segment dropped to keep the
-   * disk bound, found corrupt, or expired and compacted away. Whoever keeps
-   * the tags of disk entries in memory can drop the key's. Called
-   * synchronously, inside whatever store call noticed it.
+   * A key whose newest record was a value left the store other than by a
+   * write or delete of it: 'evicted' for room (its segment emptied by
+   * eviction without reinsertion, or dropped whole to keep the disk bound),
+   * 'expired' (compacted or evicted away after its expiry), or 'corrupt'
+   * (found so when read); `tagged` when the record carried tags. Whoever
+   * keeps account of disk entries in memory (their tags, evictions) can
+   * follow. Called synchronously, inside whatever store call noticed it: an
+   * evicted entry is told once its segment is gone and the store notices
+   * (at once for region eviction; for a segment the hard bound dropped, at
+   * the next `maintain()` or the first lookup of the key, whichever comes
+   * first). Never during recovery.
    */
-  onTagsLost?: (key: string) => void
+  onLeave?: ColdLeaveListener
 }
 
 export interface ResolvedColdOptions {
@@ -42,7 +49,7 @@ export interface ResolvedColdOptions {
   readConcurrency: number
   now: () => number
   onError: (error: CacheError) => void
-  onTagsLost: ((key: string) => void) | undefined
+  onLeave: ColdLeaveListener | undefined
 }
 
 const GiB = 1 << 30
@@ -68,6 +75,6 @@ export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
   const readConcurrency = o.readConcurrency ?? 32
   if (!Number.isInteger(readConcurrency) || readConcurrency < 1) throw invalid(`cold.readConcurrency must be a positive integer, got ${o.readConcurrency}`)
   const onError = o.onError ?? (() => undefined)
-  if (o.onTagsLost !== undefined && typeof o.onTagsLost !== 'function') throw invalid('cold.onTagsLost must be a function')
-  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError, onTagsLost: o.onTagsLost }
+  if (o.onLeave !== undefined && typeof o.onLeave !== 'function') throw invalid('cold.onLeave must be a function')
+  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError, onLeave: o.onLeave }
 }

@@ -174,3 +174,47 @@ describe('compaction', () => {
     expect(store.has('k59')).toBe(true)
   })
 })
+
+describe('onLeave', () => {
+  it('tells each value that leaves for room once (evicted), an expired one as expired, and none that a write, a delete or reinsertion accounts for', async () => {
+    const left: { key: string; reason: string; tagged: boolean }[] = []
+    store = await h.open({ onLeave: (key, reason, tagged) => left.push({ key, reason, tagged }) })
+    const s = store
+    await s.putMany([
+      { key: 'exp', value: value(0), expiresAt: h.clock.t + 1000 },
+      { key: 'tagged', value: value(0), expiresAt: 0, tags: ['t'] },
+    ])
+    await fill(s, 0, 300) // ~4.5 segments
+    for (const i of [5, 17]) expect(await s.get(`k${i}`)).toBeDefined()
+    await s.putMany([{ key: 'k3', value: value(3, 'new'), expiresAt: 0 }])
+    expect(await s.delete('k4')).toBe(true)
+    h.clock.t += 1000
+    let written = 300
+    const keys = (): string[] => ['exp', 'tagged', ...Array.from({ length: written }, (_, i) => `k${i}`)]
+    const evicted = (): string[] => left.filter((l) => l.reason === 'evicted').map((l) => l.key)
+    /** Every key the store no longer holds was told once as evicted, unless deleted or expired; none it holds. */
+    const check = (): void => {
+      // Looked up first: a lookup is how the store notices what the hard bound dropped.
+      const gone = keys().filter((k) => !s.has(k) && k !== 'k4' && k !== 'exp')
+      const told = evicted()
+      expect(new Set(told).size).toBe(told.length)
+      expect([...told].sort()).toEqual(gone.sort())
+      expect(left.filter((l) => l.reason !== 'evicted')).toEqual([{ key: 'exp', reason: 'expired', tagged: false }])
+      expect(left.filter((l) => l.tagged).map((l) => l.key)).toEqual(told.includes('tagged') ? ['tagged'] : [])
+    }
+
+    await fill(s, 300, (written = 500)) // past maxBytes minus one segment: maintenance evicts, with reinsertion
+    await drain(s)
+    expect(s.stats().evictions).toBeGreaterThan(0)
+    expect(evicted()).toContain('k0')
+    expect(evicted()).toContain('tagged')
+    for (const k of ['k5', 'k17', 'k3']) expect(s.has(k)).toBe(true)
+    check()
+
+    await fill(s, 500, (written = 1400)) // no maintenance: the hard bound drops whole segments, noticed by lookups
+    check()
+    await drain(s)
+    check()
+    expect(evicted().length).toBeGreaterThan(900)
+  })
+})

@@ -127,7 +127,7 @@ beforeEach(async () => {
   const tmp = await makeTempDir()
   cleanup = tmp.cleanup
   lost = []
-  h = harness(tmp.dir, { segmentBytes: SEG, maxBytes: 64 * SEG, onTagsLost: (key) => lost.push(key) })
+  h = harness(tmp.dir, { segmentBytes: SEG, maxBytes: 64 * SEG, onLeave: (key, _reason, tagged) => tagged && lost.push(key) })
 })
 afterEach(async () => {
   await store?.close()
@@ -246,7 +246,7 @@ describe('tags in the store', () => {
     await cleanup()
     const tmp = await makeTempDir()
     cleanup = tmp.cleanup
-    h = harness(tmp.dir, { segmentBytes: SEG, maxBytes: 64 * SEG, onTagsLost: (key) => lost.push(key) })
+    h = harness(tmp.dir, { segmentBytes: SEG, maxBytes: 64 * SEG, onLeave: (key, _reason, tagged) => tagged && lost.push(key) })
     store = await h.open()
     const t = h.clock.t
     await fill(store, 0, 60, 'a-')
