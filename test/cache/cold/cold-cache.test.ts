@@ -1,20 +1,11 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type CacheEvent, type CacheOptions, createCache } from '../../../src/index.js'
 import { noise } from '../../helpers/noise.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
 
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-cache-cold-'))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempDirs('strata-cache-cold-')
 
 /** hot of 2 entries and warm of ~200 bytes: most entries end up on disk. */
 const layered = <V>(dir: string, extra: Partial<CacheOptions<V>> = {}): CacheOptions<V> => ({

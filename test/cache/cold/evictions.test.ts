@@ -1,20 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type Cache, type CacheEvent, type CacheOptions, createCache } from '../../../src/index.js'
 import { noise } from '../../helpers/noise.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
 
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-cache-evict-'))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempDirs('strata-cache-evict-')
 
 const SEG = 4096
 const MAX = 16 * 1024

@@ -1,23 +1,14 @@
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { compact } from '../../../src/cli/compact.js'
 import { scanStore } from '../../../src/cli/store-scan.js'
 import { type Cache, type CacheEvent, type CacheOptions, createCache } from '../../../src/index.js'
 import { noise } from '../../helpers/noise.js'
+import { tempDirs } from '../../helpers/temp-dirs.js'
 
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
-})
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-cache-tags-'))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempDirs('strata-cache-tags-')
 
 /** hot of 2 entries and warm of ~200 bytes: nearly every entry is on disk only. */
 const layered = (dir: string, extra: Partial<CacheOptions<string>> = {}): CacheOptions<string> => ({
