@@ -168,6 +168,11 @@ export class ColdLink<V> {
     return found.value
   }
 
+  /** The value from disk (or the staging area), as `peek` reads memory: neither promoted nor counted. */
+  async peek(key: string): Promise<V | undefined> {
+    return (await this.#fetch(key))?.value
+  }
+
   has(key: string): Promise<boolean> {
     return this.tier.has(key, this.#scheduler.now())
   }

@@ -58,12 +58,14 @@ class StrataCache<V> implements Cache<V> {
     this.#maxKeyLength = resolved.maxKeyLength
     this.#byteCodec = resolved.warm === false && resolved.cold === false ? undefined : resolved.codec
     const stack = (this.#stack = new TierStack<V>(resolved))
+    const cold = stack.cold
     this.#watchers = stack.notifier.watchers = new Watchers<V>(
       {
         current: (key) => stack.peek(key),
         expiryOf: (key) => stack.expiryOf(key),
         due: (key) => stack.expireIfDue(key),
-        load: stack.cold === undefined ? undefined : (key) => Promise.resolve(stack.get(key)),
+        // A key only the disk holds is read as `peek` reads memory: a watch is not a get.
+        load: cold === undefined ? undefined : (key) => cold.peek(key),
       },
       this.#scheduler,
     )

@@ -172,7 +172,7 @@ describe('the cold tier in the cache', () => {
 })
 
 describe('watching a key that only the disk holds', () => {
-  it('first emits the value read from disk', async () => {
+  it('first emits the value read from disk, without counting a get or promoting it', async () => {
     const dir = await tempDir()
     const first = createCache<string>(layered(dir))
     await first.set('k', 'on disk')
@@ -184,6 +184,8 @@ describe('watching a key that only the disk holds', () => {
     await cache.ready
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(seen).toEqual(['on disk'])
+    // Read as peek reads memory: not a get, and not moved up.
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, promotions: 0, tiers: { hot: { entries: 0 } } })
     await cache.set('k', 'next')
     expect(seen).toEqual(['on disk', 'next'])
     subscription.unsubscribe()
