@@ -1,6 +1,7 @@
 import { GhostHistory } from './ghost-history.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { SlotLists } from './slot-lists.js'
+import { xorshift32 } from './xorshift.js'
 
 const RECENCY = 0
 const MAX_COUNT = 15
@@ -258,11 +259,7 @@ export class LearnedPolicy implements EvictionPolicy {
 
   /** xorshift32, as a fraction in [0, 1). */
   #nextRandom(): number {
-    let x = this.#random
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    this.#random = x >>> 0
+    this.#random = xorshift32(this.#random) >>> 0
     return this.#random / 0x100000000
   }
 

@@ -2,6 +2,7 @@ import { FrequencySketch } from './frequency-sketch.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { RegionGhosts } from './region-ghosts.js'
 import { SlotLists } from './slot-lists.js'
+import { xorshift32 } from './xorshift.js'
 
 // List ids in `SlotLists`, and the region a slot is in.
 const WINDOW = 0
@@ -360,12 +361,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency < WARM_CANDIDATE) return false
     // Hash flooding can keep a hot victim unbeatable; a rare random admission breaks the stalemate.
-    let x = this.#random
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    this.#random = x
-    return (x & RANDOM_ADMIT_MASK) === 0
+    this.#random = xorshift32(this.#random)
+    return (this.#random & RANDOM_ADMIT_MASK) === 0
   }
 
   /** Drops an evicted slot, first recording its key as a ghost of the region it leaves. */
