@@ -1,6 +1,6 @@
 import { CacheError, isCacheError } from '../../errors.js'
 import type { ColdLeaveReason } from './cold-index.js'
-import { ColdStore } from './cold-store.js'
+import { type ColdReadOptions, ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
 import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
 import { encodedTagsLength } from './tag-codec.js'
@@ -50,6 +50,8 @@ export interface ColdTierOptions extends ColdStoreOptions {
   /** Told of values that left the disk; see `ColdLeft`. */
   left?: ColdLeft
 }
+
+const NO_TAGS: ColdReadOptions = { tags: false }
 
 /** A value the store let go, judged at the end of the run. */
 interface Leave {
@@ -142,7 +144,8 @@ export class ColdTier {
     if (staged !== undefined) return this.#hit(staged, now())
     const store = this.#store ?? (await this.ready)
     if (this.#masked.has(key) || !store.has(key)) return undefined
-    const hit = await store.get(key)
+    // The cache's tag index already has the key's tags: the record's need no decoding here.
+    const hit = await store.get(key, NO_TAGS)
     if (hit === undefined || this.#masked.has(key)) return undefined
     return this.#hit({ key, stored: hit.value, expiresAt: hit.expiresAt }, now())
   }
