@@ -83,7 +83,9 @@ export interface WTinyLfuOptions {
  * promotes to protected (~80 % of main), whose overflow is demoted back to
  * probation. Frequencies come from a count-min sketch with periodic halving
  * (`FrequencySketch`, sized for twice the entries: halved every 20 × size
- * additions), fed by every insert, hit and miss.
+ * additions), fed by every insert, hit and miss. A hit's increment is held
+ * back and applied with the next ones (`incrementSoon`), always before the
+ * sketch is read: the same decisions, at about a third of the cost per hit.
  *
  * The window's share of the cache adapts two ways, both bigger for
  * recency-biased workloads and smaller for frequency-biased ones:
@@ -114,11 +116,11 @@ export interface WTinyLfuOptions {
  * without losing counts (see `FrequencySketch.ensureCapacity`).
  *
  * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
- * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per slot (8 per sketch entry, two
- * sketch entries per slot) rounded up to a power of two, and the ghosts'
- * 2 regions × 2 slots × 13 bytes per tenth of an entry (5.2 bytes, rounded
- * up to a power of two: at most 10.4), so 35 to 57 bytes; no allocation on
- * `touch`, `miss` or `evict`.
+ * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per
+ * slot (8 per sketch entry, two sketch entries per slot) rounded up to a
+ * power of two, and the ghosts' 2 regions × 2 slots × 13 bytes per tenth of
+ * an entry (5.2 bytes, rounded up to a power of two: at most 10.4), so 35 to
+ * 57 bytes; no allocation on `touch`, `miss` or `evict`.
  */
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'w-tinylfu'
