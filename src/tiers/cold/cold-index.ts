@@ -111,6 +111,11 @@ export class ColdIndex {
   }
 
   set(key: string, e: IndexEntry): void {
+    this.setRecord(key, e.seg, e)
+  }
+
+  /** `set` with the segment apart: the writer hands over a record's hint entry as it is, with no entry object per record. */
+  setRecord(key: string, seg: number, e: Omit<IndexEntry, 'seg'>): void {
     let s = this.#slots.get(key)
     if (s !== undefined) {
       this.#ledger.account(this.#seg[s], this.#len[s], isValue(this.#flags[s]), -1)
@@ -118,14 +123,14 @@ export class ColdIndex {
       s = this.#free.pop() ?? this.#grow()
       this.#slots.set(key, s)
     }
-    this.#seg[s] = e.seg
+    this.#seg[s] = seg
     this.#off[s] = e.offset
     this.#len[s] = e.length
     this.#exp[s] = e.expiresAt
     this.#seq[s] = e.seq
     this.#flags[s] = e.flags
     this.#accessed[s] = 0
-    this.#ledger.account(e.seg, e.length, isValue(e.flags), 1)
+    this.#ledger.account(seg, e.length, isValue(e.flags), 1)
   }
 
   /** Drops the key's entry; a value is told to `onLeave` with `reason`, when one is given. */

@@ -3,14 +3,14 @@ import { join } from 'node:path'
 import { CacheError, isCacheError } from '../../errors.js'
 import { ColdIndex, type IndexEntry } from './cold-index.js'
 import { DirLock } from './dir-lock.js'
-import { writeHint } from './hint-file.js'
+import { writeHint, type HintEntry } from './hint-file.js'
 import { resolveColdOptions, type ColdStoreOptions, type ResolvedColdOptions } from './options.js'
 import { FLAG_BARRIER, FLAG_TAGS, FLAG_TOMBSTONE, HEADER_BYTES, TAGS_LENGTH_BYTES, verifyReadBack } from './record-format.js'
 import { recover } from './recovery.js'
 import { SegmentRead, SegmentReader } from './segment-reader.js'
 import { ColdMaintenance } from './maintenance.js'
 import { hintFile, SegmentSet, type Segment } from './segment-set.js'
-import { ColdSegmentWriter, type WriteOp, type WrittenRecord } from './segment-writer.js'
+import { ColdSegmentWriter, type WriteOp } from './segment-writer.js'
 import { decodeTags } from './tag-codec.js'
 import { toPutOp, type ColdHit, type ColdPut, type ColdStoreStats } from './types.js'
 import { yieldToLoop } from './yield.js'
@@ -19,6 +19,8 @@ const EMPTY = Buffer.alloc(0)
 const DEFAULT_BUDGET = 4 << 20
 /** Every miss answers with this one settled promise: no allocation. */
 const MISS: Promise<undefined> = Promise.resolve(undefined)
+/** An empty putMany answers with this one. */
+const DONE: Promise<void> = Promise.resolve()
 
 export interface ColdReadOptions {
   /** Decode the tags of tagged records into `ColdHit.tags` (default true); false skips that work. */
@@ -66,7 +68,17 @@ export class ColdStore {
   readonly #index: ColdIndex
   readonly #reader: SegmentReader<KeyRead>
   #writer!: ColdSegmentWriter
+  /**
+   * Key -> the tag of the newest #write request that wrote it. Requests take
+   * increasing tags and settle in the order they were made, so a key has a
+   * write in flight exactly when its tag is above #settledTag: one Map set per
+   * op and nothing per op when it settles. Entries of settled requests are
+   * dropped all at once when nothing is in flight, or swept when they pile up.
+   */
   #pending = new Map<string, number>()
+  #lastTag = 0
+  #settledTag = 0
+  #sweepAt = 1 << 16
   /** Key reads not yet settled, and close() waiting for them to end. */
   #reading = 0
   #readsEnded: (() => void) | undefined
@@ -133,7 +145,8 @@ export class ColdStore {
       {
         pointsAt: (key, seg, offset) => this.#index.pointsAt(key, seg, offset),
         makeRoom: (bytes) => this.#maintenance.makeRoom(bytes),
-        applied: (records) => this.#applied(records),
+        applied: (seg, ops, hints) => this.#applied(seg, ops, hints),
+        settled: (tag) => this.#settled(tag),
         sealed: (seg) => this.#writeHintLater(seg),
         failed: (error) => this.#o.onError(error),
       },
@@ -201,16 +214,23 @@ export class ColdStore {
   }
 
   /** Resolves once the batch is written (and fsynced under 'always'). All or nothing on bad input. */
-  async putMany(entries: readonly ColdPut[]): Promise<void> {
-    this.#assertOpen()
-    const ops = entries.map((e) => toPutOp(e, this.#o.segmentBytes))
-    if (ops.length > 0) await this.#write(ops)
+  putMany(entries: readonly ColdPut[]): Promise<void> {
+    // Not async: one promise per call, the writer's (errors still come back as a rejection).
+    if (this.#closed) return Promise.reject(this.#closedError())
+    let ops: WriteOp[]
+    try {
+      ops = new Array<WriteOp>(entries.length)
+      for (let i = 0; i < entries.length; i++) ops[i] = toPutOp(entries[i], this.#o.segmentBytes)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return ops.length > 0 ? this.#write(ops) : DONE
   }
 
   /** Writes a tombstone; true when the key held a live value (or had a write in flight). */
   async delete(key: string): Promise<boolean> {
     this.#assertOpen()
-    const pending = this.#pending.has(key)
+    const pending = (this.#pending.get(key) ?? 0) > this.#settledTag
     const e = this.#index.get(key)
     const onDisk = e !== undefined && this.#segments.get(e.seg) !== undefined && (e.flags & FLAG_TOMBSTONE) === 0
     if (!pending && !onDisk) return false
@@ -227,7 +247,7 @@ export class ColdStore {
   async clear(): Promise<void> {
     this.#assertOpen()
     // Submitted before any await: writes issued after clear() land after the barrier.
-    const written = this.#writer.submit([{ key: '', keyBytes: EMPTY, value: EMPTY, expiresAt: 0, flags: FLAG_BARRIER, roll: true }])
+    const written = this.#writer.submitForRecords([{ key: '', keyBytes: EMPTY, value: EMPTY, expiresAt: 0, flags: FLAG_BARRIER, roll: true }])
     await this.#maintenance.reset()
     const [barrier] = await written
     for (const seg of [...this.#segments.all()]) {
@@ -445,23 +465,30 @@ export class ColdStore {
     }
   }
 
-  async #write(ops: WriteOp[]): Promise<WrittenRecord[]> {
-    for (const op of ops) this.#pending.set(op.key, (this.#pending.get(op.key) ?? 0) + 1)
-    try {
-      return await this.#writer.submit(ops)
-    } finally {
-      for (const op of ops) {
-        const n = (this.#pending.get(op.key) ?? 1) - 1
-        if (n === 0) this.#pending.delete(op.key)
-        else this.#pending.set(op.key, n)
-      }
+  #write(ops: WriteOp[]): Promise<void> {
+    const tag = ++this.#lastTag
+    const pending = this.#pending
+    for (let i = 0; i < ops.length; i++) pending.set(ops[i].key, tag)
+    return this.#writer.submit(ops, false, tag)
+  }
+
+  /** The writer's call just before a request of #write settles, written or failed: its keys are no longer in flight (unless a later request has them too). */
+  #settled(tag: number): void {
+    this.#settledTag = tag
+    const pending = this.#pending
+    if (tag === this.#lastTag) pending.clear()
+    else if (pending.size >= this.#sweepAt) {
+      // Writes never stopped long enough to clear: drop the settled entries, amortized O(1) per op.
+      for (const [key, t] of pending) if (t <= tag) pending.delete(key)
+      this.#sweepAt = Math.max(1 << 16, pending.size * 2)
     }
   }
 
-  #applied(records: WrittenRecord[]): void {
+  /** Records of one segment are on disk: the index takes them, from their hint entries (no object per record here). */
+  #applied(seg: number, ops: readonly WriteOp[], hints: readonly HintEntry[]): void {
     const index = this.#index
-    for (const r of records) {
-      const op = r.op
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]
       if ((op.flags & FLAG_BARRIER) !== 0) {
         if (op.seq === undefined) {
           index.reset()
@@ -469,12 +496,11 @@ export class ColdStore {
         }
         continue
       }
-      const entry = { seg: r.seg, offset: r.offset, length: r.length, expiresAt: r.expiresAt, seq: r.seq, flags: r.flags }
       if (op.from === undefined) {
-        index.set(op.key, entry)
+        index.setRecord(op.key, seg, hints[i])
       } else if (index.pointsAt(op.key, op.from.seg, op.from.offset)) {
         const read = op.reinsert !== true && index.isAccessed(op.key)
-        index.set(op.key, entry)
+        index.setRecord(op.key, seg, hints[i])
         if (read) index.markAccessed(op.key)
       }
     }
