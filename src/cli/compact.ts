@@ -1,3 +1,4 @@
+import { asyncScheduler } from 'rxjs'
 import { isCacheError } from '../errors.js'
 import { ColdStore } from '../tiers/cold/index.js'
 import { CliError, EXIT_OK } from './cli-error.js'
@@ -26,8 +27,8 @@ const SLICE = 16 << 20
  * segment and the old one becomes compactable like the rest.
  */
 export async function compact(dir: string, opts: CompactOptions, out: (text: string) => void): Promise<number> {
-  // Run by hand: the wall clock is the clock of the cache's default scheduler.
-  const before = await scanStore(dir, Date.now())
+  // Run by hand: expiry is judged on the clock of the cache's default scheduler.
+  const before = await scanStore(dir, asyncScheduler.now())
   const newest = before.segments[before.segments.length - 1]
   const largest = Math.max(...before.segments.map((s) => s.size))
   const segmentBytes = opts.segmentBytes ?? Math.min(MAX_SEGMENT, Math.max(MIN_SEGMENT, largest))
@@ -40,7 +41,7 @@ export async function compact(dir: string, opts: CompactOptions, out: (text: str
   const open = (segBytes: number): Promise<ColdStore> =>
     ColdStore.open({
       dir,
-      now: Date.now,
+      now: () => asyncScheduler.now(),
       maxBytes: NO_BOUND,
       segmentBytes: segBytes,
       compactionThreshold: ANY_DEAD,
@@ -64,7 +65,7 @@ export async function compact(dir: string, opts: CompactOptions, out: (text: str
     await store.close()
   }
 
-  const after = await scanStore(dir, Date.now())
+  const after = await scanStore(dir, asyncScheduler.now())
   for (const w of warnings) out(`warning: ${w}`)
   out(`after:  ${diskLine(after)}`)
   const saved = before.totals.size + before.totals.hintBytes - (after.totals.size + after.totals.hintBytes)

@@ -1,3 +1,4 @@
+import { asyncScheduler } from 'rxjs'
 import { table, humanBytes, percent, plural } from './format.js'
 import { scanStore, type StoreReport } from './store-scan.js'
 
@@ -17,8 +18,8 @@ const TAGS_SHOWN = 10
  * another process, in which case it is a snapshot.
  */
 export async function inspect(dir: string, opts: InspectOptions, out: (text: string) => void): Promise<number> {
-  // A tool run by hand judges expiry on the wall clock, the clock of the cache's default scheduler.
-  const report = await scanStore(dir, opts.now ?? Date.now())
+  // A tool run by hand judges expiry on the clock of the cache's default scheduler.
+  const report = await scanStore(dir, opts.now ?? asyncScheduler.now())
   out(opts.json === true ? JSON.stringify(report, null, 2) : render(report))
   return 0
 }
