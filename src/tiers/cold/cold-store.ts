@@ -5,55 +5,19 @@ import { ColdIndex, type IndexEntry } from './cold-index.js'
 import { DirLock } from './dir-lock.js'
 import { writeHint, type HintEntry } from './hint-file.js'
 import { resolveColdOptions, type ColdStoreOptions, type ResolvedColdOptions } from './options.js'
-import { FLAG_BARRIER, FLAG_TAGS, FLAG_TOMBSTONE, HEADER_BYTES, TAGS_LENGTH_BYTES, verifyReadBack } from './record-format.js'
+import { FLAG_BARRIER, FLAG_TOMBSTONE } from './record-format.js'
 import { recover } from './recovery.js'
-import { SegmentRead, SegmentReader } from './segment-reader.js'
+import { type ColdReadOptions, ColdReads } from './cold-reads.js'
 import { ColdMaintenance } from './maintenance.js'
 import { hintFile, SegmentSet, type Segment } from './segment-set.js'
 import { ColdSegmentWriter, type WriteOp } from './segment-writer.js'
-import { decodeTags } from './tag-codec.js'
 import { toPutOp, type ColdHit, type ColdPut, type ColdStoreStats } from './types.js'
 import { yieldToLoop } from './yield.js'
 
 const EMPTY = Buffer.alloc(0)
 const DEFAULT_BUDGET = 4 << 20
-/** Every miss answers with this one settled promise: no allocation. */
-const MISS: Promise<undefined> = Promise.resolve(undefined)
 /** An empty putMany answers with this one. */
 const DONE: Promise<void> = Promise.resolve()
-
-export interface ColdReadOptions {
-  /** Decode the tags of tagged records into `ColdHit.tags` (default true); false skips that work. */
-  tags?: boolean
-}
-
-/** The keys of one getMany: one promise for all of them. */
-interface ManyRead {
-  results: (ColdHit | undefined)[]
-  left: number
-  failed: boolean
-  resolve: (hits: (ColdHit | undefined)[]) => void
-  reject: (error: unknown) => void
-}
-
-/** One key being read: where the index found it, and whom to tell (a get's promise, or its place in a getMany). */
-class KeyRead extends SegmentRead {
-  seq: number
-  attempt = 0
-  resolve: ((hit: ColdHit | undefined) => void) | undefined = undefined
-  reject: ((error: unknown) => void) | undefined = undefined
-  batch: ManyRead | undefined = undefined
-  at = 0
-
-  constructor(
-    readonly key: string,
-    e: IndexEntry,
-    readonly tags: boolean,
-  ) {
-    super(e.seg, e.offset, e.length)
-    this.seq = e.seq
-  }
-}
 
 /**
  * The cold tier's storage engine: log-structured segment files in one
@@ -66,7 +30,7 @@ export class ColdStore {
   readonly #lock: DirLock
   readonly #segments: SegmentSet
   readonly #index: ColdIndex
-  readonly #reader: SegmentReader<KeyRead>
+  readonly #reads: ColdReads
   #writer!: ColdSegmentWriter
   /**
    * Key -> the tag of the newest #write request that wrote it. Requests take
@@ -79,15 +43,10 @@ export class ColdStore {
   #lastTag = 0
   #settledTag = 0
   #sweepAt = 1 << 16
-  /** Key reads not yet settled, and close() waiting for them to end. */
-  #reading = 0
-  #readsEnded: (() => void) | undefined
   #hints: Promise<void> = Promise.resolve()
   #maintenance!: ColdMaintenance
   #closed = false
   #recoveredTags: Map<string, readonly string[]> | undefined
-  #hits = 0
-  #misses = 0
   #corrupt = 0
 
   private constructor(o: ResolvedColdOptions, lock: DirLock, segments: SegmentSet) {
@@ -95,7 +54,11 @@ export class ColdStore {
     this.#lock = lock
     this.#segments = segments
     this.#index = new ColdIndex(segments, o.now)
-    this.#reader = new SegmentReader<KeyRead>(segments, o.readConcurrency, (r, error, buf, filled) => this.#readDone(r, error, buf, filled))
+    this.#reads = new ColdReads(segments, o.dir, o.readConcurrency, {
+      live: (key) => this.#live(key),
+      accessed: (key) => this.#index.markAccessed(key),
+      corrupt: (key, seg, offset) => this.#corruptRecord(key, seg, offset),
+    })
   }
 
   static async open(options: ColdStoreOptions): Promise<ColdStore> {
@@ -170,47 +133,13 @@ export class ColdStore {
    */
   get(key: string, options?: ColdReadOptions): Promise<ColdHit | undefined> {
     if (this.#closed) return Promise.reject(this.#closedError())
-    const e = this.#live(key)
-    if (e === undefined) {
-      this.#misses++
-      return MISS
-    }
-    const tags = options?.tags !== false
-    // One promise per read; the rest of its state is the KeyRead the reader calls back with.
-    return new Promise((resolve, reject) => {
-      const r = new KeyRead(key, e, tags)
-      r.resolve = resolve
-      r.reject = reject
-      this.#reading++
-      this.#reader.submit(r)
-    })
+    return this.#reads.get(key, options)
   }
 
   /** `get` of each key, read in parallel (at most readConcurrency in flight); one E_IO rejects the whole call. */
   getMany(keys: readonly string[], options?: ColdReadOptions): Promise<(ColdHit | undefined)[]> {
     if (this.#closed) return Promise.reject(this.#closedError())
-    const tags = options?.tags !== false
-    return new Promise((resolve, reject) => {
-      const batch: ManyRead = { results: new Array<ColdHit | undefined>(keys.length), left: 0, failed: false, resolve, reject }
-      const reads: KeyRead[] = []
-      for (let i = 0; i < keys.length; i++) {
-        batch.results[i] = undefined
-        const e = this.#live(keys[i])
-        if (e === undefined) {
-          this.#misses++
-          continue
-        }
-        const r = new KeyRead(keys[i], e, tags)
-        r.batch = batch
-        r.at = i
-        reads.push(r)
-      }
-      batch.left = reads.length
-      if (reads.length === 0) return resolve(batch.results)
-      // Counted whole before any is submitted: a read may end inside submit().
-      this.#reading += reads.length
-      for (const r of reads) this.#reader.submit(r)
-    })
+    return this.#reads.getMany(keys, options)
   }
 
   /** Resolves once the batch is written (and fsynced under 'always'). All or nothing on bad input. */
@@ -288,12 +217,12 @@ export class ColdStore {
       bytes,
       diskBytes: this.#segments.diskBytes,
       segments: this.#segments.count,
-      hits: this.#hits,
-      misses: this.#misses,
+      hits: this.#reads.hits,
+      misses: this.#reads.misses,
       corruptRecords: this.#corrupt,
       writes: this.#writer.writes,
       syncs: this.#writer.syncs,
-      reads: this.#reader.reads,
+      reads: this.#reads.reads,
       evictions: this.#maintenance.evictions,
       compactions: this.#maintenance.compactions,
     }
@@ -323,7 +252,7 @@ export class ColdStore {
     this.#closed = true
     await this.#maintenance.stop()
     await this.#writer.whenIdle()
-    if (this.#reading > 0) await new Promise<void>((resolve) => (this.#readsEnded = resolve))
+    await this.#reads.idle()
     try {
       await this.#writer.sync()
       const active = this.#writer.active
@@ -372,97 +301,14 @@ export class ColdStore {
     return e.expiresAt !== 0 && e.expiresAt <= this.#o.now() ? undefined : e
   }
 
-  /** The reader's callback, once per positioned read; `buf` is reused after this returns. */
-  #readDone(r: KeyRead, error: Error | null, buf: Buffer | undefined, filled: number): void {
-    try {
-      if (error !== null) {
-        this.#readFailed(r, new CacheError('E_IO', `reading ${r.key} from ${this.#o.dir}: ${error.message}`, { cause: error }))
-      } else if (buf === undefined) {
-        this.#reread(r)
-      } else {
-        this.#readSettled(r, this.#hit(r, buf, filled))
-      }
-    } catch (e) {
-      // onError or onLeave threw: the read fails with it, as an async get would have.
-      this.#readFailed(r, e)
-    }
-  }
-
-  /** Its segment went away mid-read (compaction moved it, or eviction dropped it): look the key up again. */
-  #reread(r: KeyRead): void {
-    if (r.attempt >= 2) return this.#readSettled(r, undefined)
-    const e = this.#live(r.key)
-    if (e === undefined) {
-      this.#misses++
-      return this.#readSettled(r, undefined)
-    }
-    r.attempt++
-    r.seg = e.seg
-    r.offset = e.offset
-    r.length = e.length
-    r.seq = e.seq
-    this.#reader.submit(r)
-  }
-
-  /** Checks the record in `buf[0, filled)` and copies out its value; undefined when it fails the check. */
-  #hit(r: KeyRead, buf: Buffer, filled: number): ColdHit | undefined {
-    const key = r.key
-    const record = buf.subarray(0, filled)
-    const h = verifyReadBack(record, key, Buffer.byteLength(key), r.seq)
-    if (h === undefined) {
-      this.#corrupt++
-      this.#index.markUnreadable(key, r.seg, r.offset)
-      // On disk too: a tombstone, so that no later open (by scan, or after the
-      // bad record is compacted away) can bring back an older value of the key.
-      void this.#write([{ key, keyBytes: Buffer.from(key, 'utf8'), value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE }]).catch(() => undefined)
-      this.#misses++
-      this.#o.onError(new CacheError('E_CORRUPT', `record of key ${JSON.stringify(key)} in ${this.#segments.get(r.seg)?.path ?? `segment ${r.seg}`} at offset ${r.offset} failed its check`))
-      return undefined
-    }
-    this.#hits++
-    this.#index.markAccessed(key)
-    let start = HEADER_BYTES + h.keyLength
-    let tags: string[] | undefined
-    if ((h.flags & FLAG_TAGS) !== 0) {
-      // Verified above: the u16 tag-list length and the list lie inside the body.
-      const end = start + TAGS_LENGTH_BYTES + record.readUInt16LE(start)
-      if (r.tags) tags = decodeTags(record.subarray(start + TAGS_LENGTH_BYTES, end))
-      start = end
-    }
-    // A copy, never a view: `buf` is the reader's to reuse.
-    const value = Buffer.allocUnsafe(filled - start)
-    record.copy(value, 0, start, filled)
-    const hit: ColdHit = { value, expiresAt: h.expiresAt, flags: h.flags >> 4 }
-    if (tags !== undefined) hit.tags = tags
-    return hit
-  }
-
-  #readSettled(r: KeyRead, hit: ColdHit | undefined): void {
-    const batch = r.batch
-    if (batch === undefined) r.resolve!(hit)
-    else {
-      batch.results[r.at] = hit
-      if (--batch.left === 0 && !batch.failed) batch.resolve(batch.results)
-    }
-    this.#readEnded()
-  }
-
-  #readFailed(r: KeyRead, error: unknown): void {
-    const batch = r.batch
-    if (batch === undefined) r.reject!(error)
-    else if (!batch.failed) {
-      batch.failed = true
-      batch.reject(error)
-    }
-    this.#readEnded()
-  }
-
-  #readEnded(): void {
-    if (--this.#reading === 0 && this.#readsEnded !== undefined) {
-      const ended = this.#readsEnded
-      this.#readsEnded = undefined
-      ended()
-    }
+  /** A read found the record corrupt: unreadable from now on, tombstoned on disk, reported. */
+  #corruptRecord(key: string, seg: number, offset: number): void {
+    this.#corrupt++
+    this.#index.markUnreadable(key, seg, offset)
+    // On disk too: a tombstone, so that no later open (by scan, or after the
+    // bad record is compacted away) can bring back an older value of the key.
+    void this.#write([{ key, keyBytes: Buffer.from(key, 'utf8'), value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE }]).catch(() => undefined)
+    this.#o.onError(new CacheError('E_CORRUPT', `record of key ${JSON.stringify(key)} in ${this.#segments.get(seg)?.path ?? `segment ${seg}`} at offset ${offset} failed its check`))
   }
 
   #write(ops: WriteOp[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { CacheError, isCacheError } from '../../errors.js'
 import type { ColdLeaveReason } from './cold-index.js'
-import { type ColdReadOptions, ColdStore } from './cold-store.js'
+import type { ColdReadOptions } from './cold-reads.js'
+import { ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
 import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
 import { encodedTagsLength } from './tag-codec.js'

@@ -1,4 +1,5 @@
-export { type ColdReadOptions, ColdStore } from './cold-store.js'
+export { ColdStore } from './cold-store.js'
+export type { ColdReadOptions } from './cold-reads.js'
 export type { ColdHit, ColdPut, ColdStoreStats } from './types.js'
 export type { ColdStoreOptions, FsyncMode } from './options.js'
 export type { ColdLeaveListener, ColdLeaveReason } from './cold-index.js'
