@@ -10,6 +10,7 @@ import { SingleFlight } from './single-flight.js'
 import { estimateSize } from './tiers/hot/estimate-size.js'
 import type { ColdEntry } from './tiers/cold/cold-tier.js'
 import { ColdTier } from './tiers/cold/cold-tier.js'
+import { yieldToLoop } from './tiers/cold/yield.js'
 
 /** What the link needs of the stack it hangs under. */
 export interface ColdHost<V> {
@@ -19,6 +20,8 @@ export interface ColdHost<V> {
   memoryEntries(): Iterable<ColdEntry>
   /** Whether hot or warm holds a live entry for the key. */
   inMemory(key: string): boolean
+  /** The keys of every live entry in memory. */
+  memoryKeys(): Iterable<string>
 }
 
 /** A read from disk: the value and what promotion needs to move it up. */
@@ -34,6 +37,7 @@ const MAX_BATCH = 512
 const MAX_STAGED_BYTES = 64 << 20
 const MAINTENANCE_PERIOD_MS = 1000
 const CHECKPOINT_BATCH = 256
+const CLOSE_REPORT_SLICE = 4096
 
 /**
  * Hangs the cold tier under the in-memory tiers: the flows that carry
@@ -102,6 +106,7 @@ export class ColdLink<V> {
               maxBatch: MAX_BATCH,
               expired: (entry) => {
                 this.tier.unstage(entry)
+                this.released(entry.key)
                 notifier.expired(entry.key)
               },
             },
@@ -121,7 +126,10 @@ export class ColdLink<V> {
   demote(key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
     if (!this.tier.holds(key, this.#scheduler.now())) {
       const refused = this.place(key, bytes, expiresAt)
-      if (refused !== undefined) return this.#notifier.left(key, from, refused)
+      if (refused !== undefined) {
+        this.released(key)
+        return this.#notifier.left(key, from, refused)
+      }
     }
     this.#notifier.demoted(key, from, 'cold')
   }
@@ -177,10 +185,20 @@ export class ColdLink<V> {
     return this.tier.has(key, this.#scheduler.now())
   }
 
-  /** The key was written above: its disk copy must not be read until the new value reaches the disk. */
+  /** The key was written above: its disk copy must not be read again (and is owed a tombstone). */
   mask(key: string): void {
     this.#reads.supersede(key)
     this.tier.mask(key)
+  }
+
+  /**
+   * The key's value left memory without reaching the disk (it expired, or no
+   * tier could take it): the tombstone its write owes goes down with the
+   * next batch, so that the older disk copy is dead on disk too.
+   */
+  released(key: string): void {
+    const owed = this.tier.owedFor(key)
+    if (owed !== undefined) this.#evictions.next(owed)
   }
 
   /**
@@ -202,16 +220,22 @@ export class ColdLink<V> {
   }
 
   /**
-   * Writes every entry the disk does not hold yet (staged demotions, then
-   * memory, staged on the way so that a write of the key meanwhile wins), then
-   * fsyncs data and directory.
+   * Writes every tombstone owed and every entry the disk does not hold yet
+   * (staged demotions, then memory, staged on the way so that a write of the
+   * key meanwhile wins), then fsyncs data and directory.
    */
   async checkpoint(): Promise<void> {
     await this.tier.ready
     await Promise.all(this.#writes)
-    let batch: ColdEntry[] = [...this.tier.staged()]
+    let batch: ColdEntry[] = this.tier.unwritten((key) => this.#host.inMemory(key))
     for (const entry of this.#host.memoryEntries()) {
-      if (this.tier.onDisk(entry.key) || !this.tier.fitsWithTags(entry.key, entry.stored.byteLength)) continue
+      if (this.tier.onDisk(entry.key)) continue
+      if (!this.tier.fitsWithTags(entry.key, entry.stored.byteLength)) {
+        // It stays in memory, but cannot pay for the older disk copy it masks.
+        const owed = this.tier.owedFor(entry.key)
+        if (owed !== undefined) batch.push(owed)
+        continue
+      }
       this.tier.stageForCheckpoint(entry)
       batch.push(entry)
       if (batch.length >= CHECKPOINT_BATCH) {
@@ -235,6 +259,7 @@ export class ColdLink<V> {
     if (opened) {
       try {
         await this.checkpoint()
+        await this.#reportLeftAtClose()
       } catch (error) {
         failure = error
       }
@@ -256,14 +281,36 @@ export class ColdLink<V> {
   }
 
   /**
-   * Writes staged entries; one whose value fits a segment but not together
-   * with its tags leaves the cache, as a value too large for every tier does.
-   * (Memory entries a checkpoint finds too large are never staged: they stay
-   * in memory.)
+   * Writes staged entries and owed tombstones. A value that fits a segment
+   * but not together with its tags leaves the cache, as a value too large for
+   * every tier does; one that a failed write dropped and that memory does not
+   * hold leaves it too (reason 'io'). (Memory entries a checkpoint finds too
+   * large are never staged: they stay in memory.)
    */
   async #write(batch: readonly ColdEntry[]): Promise<void> {
-    const tooLarge = await this.tier.write(batch)
-    for (const entry of tooLarge) this.#notifier.left(entry.key, 'cold', 'too-large')
+    const outcome = await this.tier.write(batch)
+    for (const entry of outcome.tooLarge) this.#notifier.left(entry.key, 'cold', 'too-large')
+    for (const entry of outcome.dropped) {
+      if (this.#host.inMemory(entry.key)) continue
+      this.released(entry.key)
+      this.#notifier.left(entry.key, 'cold', 'io')
+    }
+    if (outcome.error !== undefined) throw outcome.error
+  }
+
+  /**
+   * Memory is about to go: every entry it holds that the closing checkpoint
+   * did not leave on disk (the disk's size bound pushed it out again, or it
+   * does not fit a segment with its tags) leaves the cache now, and says so,
+   * as does every disk-only value the bound dropped during the checkpoint.
+   */
+  async #reportLeftAtClose(): Promise<void> {
+    await this.tier.settleDropped()
+    let n = 0
+    for (const key of this.#host.memoryKeys()) {
+      if (!this.tier.onDisk(key)) this.#notifier.left(key, 'cold', 'capacity')
+      if (++n % CLOSE_REPORT_SLICE === 0) await yieldToLoop()
+    }
   }
 
   #track(write: Promise<void>): void {

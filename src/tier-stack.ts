@@ -4,7 +4,7 @@ import { promote } from '../streams/promote.js'
 import type { Codec } from './codec/codec.js'
 import { ColdLink } from './cold-link.js'
 import { CacheError } from './errors.js'
-import type { EvictionReason } from './events.js'
+import type { EvictionReason, TierName } from './events.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import type { ResolvedOptions } from './options.js'
 import { Notifier } from './notifier.js'
@@ -61,7 +61,7 @@ export class TierStack<V> {
         else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
         else notifier.left(key, 'hot', 'capacity')
       },
-      expired: (key) => notifier.expired(key),
+      expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
       this.warm = createWarmTier(options.warm, {
@@ -69,11 +69,11 @@ export class TierStack<V> {
           if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
           else notifier.left(key, 'warm', 'capacity')
         },
-        expired: (key) => notifier.expired(key),
+        expired: (key) => this.#expired(key),
       })
       this.#flows.push(
         this.#hotEvictions
-          .pipe(demote({ expired: (entry) => notifier.expired(entry.key) }, this.#scheduler))
+          .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
           .subscribe((batch) => {
             for (const entry of batch) this.#demote(entry)
           }),
@@ -84,6 +84,7 @@ export class TierStack<V> {
         promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
         memoryEntries: () => this.#memoryEntries(),
         inMemory: (key) => this.holdsInMemory(key),
+        memoryKeys: () => this.#memoryKeys(),
       })
     }
     this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
@@ -169,7 +170,7 @@ export class TierStack<V> {
       this.hot.delete(key)
       const refused = this.#setBelowHot(key, value, expiresAt)
       if (refused !== undefined) {
-        this.notifier.left(key, this.cold !== undefined ? 'cold' : this.warm !== undefined ? 'warm' : 'hot', refused)
+        this.#left(key, this.cold !== undefined ? 'cold' : this.warm !== undefined ? 'warm' : 'hot', refused)
         return this.notifier.written(key, undefined, 0, undefined)
       }
     }
@@ -272,6 +273,18 @@ export class TierStack<V> {
     }
   }
 
+  /** An entry expired in memory; a tombstone its write owes the disk goes down. */
+  #expired(key: string): void {
+    this.cold?.released(key)
+    this.notifier.expired(key)
+  }
+
+  /** An entry left the cache from `tier` for `reason`; a tombstone its write owes the disk goes down. */
+  #left(key: string, tier: TierName, reason: EvictionReason): void {
+    this.cold?.released(key)
+    this.notifier.left(key, tier, reason)
+  }
+
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
   #nowFor(tier: HotTier | WarmTier): number {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
@@ -291,7 +304,7 @@ export class TierStack<V> {
       bytes = this.encode(value)
     } catch (error) {
       this.notifier.error(error as CacheError, key)
-      return this.notifier.left(key, 'hot', 'capacity')
+      return this.#left(key, 'hot', 'capacity')
     }
     ;(this.cold as ColdLink<V>).demote(key, bytes, expiresAt, 'hot')
   }
@@ -313,9 +326,13 @@ export class TierStack<V> {
       bytes = this.encode(entry.stored)
     } catch (error) {
       this.notifier.error(error as CacheError, entry.key)
-      return this.notifier.left(entry.key, 'hot', 'capacity')
+      return this.#left(entry.key, 'hot', 'capacity')
     }
-    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) return this.notifier.left(entry.key, 'hot', 'too-large')
+    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
+      // Too large for warm: straight down to the disk, when there is one.
+      if (this.cold !== undefined) return this.cold.demote(entry.key, bytes, entry.expiresAt, 'hot')
+      return this.notifier.left(entry.key, 'hot', 'too-large')
+    }
     this.#movedDuringCheckpoint?.add(entry.key)
     this.notifier.demoted(entry.key, 'hot', 'warm')
   }
@@ -362,6 +379,12 @@ export class TierStack<V> {
       const slot = warm?.findQuietly(key, now) ?? NO_SLOT
       if (slot !== NO_SLOT) yield { key, stored: (warm as WarmTier).valueAt(slot), expiresAt: (warm as WarmTier).expiryAt(slot) }
     }
+  }
+
+  *#memoryKeys(): Generator<string> {
+    const now = this.#scheduler.now()
+    yield* this.hot.keys(now)
+    if (this.warm !== undefined) yield* this.warm.keys(now)
   }
 
   #hotEntry(key: string, now: number): ColdEntry | undefined {

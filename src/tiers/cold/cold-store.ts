@@ -127,6 +127,11 @@ export class ColdStore {
     return false
   }
 
+  /** Whether a write of the key has been submitted and not yet settled. */
+  writing(key: string): boolean {
+    return (this.#pending.get(key) ?? 0) > this.#settledTag
+  }
+
   /**
    * The key's value, read from disk and checked by CRC; undefined for a miss
    * or a record found corrupt (reported E_CORRUPT, and tombstoned).
@@ -159,7 +164,7 @@ export class ColdStore {
   /** Writes a tombstone; true when the key held a live value (or had a write in flight). */
   async delete(key: string): Promise<boolean> {
     this.#assertOpen()
-    const pending = (this.#pending.get(key) ?? 0) > this.#settledTag
+    const pending = this.writing(key)
     const e = this.#index.get(key)
     const onDisk = e !== undefined && this.#segments.get(e.seg) !== undefined && (e.flags & FLAG_TOMBSTONE) === 0
     if (!pending && !onDisk) return false
@@ -185,6 +190,16 @@ export class ColdStore {
       await yieldToLoop()
     }
     this.#writer.markDirDirty()
+  }
+
+  /**
+   * Forgets, in slices, every index entry whose segment the hard bound
+   * dropped, so that each value that left is told to `onLeave` now rather than
+   * when a later read or upkeep would find it.
+   */
+  settleDropped(): Promise<void> {
+    this.#assertOpen()
+    return this.#maintenance.settleDropped()
   }
 
   /** Data, then directory fsync of everything written before the call. */

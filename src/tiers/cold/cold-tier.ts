@@ -15,6 +15,30 @@ export interface ColdEntry {
   expiresAt: number
 }
 
+/**
+ * A tombstone the disk owes: the key was written above, and its disk copy
+ * must be dead on disk too, not only masked in memory, before the mask that
+ * asked for it (`masking`) can be lifted. Travels with the demotions.
+ */
+export interface OwedTombstone extends ColdEntry {
+  masking: number
+}
+
+export const isOwedTombstone = (entry: ColdEntry): entry is OwedTombstone => 'masking' in entry
+
+/** What a batch write did with its entries besides writing them. */
+export interface WriteOutcome {
+  /** Values that fit a segment but not together with their tags: no longer staged. */
+  tooLarge: ColdEntry[]
+  /** Values a failed write dropped from staging, the key's current value each. */
+  dropped: ColdEntry[]
+  /** Why the write failed, if it did. */
+  error?: CacheError
+}
+
+const NO_ENTRIES: ColdEntry[] = []
+const EMPTY = new Uint8Array(0)
+
 export interface ColdTierStats {
   entries: number
   bytes: number
@@ -70,10 +94,14 @@ const RESTORE_SLICE = 1024
  *
  * - demotions are staged in memory (readable at once) until their batch is
  *   written, so an entry is never in no tier while it moves down;
- * - a write of a key masks its disk copy until the newer value reaches the
- *   disk (by demotion or checkpoint); a delete masks it and writes a
- *   tombstone. Masks live in memory only: after a crash the disk's last
- *   durable state is what a reopened cache sees;
+ * - a write of a key masks its disk copy and owes the disk a tombstone for
+ *   it. The newer value pays the debt when it reaches the disk; if it leaves
+ *   memory without doing so (it expired, or was dropped), the tombstone goes
+ *   down with the next batch, and every checkpoint writes those still owed,
+ *   so that an older value never comes back after a restart that follows a
+ *   checkpoint. Until then a crash leaves the disk as the last checkpoint
+ *   left it. The mask is lifted once the tombstone or the newer value is on
+ *   disk. A delete masks the copy and writes its own tombstone;
  * - after a failed write the tier refuses demotions until a write succeeds;
  * - a value is written with the key's current tags (`ColdTags.of`), and
  *   when the store opens, the tags of the keys it holds are restored to the
@@ -91,6 +119,8 @@ export class ColdTier {
   #stagedBytes = 0
   /** Keys whose disk copy, if any, is older than their current value; each with the number of its masking. */
   readonly #masked = new Map<string, number>()
+  /** Tombstones owed to the disk for masked keys, not yet written. */
+  readonly #owed = new Map<string, OwedTombstone>()
   #maskings = 0
   #refusing = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
@@ -134,9 +164,21 @@ export class ColdTier {
     return !this.#staged.has(key) && !this.#masked.has(key) && this.#store !== undefined && this.#store.has(key)
   }
 
-  /** Entries staged and not yet written, for a checkpoint to write itself. */
-  staged(): ColdEntry[] {
-    return [...this.#staged.values()]
+  /**
+   * What a checkpoint must write before the memory entries: the tombstones
+   * owed for keys whose newer value is neither staged nor in memory (a
+   * newer value pays its own), then the entries staged and not yet written.
+   */
+  unwritten(inMemory: (key: string) => boolean): ColdEntry[] {
+    const batch: ColdEntry[] = []
+    for (const owed of this.#owed.values()) if (!this.#staged.has(owed.key) && !inMemory(owed.key)) batch.push(owed)
+    for (const entry of this.#staged.values()) batch.push(entry)
+    return batch
+  }
+
+  /** The tombstone owed for the key, if any: its newer value left memory without reaching the disk. */
+  owedFor(key: string): OwedTombstone | undefined {
+    return this.#owed.get(key)
   }
 
   /** The key's bytes, from the staging area or the disk; waits for the store to open. */
@@ -177,45 +219,69 @@ export class ColdTier {
   }
 
   /**
-   * Writes a batch of staged entries: one group-committed write. Entries
-   * replaced or masked since they were staged are skipped; an entry still
-   * staged when its write lands is the key's current value on disk, and its
-   * mask, if any, is lifted. Each is written with the key's tags as they are
-   * now (the staged entry is the key's current value, so these are its tags).
-   * Resolves with the entries that were not written because their value and
-   * tags together do not fit a segment: they are no longer staged.
+   * Writes a batch of staged entries and owed tombstones: one group-committed
+   * write. Entries replaced or masked since they were staged are skipped, as
+   * are tombstones no longer owed; a tombstone for a key the disk does not
+   * hold (nor is writing) is not written at all. An entry still staged when
+   * its write lands is the key's current value on disk, and its mask, if
+   * any, is lifted; so is the mask that asked for a tombstone that landed.
+   * Each value is written with the key's tags as they are now (the staged
+   * entry is the key's current value, so these are its tags). A failed write
+   * drops its values from staging (they are in `dropped`; the tier then
+   * refuses demotions until a write succeeds) and keeps its tombstones owed.
    */
-  async write(batch: readonly ColdEntry[]): Promise<ColdEntry[]> {
+  async write(batch: readonly ColdEntry[]): Promise<WriteOutcome> {
     const store = this.#store ?? (await this.ready)
     const live: ColdEntry[] = []
     const puts: ColdPut[] = []
-    const tooLarge: ColdEntry[] = []
+    let tooLarge = NO_ENTRIES
     for (const entry of batch) {
+      if (isOwedTombstone(entry)) {
+        if (this.#owed.get(entry.key) !== entry) continue
+        if (!store.has(entry.key) && !store.writing(entry.key)) {
+          this.#settle(entry)
+          continue
+        }
+        live.push(entry)
+        puts.push({ key: entry.key, value: EMPTY, expiresAt: 0, tombstone: true })
+        continue
+      }
       if (this.#staged.get(entry.key) !== entry) continue
       const tags = this.#options.tags?.of(entry.key)
       if (tags !== undefined && !this.#fitsWith(entry.key, entry.stored.byteLength, tags)) {
         this.#unstage(entry.key)
+        if (tooLarge === NO_ENTRIES) tooLarge = []
         tooLarge.push(entry)
         continue
       }
       live.push(entry)
       puts.push({ key: entry.key, value: entry.stored, expiresAt: entry.expiresAt, tags })
     }
-    if (live.length === 0) return tooLarge
+    if (live.length === 0) return { tooLarge, dropped: NO_ENTRIES }
     try {
       await store.putMany(puts)
       this.#refusing = false
     } catch (error) {
       this.#refusing = true
-      for (const entry of live) this.unstage(entry)
-      throw this.#ioError(error, 'write demoted entries to')
+      const dropped: ColdEntry[] = []
+      for (const entry of live) {
+        if (isOwedTombstone(entry) || this.#staged.get(entry.key) !== entry) continue
+        this.#unstage(entry.key)
+        dropped.push(entry)
+      }
+      return { tooLarge, dropped, error: this.#ioError(error, 'write demoted entries to') }
     }
     for (const entry of live) {
+      if (isOwedTombstone(entry)) {
+        if (this.#owed.get(entry.key) === entry) this.#settle(entry)
+        continue
+      }
       if (this.#staged.get(entry.key) !== entry) continue
       this.#unstage(entry.key)
       this.#masked.delete(entry.key)
+      this.#owed.delete(entry.key)
     }
-    return tooLarge
+    return { tooLarge, dropped: NO_ENTRIES }
   }
 
   /** Stages an entry for a checkpoint, which writes its batches at once: no bound applies. */
@@ -227,31 +293,38 @@ export class ColdTier {
 
   /**
    * The key has a new value above: its disk copy (and any staged older
-   * value) must not be read again until the new value is written.
+   * value) must not be read again, and the disk owes a tombstone for it
+   * until the new value reaches the disk (see `owedFor`, `unwritten`).
    */
   mask(key: string): void {
     if (!this.mayHold(key)) return
     this.#unstage(key)
-    this.#masked.set(key, ++this.#maskings)
+    const masking = ++this.#maskings
+    this.#masked.set(key, masking)
+    this.#owed.set(key, { key, stored: EMPTY, expiresAt: 0, masking })
   }
 
   /**
    * The key was deleted: masks its disk copy now and writes a tombstone behind
    * any write of the key already in flight. Resolves when the tombstone is
-   * written; true when there was a copy to delete.
+   * written; true when the disk or staging held the key's current value (a
+   * disk copy that a newer write had already masked is not the current value).
    */
   async invalidate(key: string): Promise<boolean> {
     const wasStaged = this.#unstage(key)
+    const wasCurrent = !this.#masked.has(key)
     const masking = ++this.#maskings
     this.#masked.set(key, masking)
+    this.#owed.delete(key) // the delete's own tombstone settles it
     try {
       const store = this.#store ?? (await this.ready)
-      const existed = (await store.delete(key)) || wasStaged
+      const deleted = await store.delete(key)
       // The tombstone is the key's current state, unless the key was written again meanwhile.
       if (this.#masked.get(key) === masking) this.#masked.delete(key)
-      return existed
+      return wasStaged || (wasCurrent && deleted)
     } catch (error) {
-      // Left masked: the older value may still be on disk, and must stay unreachable.
+      // Left masked, and the tombstone still owed: the older value may still be on disk.
+      if (this.#masked.get(key) === masking) this.#owed.set(key, { key, stored: EMPTY, expiresAt: 0, masking })
       throw this.#ioError(error, 'delete from')
     }
   }
@@ -269,13 +342,15 @@ export class ColdTier {
 
   /** Whether a write or delete of the key must reach the disk copy: false only when the open store is known not to hold it. */
   mayHold(key: string): boolean {
-    return this.#store === undefined || this.#staged.has(key) || this.#store.has(key)
+    const store = this.#store
+    return store === undefined || this.#staged.has(key) || store.has(key) || store.writing(key)
   }
 
   async clear(): Promise<void> {
     this.#staged.clear()
     this.#stagedBytes = 0
     this.#masked.clear()
+    this.#owed.clear()
     if (this.#store === undefined) this.#dropRecoveredTags = true
     const store = this.#store ?? (await this.ready)
     await store.clear()
@@ -305,6 +380,12 @@ export class ColdTier {
       diskBytes: store?.diskBytes ?? 0,
       hits: this.hits,
     }
+  }
+
+  /** Tells `left` now of every value the disk's size bound dropped, instead of whenever a read would find out. */
+  async settleDropped(): Promise<void> {
+    await this.#store?.settleDropped()
+    await yieldToLoop() // the leaves are judged in a microtask
   }
 
   /** Closes the store once it is open (or has failed to open). */
@@ -354,6 +435,12 @@ export class ColdTier {
       })
     }
     this.#leaving.set(key, { reason, tagged })
+  }
+
+  /** An owed tombstone is on disk, or needs none: its mask, unless a newer one replaced it, is lifted. */
+  #settle(owed: OwedTombstone): void {
+    this.#owed.delete(owed.key)
+    if (this.#masked.get(owed.key) === owed.masking) this.#masked.delete(owed.key)
   }
 
   #hit(entry: ColdEntry, now: number): ColdEntry | undefined {

@@ -5,6 +5,9 @@ import type { Segment, SegmentSet } from './segment-set.js'
 import type { ColdSegmentWriter } from './segment-writer.js'
 import { yieldToLoop } from './yield.js'
 
+/** Index entries looked at between two yields to the event loop by the sweep of dropped segments. */
+const SWEEP_SLICE_KEYS = 4096
+
 /**
  * Size enforcement and compaction, one segment job at a time, advanced by the
  * caller's `maintain()` ticks. Calls are chained, never concurrent.
@@ -68,6 +71,11 @@ export class ColdMaintenance {
     }
   }
 
+  /** Runs the sweep of index entries whose segment the hard bound dropped to its end. */
+  async settleDropped(): Promise<void> {
+    while (this.#sweepDue) await this.#sweepSlice(SWEEP_SLICE_KEYS)
+  }
+
   /** Forgets index entries whose segment the hard bound dropped, a slice at a time. */
   async #sweepSlice(keys: number): Promise<void> {
     const { index } = this.#ctx
@@ -88,7 +96,7 @@ export class ColdMaintenance {
   async #slice(budget: number): Promise<boolean> {
     let left = budget
     if (this.#sweepDue) {
-      await this.#sweepSlice(4096)
+      await this.#sweepSlice(SWEEP_SLICE_KEYS)
       left -= 4096 * 64
     }
     while (left > 0 && !this.#stopped) {

@@ -1,5 +1,5 @@
 import { CacheError } from '../../errors.js'
-import { bodyLength, FLAG_TAGS, MAX_KEY_BYTES, recordLength } from './record-format.js'
+import { bodyLength, FLAG_TAGS, FLAG_TOMBSTONE, MAX_KEY_BYTES, recordLength } from './record-format.js'
 import type { WriteOp } from './segment-writer.js'
 import { encodeTags, tagsProblem } from './tag-codec.js'
 
@@ -16,6 +16,8 @@ export interface ColdPut {
    * by `takeRecoveredTags` after a reopen. None or [] stores none.
    */
   tags?: readonly string[]
+  /** A tombstone instead of a value (`value` must then be empty): the key's older records are dead. */
+  tombstone?: boolean
 }
 
 export interface ColdHit {
@@ -62,6 +64,10 @@ export function toPutOp(e: ColdPut, segmentBytes: number): WriteOp {
     if (e.tags.length > 0) tags = encodeTags(e.tags)
   }
   const keyBytes = Buffer.from(e.key, 'utf8')
+  if (e.tombstone === true) {
+    if (keyBytes.length > MAX_KEY_BYTES) throw new CacheError('E_INVALID_KEY', `a cold key is at most ${MAX_KEY_BYTES} bytes`)
+    return { key: e.key, keyBytes, value: e.value, expiresAt: 0, flags: FLAG_TOMBSTONE }
+  }
   const length = recordLength(keyBytes.length, bodyLength(e.value.length, tags))
   if (keyBytes.length > MAX_KEY_BYTES || length > segmentBytes) {
     throw new CacheError('E_INVALID_VALUE', `record of ${JSON.stringify(e.key)} is ${length} bytes, more than a segment (${segmentBytes}) or a key over ${MAX_KEY_BYTES} bytes`)
