@@ -52,4 +52,38 @@ describe('a disk that fails to write', () => {
     expect(await cache.get('k20')).toBe('v20')
     await cache.close()
   })
+
+  it('reports every overwrite it could not take, and never serves the older value, before or after a restart', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const options = { hot: { maxEntries: 4 }, cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 } }
+    const cache = createCache<string>(options)
+    await cache.ready
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)
+    for (const key of keys) await cache.set(key, `old ${key}`)
+    await cache.checkpoint()
+    const evicted = new Set<string>()
+    cache.events$.subscribe((event) => event.type === 'evict' && evicted.add(event.key))
+
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    const putMany = vi.spyOn(ColdStore.prototype, 'putMany').mockRejectedValue(enospc)
+    for (const key of keys) await cache.set(key, `new ${key}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const read = await cache.getMany(keys)
+    for (let i = 0; i < keys.length; i++) {
+      if (read[i] === undefined) expect(evicted.has(keys[i]), keys[i]).toBe(true)
+      else expect(read[i]).toBe(`new ${keys[i]}`)
+    }
+    expect(evicted.size).toBeGreaterThan(0)
+    await expect(cache.checkpoint()).rejects.toMatchObject({ code: 'E_IO' })
+
+    putMany.mockRestore()
+    await cache.close()
+    const reopened = createCache<string>(options)
+    const after = await reopened.getMany(keys)
+    for (let i = 0; i < keys.length; i++) {
+      if (after[i] !== undefined) expect(after[i]).toBe(`new ${keys[i]}`)
+      else expect(evicted.has(keys[i]), keys[i]).toBe(true)
+    }
+    await reopened.close()
+  })
 })
