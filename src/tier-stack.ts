@@ -159,18 +159,26 @@ export class TierStack<V> {
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
   checkFits(key: string, value: V): void {
     this.cold?.checkFits(key, value)
+    if (!this.hot.accepts(value)) this.#encodeBelowHot(key, value)
   }
 
   /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
   set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
+    if (this.hot.set(key, value, expiresAt)) {
+      this.warm?.delete(key)
+      this.cold?.mask(key)
+      return this.notifier.written(key, value, expiresAt, tags)
+    }
+    // Too large for hot: encoded for the first tier below that takes it, or refused with nothing changed.
+    const bytes = this.#encodeBelowHot(key, value)
+    this.hot.delete(key)
     this.warm?.delete(key)
     this.cold?.mask(key)
-    if (!this.hot.set(key, value, expiresAt)) {
-      this.hot.delete(key)
-      const refused = this.#setBelowHot(key, value, expiresAt)
+    if (this.warm === undefined || !this.warm.set(key, bytes, expiresAt)) {
+      const refused = (this.cold as ColdLink<V>).place(key, bytes, expiresAt)
       if (refused !== undefined) {
-        this.#left(key, this.cold !== undefined ? 'cold' : this.warm !== undefined ? 'warm' : 'hot', refused)
+        this.#left(key, 'cold', refused)
         return this.notifier.written(key, undefined, 0, undefined)
       }
     }
@@ -290,12 +298,17 @@ export class TierStack<V> {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
 
-  /** A value too large for hot goes to the next tier down that takes it, encoded; why none did, or undefined. */
-  #setBelowHot(key: string, value: unknown, expiresAt: number): EvictionReason | undefined {
-    if (this.warm === undefined && this.cold === undefined) return 'too-large'
+  /**
+   * The bytes of a value too large for hot, when a tier below can hold them;
+   * otherwise `E_INVALID_VALUE`, since no tier could keep the value.
+   */
+  #encodeBelowHot(key: string, value: unknown): Uint8Array {
+    const tooLarge = (what: string): CacheError =>
+      new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
+    if (this.warm === undefined && this.cold === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
     const bytes = this.encode(value)
-    if (this.warm !== undefined && this.warm.set(key, bytes, expiresAt)) return undefined
-    return this.cold === undefined ? 'too-large' : this.cold.place(key, bytes, expiresAt)
+    if (this.warm?.accepts(bytes) === true || this.cold?.tier.fits(key, bytes.byteLength) === true) return bytes
+    throw tooLarge(`hot.maxBytes and every tier below (${bytes.byteLength} bytes encoded)`)
   }
 
   #demoteToCold(key: string, value: unknown, expiresAt: number): void {

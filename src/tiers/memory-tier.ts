@@ -102,6 +102,11 @@ export class MemoryTier<Stored> {
     return this.#table.expiresAt[slot]
   }
 
+  /** Whether the value alone is within the tier's bound, so that `set` would take it. */
+  accepts(stored: Stored): boolean {
+    return !this.#bounded || this.#options.sizeOf(stored) <= this.#options.maxBytes
+  }
+
   /**
    * Stores the entry, evicting others as the bounds require. False when the
    * value alone is larger than the tier: then nothing changes.

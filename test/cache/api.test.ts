@@ -186,14 +186,24 @@ describe('tiers', () => {
     await cache.close()
   })
 
-  it('stores nothing, and drops the old value, for a value too large for every tier', async () => {
+  it('refuses a value too large for every tier, and keeps the old value', async () => {
     const cache = createCache<Uint8Array>({ hot: { maxBytes: 100 }, warm: { maxBytes: 200 } })
     const events: string[] = []
     cache.events$.subscribe((e) => events.push(e.type === 'evict' ? `evict:${e.reason}` : e.type))
     await cache.set('k', new Uint8Array(10))
-    await cache.set('k', noise(5000))
-    expect(await cache.get('k')).toBeUndefined()
-    expect(events).toEqual(['set', 'evict:too-large', 'set', 'miss'])
+    await expect(cache.set('k', noise(5000))).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    expect(await cache.get('k')).toEqual(new Uint8Array(10))
+    expect(events).toEqual(['set', 'hit'])
+    await cache.close()
+  })
+
+  it('refuses a value too large for hot alone, and keeps the old value', async () => {
+    const cache = createCache<string>({ hot: { maxBytes: 1000 } })
+    await cache.set('k', 'small')
+    await expect(cache.set('k', 'x'.repeat(10_000))).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    await expect(cache.setMany([{ key: 'k', value: 'x'.repeat(10_000) }])).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    expect(await cache.get('k')).toBe('small')
+    expect(cache.stats().sets).toBe(1)
     await cache.close()
   })
 
@@ -209,6 +219,15 @@ describe('tiers', () => {
     await cache.set('d', 4)
     expect(await cache.has('a')).toBe(true)
     expect(await cache.has('b')).toBe(false)
+    await cache.close()
+  })
+})
+
+describe('a batch with a value no tier can hold', () => {
+  it('stores none of it', async () => {
+    const cache = createCache<string>({ hot: { maxBytes: 1000 } })
+    await expect(cache.setMany([{ key: 'a', value: 'small' }, { key: 'b', value: 'x'.repeat(10_000) }])).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    expect(await cache.has('a')).toBe(false)
     await cache.close()
   })
 })
