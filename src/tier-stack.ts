@@ -312,6 +312,9 @@ export class TierStack<V> {
   }
 
   #demoteToCold(key: string, value: unknown, expiresAt: number): void {
+    const cold = this.cold as ColdLink<V>
+    // A value read from disk and promoted is still there: no encoding to find that out.
+    if (cold.tier.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', 'cold')
     let bytes: Uint8Array
     try {
       bytes = this.encode(value)
@@ -319,7 +322,7 @@ export class TierStack<V> {
       this.notifier.error(error as CacheError, key)
       return this.#left(key, 'hot', 'capacity')
     }
-    ;(this.cold as ColdLink<V>).demote(key, bytes, expiresAt, 'hot')
+    cold.demote(key, bytes, expiresAt, 'hot')
   }
 
   #decode(key: string, slot: number): V | undefined {
