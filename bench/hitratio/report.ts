@@ -293,7 +293,7 @@ ${markdownTable(timesTable(report.rows, report.policies))}
 
 ${report.traces.map((t) => `- **${t.name}** (${thousands(t.requests)} requests, ${thousands(t.distinct)} distinct keys): ${t.description}.`).join('\n')}
 
-The shared traces are read from \`../shared/traces\` beside the repository (see its README; CC BY 4.0, headissue GmbH). Keys are int32; each is turned into its decimal string once, before the replays.
+The recorded traces are in \`bench/traces\` (see its README; CC BY 4.0, headissue GmbH). Keys are int32; each is turned into its decimal string once, before the replays.
 
 ## Notes
 
