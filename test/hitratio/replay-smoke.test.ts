@@ -6,8 +6,8 @@
  * learned in test/policies/models/), and must match its hit count exactly;
  * a policy added later without one must at least lie within [0, OPT].
  *
- * The trace comes from ../shared/traces beside the repository, as in CI's
- * clean clone; without it this file fails, on purpose.
+ * The trace is bench/traces/web07.trc.bin.gz, in the repository; without it
+ * this file fails, on purpose.
  */
 import { LRUCache } from 'lru-cache'
 import { beforeAll, describe, expect, it } from 'vitest'
