@@ -1,5 +1,5 @@
 /**
- * The CI form of the hit-ratio suite (issue 5 §3): the first 20,000 requests
+ * The CI form of the hit-ratio suite: the first 20,000 requests
  * of web07 at 300 entries through every policy of `POLICY_NAMES` and through
  * lru-cache. Every policy there has a reference here, a simple and literal
  * second implementation (lru, lfu and sieve in this file; arc, w-tinylfu and
