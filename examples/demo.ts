@@ -10,8 +10,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { build } from 'hdr-histogram-js'
+import { createCache } from 'strata-cache'
 import { makeRecord, prng, type ProductRecord } from '../bench/records.js'
-import { createCache } from '../src/index.js'
 import { progress } from './progress.js'
 import { permutation, zipf } from './zipf.js'
 

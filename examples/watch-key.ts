@@ -5,7 +5,7 @@
  * by itself.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createCache } from '../src/index.js'
+import { createCache } from 'strata-cache'
 
 interface Price {
   sku: string

@@ -9,3 +9,7 @@ export type { Factory } from './single-flight.js'
 export type { Codec } from './codec/codec.js'
 export { createDefaultCodec, type DefaultCodecOptions } from './codec/default-codec.js'
 export type { PolicyName } from './policies/index.js'
+// Named in the options and stats above, so that a user can type them and the API reference can show them.
+export type { PrefetchOptions } from './options.js'
+export type { ColdTierStats } from './stats.js'
+export type { FsyncMode } from './tiers/cold/options.js'

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -15,6 +16,13 @@ describe('examples', () => {
     expect(stdout).toMatch(/getOrSet latency\s+p50/)
     expect(stdout).toMatch(/warm tier\s+\d+ entries/)
   }, 60_000)
+
+  it('import the package by its name, as a user would, never from src/', async () => {
+    const files = (await readdir(`${root}examples`)).filter((f) => f.endsWith('.ts'))
+    const sources = await Promise.all(files.map(async (f) => [f, await readFile(`${root}examples/${f}`, 'utf8')] as const))
+    expect(sources.filter(([, text]) => /from '\.\.\/src\//.test(text)).map(([f]) => f)).toEqual([])
+    expect(sources.filter(([, text]) => text.includes("from 'strata-cache'")).map(([f]) => f)).toEqual(['demo.ts', 'watch-key.ts'])
+  })
 
   it('the watch example runs and exits', async () => {
     const { stdout } = await example('watch-key.ts')

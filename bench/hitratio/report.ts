@@ -1,7 +1,7 @@
 /**
  * The arithmetic and the tables of the hit-ratio suite: hit ratios, the share
- * of the LRU→OPT gap each policy closes, the summary, the targets of issue 5
- * §3, and the console and Markdown forms of all of it.
+ * of the LRU→OPT gap each policy closes, the summary, the targets, and the
+ * console and Markdown forms of all of it.
  */
 import os from 'node:os'
 import type { Replay } from './replay.js'
@@ -81,7 +81,7 @@ export interface TargetCheck {
   detail: string
 }
 
-/** The targets of issue 5 §3, for the policies that were run. */
+/** The targets a default policy must meet, for the policies that were run. */
 export function checkTargets(rows: Row[], summaries: PolicySummary[], defaultPolicy: string): TargetCheck[] {
   const checks: TargetCheck[] = []
   const at = (row: Row) => `${row.trace} @ ${row.size}`
@@ -279,7 +279,7 @@ Each row is one trace replayed through one cache of the given size (entries), st
 
 ${markdownTable(resultsTable(report.rows, report.policies, report.summaries, true))}
 
-## Targets (issue 5 §3)
+## Targets
 
 ${report.targets.map((c) => `- **${c.pass ? 'PASS' : 'MISS'}** — ${c.target}: ${c.detail}.`).join('\n')}
 
@@ -293,7 +293,7 @@ ${markdownTable(timesTable(report.rows, report.policies))}
 
 ${report.traces.map((t) => `- **${t.name}** (${thousands(t.requests)} requests, ${thousands(t.distinct)} distinct keys): ${t.description}.`).join('\n')}
 
-The shared traces are read from \`../shared/traces\` beside the repository (see its README; CC BY 4.0, headissue GmbH). Keys are int32; each is turned into its decimal string once, before the replays.
+The recorded traces are in \`bench/traces\` (see its README; CC BY 4.0, headissue GmbH). Keys are int32; each is turned into its decimal string once, before the replays.
 
 ## Notes
 
@@ -301,6 +301,6 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
 
 ## Prefetch
 
-Prefetching is measured apart, through the whole cache with a loader (\`npm run bench:prefetch\`): what it avoids on a synthetic workload of numeric walks and key chains, and that it never lowers the hit ratio on the shared traces (it raises it: prefetched entries wait outside the tiers until read). See \`docs/prefetch.md\`.
+Prefetching is measured apart, through the whole cache with a loader (\`npm run bench:prefetch\`): what it avoids on a synthetic workload of numeric walks and key chains, and that it never lowers the hit ratio on the recorded traces (it raises it: prefetched entries wait outside the tiers until read). See [prefetch.md](prefetch.md).
 `
 }

@@ -1,5 +1,5 @@
 /**
- * The hit-ratio suite (issue 5 §3): every trace at every size through OPT,
+ * The hit-ratio suite: every trace at every size through OPT,
  * lru-cache and each policy in `POLICY_NAMES`, with the share of the LRU→OPT
  * gap each closes and the targets.
  *

@@ -1,6 +1,6 @@
 /**
- * The traces of the hit-ratio suite: the shared ones in `../shared/traces`
- * (beside the repository root) and synthetic ones from a fixed seed.
+ * The traces of the hit-ratio suite: two recorded ones in `bench/traces`
+ * (with their licence and attribution) and synthetic ones from a fixed seed.
  *
  * Every trace is held the same way: the requests as dense key ids (0 … distinct-1,
  * numbered in order of first use) and one string per id, built once, so that
@@ -29,8 +29,8 @@ export interface Trace extends TraceKeys {
   sizes: number[]
 }
 
-/** The repository's `../shared/traces`, where CI's clean clone also finds it. */
-export const SHARED_TRACES_DIR = fileURLToPath(new URL('../../../shared/traces/', import.meta.url))
+/** `bench/traces`, inside the repository, so that a lone clone has them. */
+export const SHARED_TRACES_DIR = fileURLToPath(new URL('../traces/', import.meta.url))
 
 /** Numbers the raw keys densely in order of first use; the string of an id is its raw key in decimal. */
 export function densify(raw: Int32Array): TraceKeys {
@@ -60,7 +60,7 @@ const gunzipAsync = promisify(gunzip)
 /** Reads a gzipped trace of big-endian int32 keys; at most `limit` requests. */
 export async function readSharedTrace(file: string, limit = Infinity): Promise<TraceKeys> {
   const path = SHARED_TRACES_DIR + file
-  if (!existsSync(path)) throw new Error(`trace not found: ${path} (the shared traces live in ../shared/traces beside the repository)`)
+  if (!existsSync(path)) throw new Error(`trace not found: ${path} (the recorded traces live in bench/traces)`)
   const buffer = await gunzipAsync(await readFile(path))
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
   const length = Math.min(buffer.byteLength >>> 2, limit)

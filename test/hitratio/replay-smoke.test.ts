@@ -1,13 +1,13 @@
 /**
- * The CI form of the hit-ratio suite (issue 5 §3): the first 20,000 requests
+ * The CI form of the hit-ratio suite: the first 20,000 requests
  * of web07 at 300 entries through every policy of `POLICY_NAMES` and through
  * lru-cache. Every policy there has a reference here, a simple and literal
  * second implementation (lru, lfu and sieve in this file; arc, w-tinylfu and
  * learned in test/policies/models/), and must match its hit count exactly;
  * a policy added later without one must at least lie within [0, OPT].
  *
- * The trace comes from ../shared/traces beside the repository, as in CI's
- * clean clone; without it this file fails, on purpose.
+ * The trace is bench/traces/web07.trc.bin.gz, in the repository; without it
+ * this file fails, on purpose.
  */
 import { LRUCache } from 'lru-cache'
 import { beforeAll, describe, expect, it } from 'vitest'
