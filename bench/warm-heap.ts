@@ -44,7 +44,7 @@ async function measure(side: string): Promise<Measurement> {
     const cache = createCache<ProductRecord>({ hot: { maxEntries: 1 }, warm: { maxBytes: 512 << 20 } })
     for (let i = 0; i < ENTRIES; i++) await cache.set(`item:${i}`, makeRecord(i))
     const { tiers } = cache.stats()
-    detail = `hot ${tiers.hot.entries} + warm ${tiers.warm.entries} entries, warm ${tiers.warm.bytes} B encoded`
+    detail = `hot ${tiers.hot.entries} + warm ${tiers.warm.entries} entries, warm ${tiers.warm.bytes} B charged`
     keep = cache
   } else {
     const lru = new LRUCache<string, ProductRecord>({ max: ENTRIES })

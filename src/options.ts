@@ -15,7 +15,12 @@ export interface HotOptions {
 }
 
 export interface WarmOptions {
-  /** Most encoded bytes the warm tier holds. */
+  /**
+   * Most bytes the warm tier holds: each entry is charged its encoded bytes,
+   * its key and a measured per-entry overhead (about 390 B for the Buffer,
+   * the index and the policy), so that this bounds its real memory even for
+   * small values. `stats().tiers.warm.bytes` reports this charge.
+   */
   maxBytes: number
   /** Default 'w-tinylfu' (`docs/policies.md` says why). */
   policy?: PolicyName

@@ -8,6 +8,7 @@ import type { EvictionReason, TierName } from './events.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import type { ResolvedOptions } from './options.js'
 import { Notifier } from './notifier.js'
+import { PeekSnapshots } from './peek-snapshots.js'
 import { NO_SLOT } from './policies/index.js'
 import type { ColdEntry } from './tiers/cold/cold-tier.js'
 import { createHotTier, type HotTier } from './tiers/hot/hot-tier.js'
@@ -50,6 +51,8 @@ export class TierStack<V> {
   readonly sweep: ExpirySweep
   /** While a checkpoint runs: keys moved from hot to warm behind its back, to write at its end. */
   #movedDuringCheckpoint: Set<string> | undefined
+  /** What `peek` decoded from warm, made on its first warm peek. */
+  #peekSnapshots: PeekSnapshots<V> | undefined
 
   constructor(options: ResolvedOptions) {
     this.#scheduler = options.scheduler
@@ -130,7 +133,20 @@ export class TierStack<V> {
     const warm = this.warm
     if (warm === undefined) return undefined
     const warmSlot = warm.findQuietly(key, this.#nowFor(warm))
-    return warmSlot === NO_SLOT ? undefined : this.#decode(key, warmSlot)
+    return warmSlot === NO_SLOT ? undefined : this.#warmSnapshot(key, warmSlot)
+  }
+
+  /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
+  #warmSnapshot(key: string, slot: number): V | undefined {
+    const warm = this.warm as WarmTier
+    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
+    const snapshots = (this.#peekSnapshots ??= new PeekSnapshots<V>(warm.maxBytes / 16))
+    const bytes = warm.valueAt(slot)
+    const known = snapshots.get(key, bytes)
+    if (known !== undefined) return known
+    const value = this.#decode(key, slot)
+    if (value !== undefined) snapshots.remember(key, bytes, value)
+    return value
   }
 
   has(key: string): boolean | Promise<boolean> {

@@ -16,8 +16,8 @@ export interface MemoryTierOptions<Stored> {
   maxEntries: number
   maxBytes: number
   policy: PolicyName
-  /** Bytes charged for a stored value; only called while `maxBytes` is finite. */
-  sizeOf: (stored: Stored) => number
+  /** Bytes charged for an entry; only called while `maxBytes` is finite. */
+  sizeOf: (stored: Stored, key: string) => number
 }
 
 /**
@@ -112,7 +112,7 @@ export class MemoryTier<Stored> {
    * value alone is larger than the tier: then nothing changes.
    */
   set(key: string, stored: Stored, expiresAt: number): boolean {
-    const size = this.#bounded ? this.#options.sizeOf(stored) : 0
+    const size = this.#bounded ? this.#options.sizeOf(stored, key) : 0
     if (size > this.#options.maxBytes) return false
     const table = this.#table
     const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0

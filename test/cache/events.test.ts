@@ -5,7 +5,7 @@ import { VirtualClock } from '../helpers/virtual-time.js'
 describe('events$', () => {
   it('tells every step of an entry’s life, stamped with the scheduler’s time', async () => {
     const clock = new VirtualClock()
-    const cache = createCache<number>({ scheduler: clock, hot: { maxEntries: 1 }, warm: { maxBytes: 30 } })
+    const cache = createCache<number>({ scheduler: clock, hot: { maxEntries: 1 }, warm: { maxBytes: 1024 } })
     const events: CacheEvent[] = []
     cache.events$.subscribe((event) => events.push(event))
     clock.advance(10)

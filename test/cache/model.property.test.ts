@@ -108,7 +108,7 @@ describe('the cache against a Map model', () => {
       await fc.assert(
         fc.asyncProperty(fc.array(command, { maxLength: 80, size: 'max' }), async (commands) => {
           const clock = new VirtualClock()
-          const cache = createCache<unknown>({ hot: { maxEntries: 2, policy }, warm: { maxBytes: 40, policy }, scheduler: clock })
+          const cache = createCache<unknown>({ hot: { maxEntries: 2, policy }, warm: { maxBytes: 1024, policy }, scheduler: clock })
           const model = new Model()
           for (const c of commands) {
             if (c.op === 'get' || c.op === 'peek') {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { NO_SLOT } from '../../src/policies/index.js'
 import { createHotTier } from '../../src/tiers/hot/hot-tier.js'
 import type { MemoryTier, TierExits } from '../../src/tiers/memory-tier.js'
-import { createWarmTier } from '../../src/tiers/warm/warm-tier.js'
+import { createWarmTier, warmEntryCharge } from '../../src/tiers/warm/warm-tier.js'
 
 interface Recorded<S> extends TierExits<S> {
   evictions: string[]
@@ -21,6 +21,8 @@ function recorder<S>(): Recorded<S> {
 }
 
 const bytes = (n: number, fill = 1): Uint8Array => new Uint8Array(n).fill(fill)
+/** What warm charges for `n` encoded bytes under a one-character key. */
+const charge = (n: number): number => warmEntryCharge(bytes(n), 'a')
 
 // Both in-memory tiers run this one suite: `entry(i)` is what each stores, `small` bounds fit three of them.
 const tiers = [
@@ -34,7 +36,7 @@ const tiers = [
     name: 'warm',
     entry: (i: number): Uint8Array => bytes(10, i),
     make: (exits: TierExits<Uint8Array>, policy: 'lru' | 'lfu' = 'lru') =>
-      createWarmTier({ maxBytes: 30, policy }, exits),
+      createWarmTier({ maxBytes: 3 * charge(10), policy }, exits),
   },
 ] as const
 
@@ -124,7 +126,7 @@ for (const tier of tiers) {
       const t =
         tier.name === 'hot'
           ? createHotTier({ maxEntries: 100, maxBytes: Infinity, policy: 'lru' }, exits)
-          : createWarmTier({ maxBytes: 10_000, policy: 'lru' }, exits as TierExits<Uint8Array>)
+          : createWarmTier({ maxBytes: 20 * charge(20), policy: 'lru' }, exits as TierExits<Uint8Array>)
       for (let i = 0; i < 20; i++) t.set(`k${i}`, tier.entry(i) as never, 1000)
       expect(t.sweep(0, 1, 0)).toBe(8)
       expect(t.sweep(8, 2, 0)).toBe(-1)
@@ -147,7 +149,7 @@ for (const tier of tiers) {
       const t =
         tier.name === 'hot'
           ? createHotTier({ maxEntries: 1000, maxBytes: Infinity, policy: 'lru' }, exits)
-          : createWarmTier({ maxBytes: 10_000, policy: 'lru' }, exits as TierExits<Uint8Array>)
+          : createWarmTier({ maxBytes: 1000 * warmEntryCharge(bytes(10), 'k999'), policy: 'lru' }, exits as TierExits<Uint8Array>)
       for (let i = 0; i < 1000; i++) t.set(`k${i}`, tier.entry(i % 200) as never, 0)
       expect(t.entries).toBe(1000)
       expect(exits.evictions).toEqual([])
@@ -160,37 +162,37 @@ for (const tier of tiers) {
 describe('byte bounds', () => {
   it('warm evicts until the new bytes fit, and refuses a value larger than the tier', () => {
     const exits = recorder<Uint8Array>()
-    const warm = createWarmTier({ maxBytes: 30, policy: 'lru' }, exits)
+    const warm = createWarmTier({ maxBytes: 3 * charge(10), policy: 'lru' }, exits)
     warm.set('a', bytes(10), 0)
     warm.set('b', bytes(10), 0)
     warm.set('c', bytes(10), 0)
     warm.set('d', bytes(20), 0)
     expect(exits.evictions).toEqual(['a', 'b'])
-    expect(warm.bytes).toBe(30)
-    expect(warm.set('huge', bytes(31), 0)).toBe(false)
+    expect(warm.bytes).toBe(charge(10) + charge(20))
+    expect(warm.set('e', bytes(3 * charge(10)), 0)).toBe(false)
     expect(warm.entries).toBe(2)
   })
 
   it('warm evicts others when an overwrite grows an entry', () => {
     const exits = recorder<Uint8Array>()
-    const warm = createWarmTier({ maxBytes: 30, policy: 'lru' }, exits)
+    const warm = createWarmTier({ maxBytes: 2 * charge(10) + 10, policy: 'lru' }, exits)
     warm.set('a', bytes(10), 0)
     warm.set('b', bytes(10), 0)
     warm.set('b', bytes(25), 0)
     expect(exits.evictions).toEqual(['a'])
-    expect(warm.bytes).toBe(25)
+    expect(warm.bytes).toBe(charge(25))
   })
 
   it('never evicts the entry an overwrite grew, whatever the policy thinks of it', () => {
     const exits = recorder<Uint8Array>()
-    const warm = createWarmTier({ maxBytes: 30, policy: 'lfu' }, exits)
+    const warm = createWarmTier({ maxBytes: 2 * charge(10) + 10, policy: 'lfu' }, exits)
     warm.set('a', bytes(10), 0)
     warm.set('b', bytes(10), 0)
     for (let i = 0; i < 3; i++) warm.hit(warm.find('b', 0)) // 'a' is now the least frequently used
     warm.set('a', bytes(25), 0)
     expect(exits.evictions).toEqual(['b'])
     expect(warm.valueAt(warm.find('a', 0)).byteLength).toBe(25)
-    expect(warm.bytes).toBe(25)
+    expect(warm.bytes).toBe(charge(25))
   })
 
   it('hot bounds estimated bytes', () => {

@@ -1,5 +1,6 @@
 import type { PolicyName } from '../../policies/index.js'
 import { MemoryTier, type TierExits } from '../memory-tier.js'
+import { WARM_ENTRY_OVERHEAD } from './entry-overhead.js'
 
 export interface WarmTierOptions {
   maxBytes: number
@@ -12,7 +13,16 @@ export interface WarmTierOptions {
  */
 export type WarmTier = MemoryTier<Uint8Array>
 
-const byteLength = (bytes: Uint8Array): number => bytes.byteLength
+// V8 keeps a string with a character past Latin-1 at two bytes per character.
+const WIDE_CHAR = /[^\u0000-\u00ff]/
+
+/**
+ * What an entry costs the tier: its encoded bytes, its key's characters and
+ * the fixed cost of holding one more entry, so that `maxBytes` bounds the
+ * memory the tier really holds even when the values are small.
+ */
+export const warmEntryCharge = (bytes: Uint8Array, key: string): number =>
+  bytes.byteLength + (WIDE_CHAR.test(key) ? 2 * key.length : key.length) + WARM_ENTRY_OVERHEAD
 
 export const createWarmTier = (options: WarmTierOptions, exits: TierExits<Uint8Array>): WarmTier =>
-  new MemoryTier<Uint8Array>('warm', { ...options, maxEntries: Infinity, sizeOf: byteLength }, exits)
+  new MemoryTier<Uint8Array>('warm', { ...options, maxEntries: Infinity, sizeOf: warmEntryCharge }, exits)

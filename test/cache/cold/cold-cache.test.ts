@@ -7,10 +7,10 @@ import { tempDirs } from '../../helpers/temp-dirs.js'
 
 const tempDir = tempDirs('strata-cache-cold-')
 
-/** hot of 2 entries and warm of ~200 bytes: most entries end up on disk. */
+/** hot of 2 entries and warm of a few small entries: most entries end up on disk. */
 const layered = <V>(dir: string, extra: Partial<CacheOptions<V>> = {}): CacheOptions<V> => ({
   hot: { maxEntries: 2 },
-  warm: { maxBytes: 200 },
+  warm: { maxBytes: 2000 },
   cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 },
   ...extra,
 })
@@ -102,7 +102,7 @@ describe('the cold tier in the cache', () => {
   it('tells cold hits, demotions to cold and promotions from cold on events$', async () => {
     // LRU in memory: k0 must reach the disk, whatever the default policy's admission makes of 30 keys seen once.
     const cache = createCache<string>(
-      layered(await tempDir(), { hot: { maxEntries: 2, policy: 'lru' }, warm: { maxBytes: 200, policy: 'lru' } }),
+      layered(await tempDir(), { hot: { maxEntries: 2, policy: 'lru' }, warm: { maxBytes: 2000, policy: 'lru' } }),
     )
     await cache.ready
     const events: CacheEvent[] = []

@@ -22,7 +22,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 )
 
 const open = (dir: string): Cache<string> =>
-  createCache<string>({ hot: { maxEntries: 2 }, warm: { maxBytes: 64 }, cold: { dir, segmentBytes: 4096, maxBytes: 1 << 20 } })
+  createCache<string>({ hot: { maxEntries: 2 }, warm: { maxBytes: 1024 }, cold: { dir, segmentBytes: 4096, maxBytes: 1 << 20 } })
 
 describe('a cache with a cold tier, against a Map model, across restarts', () => {
   it('answers like the model for any sequence of writes (tagged or not), reads, deletes by tag, checkpoints, clears and restarts', async () => {

@@ -10,10 +10,10 @@ import { tempDirs } from '../../helpers/temp-dirs.js'
 
 const tempDir = tempDirs('strata-cache-tags-')
 
-/** hot of 2 entries and warm of ~200 bytes: nearly every entry is on disk only. */
+/** hot of 2 entries and warm of a few small entries: nearly every entry is on disk only. */
 const layered = (dir: string, extra: Partial<CacheOptions<string>> = {}): CacheOptions<string> => ({
   hot: { maxEntries: 2 },
-  warm: { maxBytes: 200 },
+  warm: { maxBytes: 2000 },
   cold: { dir, segmentBytes: 4096, maxBytes: 1 << 20 },
   ...extra,
 })
