@@ -175,7 +175,7 @@ export class TierStack<V> {
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
   checkFits(key: string, value: V): void {
     this.cold?.checkFits(key, value)
-    if (!this.hot.accepts(value)) this.#encodeBelowHot(key, value)
+    if (!this.hot.accepts(key, value)) this.#encodeBelowHot(key, value)
   }
 
   /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
@@ -323,7 +323,7 @@ export class TierStack<V> {
       new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
     if (this.warm === undefined && this.cold === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
     const bytes = this.encode(value)
-    if (this.warm?.accepts(bytes) === true || this.cold?.tier.fits(key, bytes.byteLength) === true) return bytes
+    if (this.warm?.accepts(key, bytes) === true || this.cold?.tier.fits(key, bytes.byteLength) === true) return bytes
     throw tooLarge(`hot.maxBytes and every tier below (${bytes.byteLength} bytes encoded)`)
   }
 

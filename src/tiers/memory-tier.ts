@@ -103,8 +103,8 @@ export class MemoryTier<Stored> {
   }
 
   /** Whether the value alone is within the tier's bound, so that `set` would take it. */
-  accepts(stored: Stored): boolean {
-    return !this.#bounded || this.#options.sizeOf(stored) <= this.#options.maxBytes
+  accepts(key: string, stored: Stored): boolean {
+    return !this.#bounded || this.#options.sizeOf(stored, key) <= this.#options.maxBytes
   }
 
   /**

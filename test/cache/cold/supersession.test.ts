@@ -11,7 +11,7 @@ const tempDir = tempDirs('strata-cache-supersede-')
 /** hot of 2 entries and warm of ~200 bytes: most entries end up on disk. */
 const layered = <V>(dir: string, extra: Partial<CacheOptions<V>> = {}): CacheOptions<V> => ({
   hot: { maxEntries: 2 },
-  warm: { maxBytes: 200 },
+  warm: { maxBytes: 1200 }, // about two small entries
   cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 },
   ...extra,
 })
@@ -79,7 +79,7 @@ describe('an acknowledged write or delete supersedes the disk copy for good', ()
       cache.events$.subscribe((e) => e.type === 'delete' && deletes.push(e.key))
       await cache.set('k', 'v1')
       // Push k out of hot and warm: its demotion to disk begins.
-      for (let i = 0; i < 6; i++) await cache.set(`x${i}`, `${'x'.repeat(60)}${i}`)
+      for (let i = 0; i < 8; i++) await cache.set(`x${i}`, `${'x'.repeat(60)}${i}`)
       await sleep(wait)
       await cache.set('k', 'v2')
       expect(await cache.delete('k')).toBe(true)
