@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs'
+import { constants, type Dirent, type Stats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { CacheError } from '../../errors.js'
 
@@ -19,7 +19,7 @@ const NOT_REGULAR: Record<string, string> = {
 export class NotRegularFileError extends CacheError {
   constructor(
     readonly path: string,
-    kind: string,
+    readonly kind: string,
   ) {
     super('E_IO', `${path} is ${kind}, not a regular file`)
   }
@@ -50,10 +50,12 @@ export async function openRegularFile(path: string, flags: number): Promise<File
   throw new NotRegularFileError(path, kindOf(stats))
 }
 
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory'
-  if (stats.isFIFO()) return 'a FIFO'
-  if (stats.isSocket()) return 'a socket'
-  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'a device'
+/** What a file that is not a regular one is, for messages. */
+export function kindOf(file: Stats | Dirent): string {
+  if (file.isDirectory()) return 'a directory'
+  if (file.isSymbolicLink()) return 'a symbolic link'
+  if (file.isFIFO()) return 'a FIFO'
+  if (file.isSocket()) return 'a socket'
+  if (file.isBlockDevice() || file.isCharacterDevice()) return 'a device'
   return 'an unknown kind of file'
 }
