@@ -181,22 +181,22 @@ async function openSegments(segments: SegmentSet, ids: readonly number[], report
 }
 
 /**
- * Removes half-written hint files and hints whose segment is gone. Resolves
- * with the ids whose hint name is taken by something other than a regular
- * file: reported, left alone, never read.
+ * Removes half-written hint files and hints whose segment is gone, whatever
+ * they are (a FIFO left under the temporary name would block the next hint
+ * write); what cannot be removed (a directory) is reported. Resolves with the
+ * ids of live segments whose hint name is taken by something other than a
+ * regular file: reported, left alone, never read.
  */
 async function removeLeftovers(dir: string, ids: Set<number>, report: (error: CacheError) => void): Promise<Set<number>> {
   const odd = new Set<number>()
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const name = entry.name
-    const hint = /^seg-(\d{8})\.hint$/.exec(name)
-    const tmp = name.endsWith('.hint.tmp')
-    if (!hint && !tmp) continue
-    if (!entry.isFile()) {
-      report(skipped(new NotRegularFileError(join(dir, name), kindOf(entry))))
-      if (hint) odd.add(Number(hint[1]))
-    } else if (tmp || (hint && !ids.has(Number(hint[1])))) {
-      await unlinkQuiet(join(dir, name))
+    const path = join(dir, entry.name)
+    const hint = /^seg-(\d{8})\.hint$/.exec(entry.name)
+    if (entry.name.endsWith('.hint.tmp') || (hint && !ids.has(Number(hint[1])))) {
+      await unlinkQuiet(path).catch((e: unknown) => report(new CacheError('E_IO', `cannot remove ${path}: ${(e as Error).message}`, { cause: e })))
+    } else if (hint && !entry.isFile()) {
+      report(skipped(new NotRegularFileError(path, kindOf(entry))))
+      odd.add(Number(hint[1]))
     }
   }
   return odd
