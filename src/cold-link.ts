@@ -120,6 +120,11 @@ export class ColdLink<V> {
       const sync = async (): Promise<boolean> => (await this.tier.sync(), false)
       this.#flows.push(maintain({ period: options.fsyncInterval, slice: sync, onError: reportError }, scheduler).subscribe())
     }
+    // A tier refused its directory (E_LOCKED, E_IO) has nothing to flush or upkeep, and
+    // its timers must not keep the process alive when the program never calls close().
+    this.tier.ready.catch(() => {
+      for (const flow of this.#flows) flow.unsubscribe()
+    })
   }
 
   /** Takes an entry evicted from `from` (the last in-memory tier). */

@@ -8,9 +8,13 @@ export interface Child {
   exited: Promise<number | null>
 }
 
-/** Runs a TypeScript script in a child process and follows its stdout line by line. */
-export function spawnScript(script: string, args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/**
+ * Runs a TypeScript script in a child process and follows its stdout line by
+ * line. `wrapper` is a command that runs node in turn (e.g. `unshare ...`).
+ */
+export function spawnScript(script: string, args: string[], env: Record<string, string> = {}, wrapper: string[] = []): Child {
+  const command = [...wrapper, process.execPath, '--import', 'tsx', script, ...args]
+  const proc = spawn(command[0] as string, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   })

@@ -4,6 +4,7 @@ import { CacheError } from '../../errors.js'
 import type { ColdIndex } from './cold-index.js'
 import { readHint, type HintEntry } from './hint-file.js'
 import { FLAG_BARRIER } from './record-format.js'
+import { kindOf, NotRegularFileError } from './regular-file.js'
 import { scanSegment } from './segment-scan.js'
 import { hintFile, unlinkQuiet, type Segment, type SegmentSet } from './segment-set.js'
 import { decodeTags } from './tag-codec.js'
@@ -53,12 +54,15 @@ const TAG_SLICE = 512
  * the newest segment is cut off so new records follow the last good one.
  * Tags follow the index: the newest record of a key decides them (a
  * tombstone or an untagged value leaves the key without). Every slice
- * yields to the event loop.
+ * yields to the event loop. A segment or hint name taken by something other
+ * than a regular file (a directory, a symlink, a FIFO) is reported (E_IO),
+ * left alone and not read: the store opens without it.
  */
 export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   const { segments, index } = ctx
   const ids = await segments.listIds()
-  await removeLeftovers(segments.dir, new Set(ids))
+  const oddHints = await removeLeftovers(segments.dir, new Set(ids), ctx.report)
+  const opened = await openSegments(segments, ids, ctx.report)
   let maxSeq = 0
   let barrierSeq = 0
   let corruptRecords = 0
@@ -84,10 +88,10 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
     return list
   }
 
-  for (const [i, id] of ids.entries()) {
-    const seg = await segments.openExisting(id)
-    const isLast = i === ids.length - 1
-    const hint = await readHint(join(segments.dir, hintFile(id)), seg.size)
+  for (const [i, seg] of opened.entries()) {
+    const id = seg.id
+    const isLast = i === opened.length - 1
+    const hint = oddHints.has(id) ? undefined : await readHint(join(segments.dir, hintFile(id)), seg.size)
     // Kept for the newest segment (it may take more records) and to rewrite missing hints.
     const records: HintEntry[] | undefined = isLast || hint === undefined ? [] : undefined
     // `e.tags` may be a view into a large buffer (a hint file, a scan window): what is kept is a copy.
@@ -161,10 +165,41 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   return { maxSeq, corruptRecords, resume, tags }
 }
 
-/** Half-written hint files and hints whose segment is gone. */
-async function removeLeftovers(dir: string, ids: Set<number>): Promise<void> {
-  for (const name of await readdir(dir)) {
-    const hint = /^seg-(\d{8})\.hint$/.exec(name)
-    if (name.endsWith('.hint.tmp') || (hint && !ids.has(Number(hint[1])))) await unlinkQuiet(join(dir, name))
+/** The segment files among `ids`; names taken by something else are reported and reserved. */
+async function openSegments(segments: SegmentSet, ids: readonly number[], report: (error: CacheError) => void): Promise<Segment[]> {
+  const opened: Segment[] = []
+  for (const id of ids) {
+    try {
+      opened.push(await segments.openExisting(id))
+    } catch (e) {
+      if (!(e instanceof NotRegularFileError)) throw e
+      report(skipped(e))
+      segments.reserve(id)
+    }
   }
+  return opened
 }
+
+/**
+ * Removes half-written hint files and hints whose segment is gone, whatever
+ * they are (a FIFO left under the temporary name would block the next hint
+ * write); what cannot be removed (a directory) is reported. Resolves with the
+ * ids of live segments whose hint name is taken by something other than a
+ * regular file: reported, left alone, never read.
+ */
+async function removeLeftovers(dir: string, ids: Set<number>, report: (error: CacheError) => void): Promise<Set<number>> {
+  const odd = new Set<number>()
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    const hint = /^seg-(\d{8})\.hint$/.exec(entry.name)
+    if (entry.name.endsWith('.hint.tmp') || (hint && !ids.has(Number(hint[1])))) {
+      await unlinkQuiet(path).catch((e: unknown) => report(new CacheError('E_IO', `cannot remove ${path}: ${(e as Error).message}`, { cause: e })))
+    } else if (hint && !entry.isFile()) {
+      report(skipped(new NotRegularFileError(path, kindOf(entry))))
+      odd.add(Number(hint[1]))
+    }
+  }
+  return odd
+}
+
+const skipped = (e: NotRegularFileError): CacheError => new CacheError('E_IO', `${e.path} is ${e.kind}, not a regular file: left alone and not read`, { cause: e })

@@ -1,7 +1,9 @@
+import { constants } from 'node:fs'
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SegmentLedger } from './cold-index.js'
 import type { HintEntry } from './hint-file.js'
+import { openRegularFile } from './regular-file.js'
 
 const SEGMENT_NAME = /^seg-(\d{8})\.log$/
 
@@ -37,9 +39,12 @@ export class Segment {
 export class SegmentSet implements SegmentLedger {
   readonly #byId = new Map<number, Segment>()
   #ordered: Segment[] | undefined
+  /** The highest id whose name is taken by something that is not a segment file. */
+  #reserved = 0
 
   constructor(readonly dir: string) {}
 
+  /** Ids of every name of a segment file, whatever has the name. */
   async listIds(): Promise<number[]> {
     const ids: number[] = []
     for (const name of await readdir(this.dir)) {
@@ -49,9 +54,10 @@ export class SegmentSet implements SegmentLedger {
     return ids.sort((a, b) => a - b)
   }
 
+  /** Rejects with NotRegularFileError when the name is not a regular file (a directory, a symlink, a FIFO). */
   async openExisting(id: number): Promise<Segment> {
     const path = join(this.dir, segmentFile(id))
-    const fh = await open(path, 'r+')
+    const fh = await openRegularFile(path, constants.O_RDWR)
     try {
       const { size } = await fh.stat()
       return this.#add(new Segment(id, path, fh, size))
@@ -83,9 +89,15 @@ export class SegmentSet implements SegmentLedger {
     return this.#byId.size
   }
 
+  /** The id's name is taken by something that is not a segment: new segments are numbered past it. */
+  reserve(id: number): void {
+    if (id > this.#reserved) this.#reserved = id
+  }
+
+  /** The highest id in use (0 for none): a new segment takes the next. */
   get maxId(): number {
     const all = this.all()
-    return all.length === 0 ? 0 : all[all.length - 1].id
+    return Math.max(this.#reserved, all.length === 0 ? 0 : all[all.length - 1].id)
   }
 
   get diskBytes(): number {

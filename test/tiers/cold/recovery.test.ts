@@ -1,4 +1,5 @@
-import { readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, readFile, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ColdStore } from '../../../src/tiers/cold/index.js'
@@ -133,6 +134,55 @@ describe('recovery', () => {
     expect(await missingKeys(store)).toEqual([])
     expect(h.errors).toEqual([])
   })
+
+  it('names of segments that are not segment files are reported E_IO and skipped; the rest opens, and new segments are numbered past them', async () => {
+    const segs = await segmentFiles(h.dir)
+    const next = Number(/\d+/.exec(segs[segs.length - 1])![0]) + 1
+    const odd = [0, 1, 2, 3].map((i) => join(h.dir, `seg-${String(next + i).padStart(8, '0')}.log`))
+    await mkdir(odd[0])
+    await symlink(odd[1], odd[1])
+    await symlink(join(h.dir, 'nowhere'), odd[2])
+    execFileSync('mkfifo', [odd[3]])
+    store = await h.open()
+    expect(h.errors.map((e) => e.code)).toEqual(['E_IO', 'E_IO', 'E_IO', 'E_IO'])
+    odd.forEach((path, i) => expect(h.errors[i].message).toContain(path))
+    expect(await missingKeys(store)).toEqual([])
+    // Enough to fill the resumed segment and roll over to new ones.
+    await store.putMany(Array.from({ length: 100 }, (_, i) => ({ key: `new${i}`, value: bytes(valueOf(i)), expiresAt: 0 })))
+    await store.close()
+    expect(await segmentFiles(h.dir)).toContain(`seg-${String(next + 4).padStart(8, '0')}.log`)
+    store = await h.open()
+    expect(await missingKeys(store)).toEqual([])
+    expect(text((await store.get('new99'))?.value)).toBe(valueOf(99))
+    expect(h.errors).toHaveLength(8)
+  }, 10_000)
+
+  it('hint names that are not regular files are reported E_IO and left alone; their segments are scanned', async () => {
+    const hints = (await hintFiles(h.dir)).map((name) => join(h.dir, name))
+    await unlink(hints[0])
+    execFileSync('mkfifo', [hints[0]])
+    await unlink(hints[1])
+    await mkdir(hints[1])
+    store = await h.open()
+    expect(h.errors.map((e) => e.code)).toEqual(['E_IO', 'E_IO'])
+    for (const path of hints.slice(0, 2)) expect(h.errors.some((e) => e.message.includes(path))).toBe(true)
+    expect(await missingKeys(store)).toEqual([])
+  }, 10_000)
+
+  it('leftover hint names are removed whatever they are, and one that cannot be is reported E_IO', async () => {
+    const hint = (await hintFiles(h.dir))[0]
+    const directory = join(h.dir, 'seg-00000999.hint')
+    // The missing hint is written again through its temporary name, which a FIFO there would block.
+    await unlink(join(h.dir, hint))
+    execFileSync('mkfifo', [join(h.dir, `${hint}.tmp`)])
+    await mkdir(directory)
+    store = await h.open()
+    expect(h.errors.map((e) => e.code)).toEqual(['E_IO'])
+    expect(h.errors[0].message).toContain(directory)
+    await store.close()
+    store = undefined
+    expect(await hintFiles(h.dir)).toEqual(expect.arrayContaining([hint, 'seg-00000999.hint']))
+  }, 10_000)
 
   it('deletes and overwrites replay by sequence number across segments', async () => {
     store = await h.open()
