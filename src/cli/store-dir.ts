@@ -1,6 +1,8 @@
+import { constants } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LOCK_NAME } from '../tiers/cold/dir-lock.js'
+import { openRegularFile } from '../tiers/cold/regular-file.js'
 import { SegmentSet, hintFile, segmentFile } from '../tiers/cold/segment-set.js'
 import { CliError, describeFsError } from './cli-error.js'
 
@@ -44,7 +46,15 @@ export const hintPath = (dir: string, id: number): string => join(dir, hintFile(
 
 async function readLock(dir: string): Promise<StoreDir['lock']> {
   try {
-    const [pid, host] = (await readFile(join(dir, LOCK_NAME), 'utf8')).split('\n')
+    // Opened as the store opens it: a LOCK that is a FIFO must not hang the tool.
+    const fh = await openRegularFile(join(dir, LOCK_NAME), constants.O_RDONLY)
+    let text: string
+    try {
+      text = (await fh.readFile('utf8')).slice(0, 512)
+    } finally {
+      await fh.close()
+    }
+    const [pid, host] = text.split('\n')
     return { pid: Number(pid), host: host ?? '' }
   } catch {
     // No lock file (or an unreadable one): the store is closed, or its holder died.

@@ -227,6 +227,13 @@ describe('strata-cache CLI', () => {
   })
 
   describe('verify', () => {
+    it('does not hang on a LOCK that is a FIFO', async () => {
+      const dir = await churnedStore()
+      await new Promise<void>((resolve, reject) => execFile('mkfifo', [join(dir, 'LOCK')], (error) => (error ? reject(error) : resolve())))
+      const r = await cli('inspect', dir)
+      expect(r.code).toBe(0)
+    })
+
     it('exits 0 on a clean store', async () => {
       const r = await cli('verify', await churnedStore())
       expect(r.code).toBe(0)
