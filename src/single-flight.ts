@@ -45,7 +45,7 @@ export class SingleFlight<V> {
     const running = this.#flights.get(key)
     if (running !== undefined) {
       if (this.#guarded && within(running)) {
-        return Promise.reject(new CacheError('E_REENTRANT', `a call for '${key}' from inside its own factory would wait for itself`))
+        return Promise.reject(new CacheError('E_REENTRANT', `a call for '${key}' made inside its own factory or loader would wait for itself`))
       }
       return running.promise
     }
