@@ -23,8 +23,20 @@ export interface Cache<V> extends AsyncDisposable {
   has(key: string): Promise<boolean>
   /** True when there was a live entry to delete. */
   delete(key: string): Promise<boolean>
-  /** The cached value, or the factory's, stored. Concurrent callers for one key share one factory call. */
-  getOrSet(key: string, factory: Factory<V>, options?: EntryOptions): Promise<V>
+  /**
+   * The cached value, or the factory's, stored with `options`. Concurrent
+   * callers for one key share one factory call (and get what the factory of
+   * the first of them returned). The factory returning `undefined` means
+   * "not found": the call resolves undefined and nothing is stored, so a
+   * factory typed to return `V` gives `Promise<V>`, and one that may return
+   * undefined gives `Promise<V | undefined>`. Each factory call counts as a
+   * load (`stats().loads`, a `load` event); its failure rejects every caller
+   * with `E_LOADER` (the factory's error as `cause`, also an `error` event).
+   * A call for the key from inside its own factory (through awaits, or the
+   * factories of other keys) rejects with `E_REENTRANT` rather than wait for
+   * itself.
+   */
+  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R>
   getMany(keys: string[]): Promise<(V | undefined)[]>
   /** Checks every entry first: one bad entry rejects the call and stores none. */
   setMany(entries: CacheEntry<V>[]): Promise<void>

@@ -12,6 +12,7 @@ export type CacheErrorCode =
   | 'E_LOCKED'
   | 'E_CORRUPT'
   | 'E_LOADER'
+  | 'E_REENTRANT'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

@@ -67,7 +67,7 @@ export class Notifier<V> {
     if (this.bus.listening) this.bus.emit({ type: 'promote', key, from, to, at: this.#scheduler.now() })
   }
 
-  /** The loader was called for a key every tier missed; `ms` on the scheduler's clock. */
+  /** The loader or a `getOrSet` factory was called for a key every tier missed; `ms` on the scheduler's clock. */
   loaded(key: string, ms: number): void {
     this.counters.loads++
     if (this.bus.listening) this.bus.emit({ type: 'load', key, ms, at: this.#scheduler.now() })

@@ -1,4 +1,5 @@
 import { CacheError } from './errors.js'
+import { enter, leave, within } from './flight-scope.js'
 
 interface Flight<V> {
   readonly promise: Promise<V>
@@ -9,15 +10,31 @@ interface Flight<V> {
 
 export type Factory<V> = (context: { signal: AbortSignal }) => V | Promise<V>
 
+export interface SingleFlightOptions {
+  /**
+   * Reject a call for a key from inside that key's own factory (through any
+   * awaits, or through other keys' factories) with `E_REENTRANT`: joining
+   * would wait for itself forever. Off for flights whose work never calls
+   * back into the cache, since tracking what runs inside a factory has a cost.
+   */
+  guardReentry?: boolean
+}
+
 /**
  * One factory call per key at a time: `getOrSet` callers that arrive while a
  * call runs wait for the same result. A rejection reaches every waiter and
- * stores nothing; the next call starts afresh.
+ * stores nothing; the next call starts afresh. Once closed, no factory runs.
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Flight<V>>()
   /** Every flight still running, superseded ones too: close must abort them all. */
   readonly #running = new Set<Flight<V>>()
+  readonly #guarded: boolean
+  #closed: CacheError | undefined
+
+  constructor(options: SingleFlightOptions = {}) {
+    this.#guarded = options.guardReentry ?? false
+  }
 
   /** Whether a call for `key` is running that new callers would join. */
   has(key: string): boolean {
@@ -26,12 +43,21 @@ export class SingleFlight<V> {
 
   run(key: string, factory: Factory<V>, store: (value: V) => void): Promise<V> {
     const running = this.#flights.get(key)
-    if (running !== undefined) return running.promise
+    if (running !== undefined) {
+      if (this.#guarded && within(running)) {
+        return Promise.reject(new CacheError('E_REENTRANT', `a call for '${key}' made inside its own factory or loader would wait for itself`))
+      }
+      return running.promise
+    }
+    // A caller that waited for the disk before coming here may find the cache closed meanwhile.
+    if (this.#closed !== undefined) return Promise.reject(this.#closed)
     const controller = new AbortController()
+    let settle!: (value: V) => void
+    let fail!: (error: unknown) => void
     const promise = new Promise<V>((resolve, reject) => {
       // Waiters leave at close even if the factory ignores its signal.
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
-      const settle = (value: V): void => {
+      settle = (value: V): void => {
         this.#end(key, flight)
         if (controller.signal.aborted) return
         try {
@@ -42,19 +68,20 @@ export class SingleFlight<V> {
         }
         resolve(value)
       }
-      const fail = (error: unknown): void => {
+      fail = (error: unknown): void => {
         this.#end(key, flight)
         reject(error)
-      }
-      try {
-        Promise.resolve(factory({ signal: controller.signal })).then(settle, fail)
-      } catch (error) {
-        queueMicrotask(() => fail(error))
       }
     })
     const flight: Flight<V> = { promise, controller, superseded: false }
     this.#flights.set(key, flight)
     this.#running.add(flight)
+    const call = (): V | Promise<V> => factory({ signal: controller.signal })
+    try {
+      Promise.resolve(this.#guarded ? enter(flight, call) : call()).then(settle, fail)
+    } catch (error) {
+      queueMicrotask(() => fail(error))
+    }
     return promise
   }
 
@@ -76,17 +103,22 @@ export class SingleFlight<V> {
     this.#flights.clear()
   }
 
-  /** Aborts every running factory; their waiters reject with `E_CLOSED`. */
-  abortAll(): void {
+  /** Aborts every running factory (their waiters reject with `E_CLOSED`) and starts none from now on. */
+  close(): void {
+    this.#closed = new CacheError('E_CLOSED', 'the cache is closed')
+    const aborted = new CacheError('E_CLOSED', 'the cache was closed while the factory ran')
     for (const flight of this.#running) {
-      flight.controller.abort(new CacheError('E_CLOSED', 'the cache was closed while the factory ran'))
+      flight.controller.abort(aborted)
+      if (this.#guarded) leave()
     }
     this.#running.clear()
     this.#flights.clear()
   }
 
   #end(key: string, flight: Flight<V>): void {
-    this.#running.delete(flight)
+    // After close, a factory that ignored its signal ends too late to matter.
+    if (!this.#running.delete(flight)) return
+    if (this.#guarded) leave()
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
   }
 }

@@ -1,11 +1,22 @@
 export interface TierStats {
   entries: number
+  /**
+   * Hot: estimated heap bytes, measured only when `hot.maxBytes` is set and
+   * 0 otherwise (the estimate walks the value on every set: measured always,
+   * it made a set with eviction about three times slower). Warm and cold:
+   * encoded bytes.
+   */
   bytes: number
   hits: number
 }
 
 export interface CacheStats {
+  /** `get`, `getMany` and `getOrSet` calls, one per key, that found a value (in a tier, or loaded ahead). */
   hits: number
+  /**
+   * Those that found none, whatever the loader or factory then supplied:
+   * callers that share one load each count their miss.
+   */
   misses: number
   /** hits / (hits + misses); 0 before the first read. */
   hitRatio: number
@@ -16,7 +27,11 @@ export interface CacheStats {
   expirations: number
   promotions: number
   demotions: number
-  /** Calls of the `loader` option for a `get` that missed every tier. */
+  /**
+   * Calls of the `loader` option for a `get` that missed every tier, and of
+   * `getOrSet` factories: one per call, shared by the callers it served,
+   * whether it found a value, found none or failed.
+   */
   loads: number
   /** Loads started ahead of use by the prefetcher. */
   prefetches: number

@@ -8,6 +8,7 @@ import type { CacheEvent } from './events.js'
 import { type CacheOptions, type Loader, resolveOptions } from './options.js'
 import { PrefetchLink } from './prefetch-link.js'
 import { type Factory, SingleFlight } from './single-flight.js'
+import { callSource } from './source-call.js'
 import { type CacheStats, snapshot } from './stats.js'
 import { TierStack } from './tier-stack.js'
 import { type EntryOptions, checkEntryOptions, checkKey, checkValue, checkWrittenKey, illFormedKey, invalidKey, isValidKey, isWellFormed } from './validate.js'
@@ -34,8 +35,8 @@ class StrataCache<V> implements Cache<V> {
   readonly stats$: Observable<CacheStats>
   readonly ready: Promise<void>
   readonly #stack: TierStack<V>
-  readonly #flights = new SingleFlight<V>()
-  readonly #loads = new SingleFlight<V | undefined>()
+  readonly #flights = new SingleFlight<V | undefined>({ guardReentry: true })
+  readonly #loads = new SingleFlight<V | undefined>({ guardReentry: true })
   readonly #loader: Loader<V> | undefined
   readonly #prefetch: PrefetchLink<V> | undefined
   readonly #watchers: Watchers<V>
@@ -121,20 +122,26 @@ class StrataCache<V> implements Cache<V> {
     return this.#run(() => this.#delete(checkKey(key, this.#maxKeyLength)))
   }
 
-  getOrSet(key: string, factory: Factory<V>, options?: EntryOptions): Promise<V> {
+  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R> {
     return this.#run(() => {
       checkWrittenKey(key, this.#maxKeyLength)
       if (typeof factory !== 'function') throw new CacheError('E_INVALID_OPTIONS', `argument 'factory' must be a function`)
       const { ttl, tags } = checkEntryOptions(options)
-      const load = (cached: V | undefined): V | Promise<V> =>
+      const load = (cached: V | undefined): V | Promise<V | undefined> =>
         cached !== undefined
           ? cached
-          : this.#flights.run(key, factory, (value) => {
-              this.#checkValue(key, value)
-              this.#set(key, value, ttl, tags)
-            })
+          : this.#flights.run(
+              key,
+              (context) => callSource(key, 'factory', () => factory(context), this.#stack.notifier, this.#scheduler),
+              (value) => {
+                if (value === undefined) return
+                this.#checkValue(key, value)
+                this.#set(key, value, ttl, tags)
+              },
+            )
       const cached = this.#stack.get(key)
-      return cached instanceof Promise ? cached.then(load) : load(cached)
+      // Callers that join a flight get the value of the factory that started it, which may be undefined.
+      return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
     })
   }
 
@@ -206,8 +213,8 @@ class StrataCache<V> implements Cache<V> {
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed
     this.#unusable = new CacheError('E_CLOSED', 'the cache is closed')
-    this.#flights.abortAll()
-    this.#loads.abortAll()
+    this.#flights.close()
+    this.#loads.close()
     this.#prefetch?.close()
     this.#sweep?.unsubscribe()
     this.#closing.next()
@@ -254,19 +261,8 @@ class StrataCache<V> implements Cache<V> {
     // What the loader returns is cached under the key: it must be a key a write would take.
     if (!isWellFormed(key)) return Promise.reject(illFormedKey())
     const loader = this.#loader as Loader<V>
-    const notifier = this.#stack.notifier
-    const started = this.#scheduler.now()
-    const load = async (context: { signal: AbortSignal }): Promise<V | undefined> => {
-      try {
-        return await loader(key, context)
-      } catch (error) {
-        const failure = new CacheError('E_LOADER', `the loader failed for '${key}'`, { cause: error })
-        notifier.error(failure, key)
-        throw failure
-      } finally {
-        notifier.loaded(key, this.#scheduler.now() - started)
-      }
-    }
+    const load = (context: { signal: AbortSignal }): Promise<V | undefined> =>
+      callSource(key, 'loader', () => loader(key, context), this.#stack.notifier, this.#scheduler)
     return this.#loads.run(key, load, (value) => {
       if (value === undefined) return
       this.#checkValue(key, value)

@@ -3,9 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
+import { tempDirs } from '../helpers/temp-dirs.js'
 import { VirtualClock } from '../helpers/virtual-time.js'
 
 const run = promisify(execFile)
+const tempDir = tempDirs('strata-cache-close-')
 
 describe('close', () => {
   it('makes every operation reject with E_CLOSED', async () => {
@@ -53,5 +55,29 @@ describe('close', () => {
     const script = fileURLToPath(new URL('../fixtures/use-and-close.ts', import.meta.url))
     const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 })
     expect(stdout.trim()).toBe('closed')
+  })
+
+  describe('while a read waits for the disk', () => {
+    it('rejects a getOrSet with E_CLOSED and never calls its factory', async () => {
+      const cache = createCache<string>({ cold: { dir: await tempDir() } })
+      await cache.ready
+      let calls = 0
+      const pending = cache.getOrSet('k', () => (calls++, 'made after close'))
+      const closed = cache.close()
+      await expect(pending).rejects.toMatchObject({ code: 'E_CLOSED' })
+      await closed
+      expect(calls).toBe(0)
+    })
+
+    it('rejects a get with E_CLOSED and never calls the loader', async () => {
+      let calls = 0
+      const cache = createCache<string>({ cold: { dir: await tempDir() }, loader: () => (calls++, 'loaded after close') })
+      await cache.ready
+      const pending = cache.get('k')
+      const closed = cache.close()
+      await expect(pending).rejects.toMatchObject({ code: 'E_CLOSED' })
+      await closed
+      expect(calls).toBe(0)
+    })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type CacheEvent, createCache } from '../../src/index.js'
+import { type Cache, type CacheEvent, createCache } from '../../src/index.js'
 import { VirtualClock } from '../helpers/virtual-time.js'
 import { deferred } from '../helpers/deferred.js'
 
@@ -92,5 +92,19 @@ describe('loader (read-through)', () => {
 
   it('refuses a loader that is not a function', () => {
     expect(() => createCache({ loader: 'fetch' as never })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'loader'") }))
+  })
+
+  it('rejects a get of the key being loaded from inside its own loader with E_REENTRANT, instead of waiting for itself', async () => {
+    let inner: unknown
+    const cache: Cache<string> = createCache<string>({
+      loader: async (key) => {
+        await Promise.resolve()
+        inner = await cache.get(key).catch((e: unknown) => e)
+        return 'loaded'
+      },
+    })
+    expect(await cache.get('k')).toBe('loaded')
+    expect(inner).toMatchObject({ code: 'E_REENTRANT' })
+    await cache.close()
   })
 })

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { anyEntered } from '../src/flight-scope.js'
+import { SingleFlight } from '../src/single-flight.js'
+import { deferred } from './helpers/deferred.js'
+
+const ignore = (): void => undefined
+
+// Tracking what runs inside a factory costs every promise in the process on Node 20: it must be
+// on only while a guarded factory runs, however that factory ends.
+describe('SingleFlight re-entry tracking', () => {
+  it('is on while a guarded factory runs, and off once it has settled or failed', async () => {
+    const flights = new SingleFlight<string>({ guardReentry: true })
+    const gate = deferred<string>()
+    const settled = flights.run('a', () => gate.promise, ignore)
+    const failed = flights.run('b', () => Promise.reject(new Error('down')), ignore)
+    const thrown = flights.run(
+      'c',
+      () => {
+        throw new Error('sync')
+      },
+      ignore,
+    )
+    expect(anyEntered()).toBe(true)
+    await Promise.allSettled([failed, thrown])
+    expect(anyEntered()).toBe(true)
+    gate.resolve('v')
+    await settled
+    expect(anyEntered()).toBe(false)
+  })
+
+  it('is off after close, even for a factory that ignores its signal and ends later', async () => {
+    const flights = new SingleFlight<string>({ guardReentry: true })
+    const gate = deferred<string>()
+    const pending = flights.run('a', () => gate.promise, ignore)
+    flights.close()
+    await expect(pending).rejects.toMatchObject({ code: 'E_CLOSED' })
+    expect(anyEntered()).toBe(false)
+    gate.resolve('too late')
+    await gate.promise
+    expect(anyEntered()).toBe(false)
+  })
+
+  it('is never on for an unguarded flight', async () => {
+    const flights = new SingleFlight<string>()
+    let during: boolean | undefined
+    await flights.run('a', async () => ((during = anyEntered()), 'v'), ignore)
+    expect(during).toBe(false)
+  })
+
+  it('refuses to start a factory once closed', async () => {
+    const flights = new SingleFlight<string>()
+    flights.close()
+    let calls = 0
+    await expect(flights.run('a', () => (calls++, 'v'), ignore)).rejects.toMatchObject({ code: 'E_CLOSED' })
+    expect(calls).toBe(0)
+  })
+})
