@@ -1,5 +1,8 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs'
 
+// Node holds a timer for at most this long: a longer delay fires after 1 ms (with a TimeoutOverflowWarning).
+const MAX_TIMER_DELAY = 2 ** 31 - 1
+
 interface KeyWatch<V> {
   readonly subscribers: Set<Subscriber<V | undefined>>
   /** Subscribers that have not had their first value yet: the key's value is being read from disk. */
@@ -119,11 +122,12 @@ export class Watchers<V> {
     watch.expiry?.unsubscribe()
     watch.expiry = undefined
     if (expiresAt === 0) return
-    const delay = Math.max(0, expiresAt - this.#scheduler.now())
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, expiresAt - this.#scheduler.now()))
     watch.expiry = this.#scheduler.schedule(() => {
       watch.expiry = undefined
       this.#source.due(key)
-      // A timer may fire a little before the clock reaches the expiry: look again then.
+      // A timer may fire before the clock reaches the expiry (by a little, or by design when the delay was cut to
+      // what Node can hold): look again then.
       if (this.#byKey.get(key) === watch && watch.expiry === undefined && watch.last !== undefined) {
         this.#armExpiry(key, watch, this.#source.expiryOf(key))
       }
