@@ -12,7 +12,8 @@ export interface CacheEntry<V> extends EntryOptions {
 /**
  * A multi-tier cache. Operations return Promises; the cache's life is
  * visible through `events$`, `watch(key)` and `stats$`. Every operation on a
- * closed cache rejects with `CacheError` code `E_CLOSED`.
+ * closed cache rejects with `CacheError` code `E_CLOSED`; the three streams,
+ * subscribed after close, complete at once.
  */
 export interface Cache<V> extends AsyncDisposable {
   /** Stores `value` under `key` in the top tier and drops any older copy below. */

@@ -1,4 +1,4 @@
-import { type Observable, type SchedulerLike, Subject, type Subscription, share, takeUntil } from 'rxjs'
+import { type Observable, ReplaySubject, type SchedulerLike, type Subscription, share, takeUntil } from 'rxjs'
 import { expire } from '../streams/expire.js'
 import { sampleStats } from '../streams/sample-stats.js'
 import type { Cache, CacheEntry } from './cache.js'
@@ -44,7 +44,8 @@ class StrataCache<V> implements Cache<V> {
   readonly #maxKeyLength: number
   /** The codec that must accept every value, or undefined while only live objects are held. */
   readonly #byteCodec: Codec | undefined
-  readonly #closing = new Subject<void>()
+  /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
+  readonly #closing = new ReplaySubject<void>(1)
   #sweep: Subscription | undefined
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
@@ -188,6 +189,8 @@ class StrataCache<V> implements Cache<V> {
   }
 
   watch(key: string): Observable<V | undefined> {
+    // After close it completes at once, as events$ and stats$ do.
+    if (this.#closed !== undefined) return this.#watchers.watch(key)
     if (this.#unusable !== undefined) throw this.#unusable
     return this.#watchers.watch(checkKey(key, this.#maxKeyLength))
   }

@@ -36,6 +36,7 @@ export class Watchers<V> {
   readonly #byKey = new Map<string, KeyWatch<V>>()
   readonly #source: WatchSource<V>
   readonly #scheduler: SchedulerLike
+  #completed = false
 
   constructor(source: WatchSource<V>, scheduler: SchedulerLike) {
     this.#source = source
@@ -44,6 +45,7 @@ export class Watchers<V> {
 
   watch(key: string): Observable<V | undefined> {
     return new Observable<V | undefined>((subscriber) => {
+      if (this.#completed) return subscriber.complete()
       let watch = this.#byKey.get(key)
       if (watch === undefined) {
         watch = { subscribers: new Set(), waiting: new Set(), last: this.#source.current(key), changes: 0, loading: false, expiry: undefined }
@@ -85,7 +87,9 @@ export class Watchers<V> {
     for (const key of [...this.#byKey.keys()]) this.changed(key, undefined, 0)
   }
 
+  /** Completes every watch, and every one subscribed from now on at once. */
   complete(): void {
+    this.#completed = true
     const watches = [...this.#byKey.values()]
     this.#byKey.clear()
     for (const watch of watches) {

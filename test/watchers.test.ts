@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs'
+import type { SchedulerAction, SchedulerLike } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { Watchers } from '../src/watchers.js'
 import { testScheduler } from './helpers/marbles.js'
@@ -13,10 +13,11 @@ describe('Watchers', () => {
       const expiresAt = 30 * DAY
       const dueAt: number[] = []
       const delays: number[] = []
-      const timers: SchedulerLike = {
+      // The test scheduler, counting the delays the watchers ask of it.
+      const timers = {
         now: () => scheduler.now(),
-        schedule: (work, delay, state) => (delays.push(delay ?? 0), scheduler.schedule(work, delay, state)),
-      }
+        schedule: (work: (this: SchedulerAction<unknown>) => void, delay = 0) => (delays.push(delay), scheduler.schedule(work, delay)),
+      } as SchedulerLike
       const watchers: Watchers<string> = new Watchers<string>(
         {
           current: () => (scheduler.now() < expiresAt ? 'v' : undefined),
