@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import type { SchedulerAction, SchedulerLike } from 'rxjs'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** Runs `work` and returns the event loop's largest delay meanwhile, in ms. */
@@ -13,4 +14,41 @@ export async function largestDelayDuring(work: () => Promise<unknown>): Promise<
     histogram.disable()
   }
   return histogram.max / 1e6
+}
+
+/** One run of a scheduled action (or of a call's synchronous part): how long it took, and the work done meanwhile. */
+export interface SliceRecord {
+  ms: number
+  work: number
+}
+
+/**
+ * A scheduler that runs every action on `base`, recording how long each ran
+ * and how far `work()` moved meanwhile: a bulk call's slices, measured one by
+ * one. `sync(fn)` records the synchronous part of a call the same way, for
+ * the slice a call runs before it first yields.
+ */
+export function sliceRecorder(base: SchedulerLike, work: () => number) {
+  const slices: SliceRecord[] = []
+  const timed = <T>(fn: () => T): T => {
+    const started = performance.now()
+    const before = work()
+    try {
+      return fn()
+    } finally {
+      slices.push({ ms: performance.now() - started, work: work() - before })
+    }
+  }
+  const scheduler = {
+    now: () => base.now(),
+    schedule: (action: (this: SchedulerAction<unknown>, state?: unknown) => void, delay?: number, state?: unknown) =>
+      base.schedule(
+        function (this: SchedulerAction<unknown>, state?: unknown) {
+          timed(() => action.call(this, state))
+        },
+        delay,
+        state,
+      ),
+  } as SchedulerLike
+  return { scheduler, slices, sync: timed }
 }
