@@ -7,6 +7,8 @@ export async function largestDelayDuring(work: () => Promise<unknown>): Promise<
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   histogram.enable()
   try {
+    // The histogram's timer starts with the loop's next turn: a block before then would go unseen.
+    await sleep(3)
     await work()
     // The histogram's timer records a stall when it next fires: let it fire after the last block of `work`.
     await sleep(3)
