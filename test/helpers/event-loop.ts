@@ -54,3 +54,53 @@ export function sliceRecorder(base: SchedulerLike, work: () => number) {
   } as SchedulerLike
   return { scheduler, slices, sync: timed }
 }
+
+export interface LoopTurns<T> {
+  result: T
+  /** The longest turn of the event loop, and the second longest, in ms (see `loopTurnsDuring`). */
+  longestMs: number
+  secondMs: number
+  /** The most that `progress()` moved in one turn. */
+  mostWork: number
+}
+
+/**
+ * Runs `work` while a setImmediate ping times each turn of the event loop. A
+ * turn counts as the smaller of its wall-clock time and the CPU time the
+ * process used meanwhile: a turn held up because the OS gave the CPU to
+ * another process (a loaded machine) is long on the wall clock only, one that
+ * blocks the loop is long on both. `progress()`, read at every turn, tells
+ * the most work done in one.
+ */
+export async function loopTurnsDuring<T>(work: () => Promise<T>, progress: () => number = () => 0): Promise<LoopTurns<T>> {
+  let longestMs = 0
+  let secondMs = 0
+  let mostWork = 0
+  let wall = performance.now()
+  let cpu = process.cpuUsage()
+  let done = progress()
+  let running = true
+  const ping = (): void => {
+    const now = performance.now()
+    const used = process.cpuUsage(cpu)
+    const turn = Math.min(now - wall, (used.user + used.system) / 1000)
+    if (turn > longestMs) [secondMs, longestMs] = [longestMs, turn]
+    else if (turn > secondMs) secondMs = turn
+    const reached = progress()
+    mostWork = Math.max(mostWork, reached - done)
+    done = reached
+    wall = now
+    cpu = process.cpuUsage()
+    if (running) setImmediate(ping)
+  }
+  setImmediate(ping)
+  try {
+    const result = await work()
+    // Until the ping has seen the turn of work's last block.
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    return { result, longestMs, secondMs, mostWork }
+  } finally {
+    running = false
+  }
+}
