@@ -122,6 +122,13 @@ describe('rangeInSlices', () => {
     expect(calls).toBe(2)
   })
 
+  it('visits no further slice after unsubscribe', async () => {
+    const { seen, visit } = visits()
+    rangeInSlices(10, { size: 4 }, visit, asyncScheduler).subscribe().unsubscribe()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen).toEqual([[0, 4]])
+  })
+
   it('hands the event loop back between slices on the async scheduler', async () => {
     const order: string[] = []
     await new Promise<void>((resolve) => {
