@@ -11,13 +11,12 @@ import { loopTurnsDuring, sliceRecorder } from '../helpers/event-loop.js'
 const ENTRIES = 1_000_000
 // A slice does about 1 ms of work. What a turn of the loop takes beyond that is V8:
 // a Map rehashes itself in one go when deletions leave it a quarter full
-// (about 15 ms at 262,144 of 1,000,000 keys on the reference machine), and the
-// collector. See docs/architecture.md, "Known limits". Turns are timed by the
-// CPU the process used in them (see loopTurnsDuring), so that a loaded machine
-// preempting the test does not count; a loop the cache blocks does.
+// (about 15 ms at 262,144 of 1,000,000 keys on the reference machine). See
+// docs/architecture.md, "Known limits". A turn counts only the time the code
+// ran (see loopTurnsDuring): not the time a loaded machine gave the CPU to
+// another process, nor the collector's pauses, which such a machine stretches.
 const MAX_DELAY_MS = 30
-// Best of two runs: a stall the cache causes shows up in both; a collection
-// of the filling's garbage that happens to land in the window does not.
+// Best of two runs: a stall the cache causes shows up in both.
 const RUNS = 2
 // Expired entries the sweep drops in one slice (SWEEP_SLICE in src/expiry-sweep.ts).
 const SWEEP_SLICE = 1024
@@ -48,7 +47,7 @@ describe('the event loop stays free', () => {
       const cache = await filled()
       const { longestMs } = await loopTurnsDuring(async () => {
         await cache.clear()
-        // Count what the collector does with the old tables too.
+        // Let the loop turn a while after: work left for later (freeing the old tables) counts too.
         for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5))
       })
       expect(cache.stats().tiers.hot.entries).toBe(0)
@@ -81,10 +80,8 @@ describe('the event loop stays free', () => {
 
 describe('the event loop stays free while the disk opens', () => {
   // Restoring the tags of what the disk holds is done in slices of about 1 ms (in one go, it
-  // stalls the loop 200+ ms). Beyond that, as above, what the histogram sees is V8: the tag
-  // index's Map and Sets rehash in one go as they pass 131,072 entries (3 to 7 ms each), and
-  // the collector, which has every key's tags to take in. Measured on a loaded two-CPU machine,
-  // best of two: 10 to 18 ms, against 6 to 8 ms for the same store without tags.
+  // stalls the loop 200+ ms). Beyond that, as above, what a turn shows is V8: the tag index's
+  // Map and Sets rehash in one go as they pass 131,072 entries (3 to 7 ms each).
   const TAGGED = 140_000 // past 131,072
   const TENANTS = 10_000 // more distinct tag lists than recovery shares
 

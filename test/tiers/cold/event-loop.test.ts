@@ -7,8 +7,8 @@ import { hintFiles, harness, makeTempDir, type Harness } from './helpers.js'
 const MiB = 1 << 20
 const VALUE = 2000
 const COUNT = 110_000 // ~224 MB of records
-// Turns of the event loop are timed by the CPU the process used in them (see loopTurnsDuring): a turn the OS held up
-// by running another process (other test files, a loaded machine) does not count; one this code blocks does.
+// A turn of the event loop counts only the time the code ran (see loopTurnsDuring): not the time the OS gave the CPU
+// to another process (other test files, a loaded machine), nor the collector's pauses; a block of this code does.
 const LIMIT_MS = 20
 
 let h: Harness
@@ -41,8 +41,8 @@ describe('never blocks the event loop', () => {
         await s.close() // rewrites the hints when they were dropped, in slices
         return n
       })
-    // Best of three: a stall our code causes shows up every time; one from the
-    // collector, whose work lands in one run or another, does not.
+    // Best of three: a stall our code causes shows up every time; one from V8's
+    // own work (a rehash, compiling), which lands in one run or another, does not.
     const best = async (dropHints: boolean): Promise<{ result: number; longestMs: number }> => {
       const runs = [await openOnce(dropHints), await openOnce(dropHints), await openOnce(dropHints)]
       return runs.reduce((a, b) => (b.longestMs < a.longestMs ? b : a))
@@ -73,7 +73,7 @@ describe('never blocks the event loop', () => {
     console.log(`max event-loop stall: maintenance ${longestMs.toFixed(1)} ms (next ${secondMs.toFixed(1)} ms) over ${rounds} slices`)
     // This work cannot be run again on the same store to take the best run, as opening is: the second longest stall
     // must be under the limit. A stall our slices cause comes back on every segment evicted or compacted (there are
-    // several); one from the collector does not.
+    // several); one from V8's own work does not.
     expect(rounds).toBeGreaterThan(2)
     expect(secondMs).toBeLessThan(LIMIT_MS)
     // And the one outlier allowed is still no long block.
