@@ -12,7 +12,13 @@ export interface CacheEntry<V> extends EntryOptions {
 /**
  * A multi-tier cache. Operations return Promises; the cache's life is
  * visible through `events$`, `watch(key)` and `stats$`. Every operation on a
- * closed cache rejects with `CacheError` code `E_CLOSED`.
+ * closed cache rejects with `CacheError` code `E_CLOSED`; the three streams,
+ * subscribed after close, complete at once.
+ *
+ * `getMany`, `deleteMany` and `deleteByTag` work in slices of at most 4096
+ * keys or 5 ms, on the scheduler, yielding the event loop between them; the
+ * first slice runs at once. On a virtual scheduler a call of more than 4096
+ * keys ends once the scheduler has run its slices.
  */
 export interface Cache<V> extends AsyncDisposable {
   /** Stores `value` under `key` in the top tier and drops any older copy below. */
@@ -42,7 +48,7 @@ export interface Cache<V> extends AsyncDisposable {
   setMany(entries: CacheEntry<V>[]): Promise<void>
   /** How many of the keys had a live entry. */
   deleteMany(keys: string[]): Promise<number>
-  /** Deletes every entry carrying `tag`; how many there were. */
+  /** Deletes every entry carrying `tag` (one rewritten without it while the call runs stays); how many there were. */
   deleteByTag(tag: string): Promise<number>
   clear(): Promise<void>
   /**

@@ -1,5 +1,6 @@
-import { type Observable, type SchedulerLike, Subject, type Subscription, share, takeUntil } from 'rxjs'
+import { type Observable, ReplaySubject, type SchedulerLike, type Subscription, share, takeUntil } from 'rxjs'
 import { expire } from '../streams/expire.js'
+import { rangeInSlices } from '../streams/slices.js'
 import { sampleStats } from '../streams/sample-stats.js'
 import type { Cache, CacheEntry } from './cache.js'
 import type { Codec } from './codec/codec.js'
@@ -15,6 +16,13 @@ import { type EntryOptions, checkEntryOptions, checkKey, checkValue, checkWritte
 import { Watchers } from './watchers.js'
 
 const EXPIRY_SWEEP_PERIOD = 1000
+// A bulk call (getMany, deleteMany, deleteByTag) does at most this many keys between two yields to the event loop
+// (about 3 ms of deletes or of reads from memory), and stops sooner once this many ms have passed (keys read from
+// disk cost some 20 µs each to set going).
+const BULK_SLICE_KEYS = 4096
+const BULK_SLICE_MS = 5
+// Keys done between two looks at the clock; a call of no more is done at once.
+const BULK_CHECK_KEYS = 64
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -45,7 +53,8 @@ class StrataCache<V> implements Cache<V> {
   readonly #maxKeyLength: number
   /** The codec that must accept every value, or undefined while only live objects are held. */
   readonly #byteCodec: Codec | undefined
-  readonly #closing = new Subject<void>()
+  /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
+  readonly #closing = new ReplaySubject<void>(1)
   #sweep: Subscription | undefined
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
@@ -146,7 +155,14 @@ class StrataCache<V> implements Cache<V> {
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => Promise.all(this.#keys(keys).map((key) => this.#read(key))))
+    return this.#run(() => {
+      const checked = this.#keys(keys)
+      const reads = new Array<Promise<V | undefined>>(checked.length)
+      const sliced = this.#inSlices(checked.length, (from, to) => {
+        for (let i = from; i < to; i++) reads[i] = this.#read(checked[i])
+      })
+      return sliced === undefined ? Promise.all(reads) : this.#afterSlices(sliced, reads, () => Promise.all(reads))
+    })
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {
@@ -165,19 +181,23 @@ class StrataCache<V> implements Cache<V> {
   }
 
   deleteMany(keys: string[]): Promise<number> {
-    return this.#run(async () => {
-      const deleted = await Promise.all(this.#keys(keys).map((key) => this.#delete(key)))
-      return deleted.filter(Boolean).length
+    return this.#run(() => {
+      const checked = this.#keys(keys)
+      const deleted = new Array<boolean | Promise<boolean>>(checked.length)
+      const sliced = this.#inSlices(checked.length, (from, to) => {
+        for (let i = from; i < to; i++) deleted[i] = this.#delete(checked[i])
+      })
+      return sliced === undefined ? countTrue(deleted) : this.#afterSlices(sliced, deleted, () => countTrue(deleted))
     })
   }
 
   deleteByTag(tag: string): Promise<number> {
-    return this.#run(async () => {
+    return this.#run(() => {
       if (typeof tag !== 'string' || tag.length === 0) {
         throw new CacheError('E_INVALID_OPTIONS', `argument 'tag' must be a non-empty string`)
       }
-      const deleted = await Promise.all((await this.#stack.keysOfTag(tag)).map((key) => this.#delete(key)))
-      return deleted.filter(Boolean).length
+      const keys = this.#stack.keysOfTag(tag)
+      return keys instanceof Promise ? keys.then((found) => this.#deleteTagged(found, tag)) : this.#deleteTagged(keys, tag)
     })
   }
 
@@ -195,6 +215,8 @@ class StrataCache<V> implements Cache<V> {
   }
 
   watch(key: string): Observable<V | undefined> {
+    // After close it completes at once, as events$ and stats$ do.
+    if (this.#closed !== undefined) return this.#watchers.watch(key)
     if (this.#unusable !== undefined) throw this.#unusable
     return this.#watchers.watch(checkKey(key, this.#maxKeyLength))
   }
@@ -292,6 +314,46 @@ class StrataCache<V> implements Cache<V> {
     return tombstone === undefined ? existed : tombstone.then((found) => existed || found)
   }
 
+  /** Deletes the keys that still carry `tag` when their slice comes: one written since without it stays. */
+  #deleteTagged(keys: readonly string[], tag: string): Promise<number> {
+    const tags = this.#stack.notifier.tags
+    const deleted: (boolean | Promise<boolean>)[] = []
+    const sliced = this.#inSlices(keys.length, (from, to) => {
+      for (let i = from; i < to; i++) if (tags.tagsOf(keys[i])?.includes(tag) === true) deleted.push(this.#delete(keys[i]))
+    })
+    return sliced === undefined ? countTrue(deleted) : this.#afterSlices(sliced, deleted, () => countTrue(deleted))
+  }
+
+  /**
+   * Runs `visit` over the keys `[0, count)` of a bulk call in slices on the scheduler, so that no call holds the
+   * event loop for long: the first slice at once, and when that was all, returns undefined. Rejects with
+   * `E_CLOSED` when the cache closes before the last slice.
+   */
+  #inSlices(count: number, visit: (from: number, to: number) => void): Promise<void> | undefined {
+    if (count <= BULK_CHECK_KEYS) {
+      visit(0, count)
+      return undefined
+    }
+    let finished = false
+    const slices = rangeInSlices(count, { size: BULK_SLICE_KEYS, budget: BULK_SLICE_MS, check: BULK_CHECK_KEYS }, visit, this.#scheduler)
+    const sliced = new Promise<void>((resolve, reject) => {
+      slices.pipe(takeUntil(this.#closing)).subscribe({
+        next: (done) => (finished = done === count),
+        error: reject,
+        complete: () => (finished ? resolve() : reject(this.#unusable)),
+      })
+    })
+    return finished ? undefined : sliced
+  }
+
+  /** What `then` makes of a bulk call's results once its slices are done; their failures are seen either way. */
+  #afterSlices<R, T>(sliced: Promise<void>, results: readonly (R | Promise<R>)[], then: () => Promise<T>): Promise<T> {
+    return sliced.then(then, (error: unknown) => {
+      void Promise.allSettled(results)
+      throw error
+    })
+  }
+
   #keys(keys: string[]): string[] {
     if (!Array.isArray(keys)) throw new CacheError('E_INVALID_OPTIONS', `argument 'keys' must be an array of keys`)
     for (const key of keys) checkKey(key, this.#maxKeyLength)
@@ -316,3 +378,7 @@ class StrataCache<V> implements Cache<V> {
     ).subscribe({ complete: () => (this.#sweep = undefined) })
   }
 }
+
+/** How many of the results are true, once all are in. */
+const countTrue = async (results: readonly (boolean | Promise<boolean>)[]): Promise<number> =>
+  (await Promise.all(results)).filter(Boolean).length

@@ -1,5 +1,8 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs'
 
+// Node holds a timer for at most this long: a longer delay fires after 1 ms (with a TimeoutOverflowWarning).
+const MAX_TIMER_DELAY = 2 ** 31 - 1
+
 interface KeyWatch<V> {
   readonly subscribers: Set<Subscriber<V | undefined>>
   /** Subscribers that have not had their first value yet: the key's value is being read from disk. */
@@ -33,6 +36,7 @@ export class Watchers<V> {
   readonly #byKey = new Map<string, KeyWatch<V>>()
   readonly #source: WatchSource<V>
   readonly #scheduler: SchedulerLike
+  #completed = false
 
   constructor(source: WatchSource<V>, scheduler: SchedulerLike) {
     this.#source = source
@@ -41,6 +45,7 @@ export class Watchers<V> {
 
   watch(key: string): Observable<V | undefined> {
     return new Observable<V | undefined>((subscriber) => {
+      if (this.#completed) return subscriber.complete()
       let watch = this.#byKey.get(key)
       if (watch === undefined) {
         watch = { subscribers: new Set(), waiting: new Set(), last: this.#source.current(key), changes: 0, loading: false, expiry: undefined }
@@ -82,7 +87,9 @@ export class Watchers<V> {
     for (const key of [...this.#byKey.keys()]) this.changed(key, undefined, 0)
   }
 
+  /** Completes every watch, and every one subscribed from now on at once. */
   complete(): void {
+    this.#completed = true
     const watches = [...this.#byKey.values()]
     this.#byKey.clear()
     for (const watch of watches) {
@@ -119,11 +126,12 @@ export class Watchers<V> {
     watch.expiry?.unsubscribe()
     watch.expiry = undefined
     if (expiresAt === 0) return
-    const delay = Math.max(0, expiresAt - this.#scheduler.now())
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, expiresAt - this.#scheduler.now()))
     watch.expiry = this.#scheduler.schedule(() => {
       watch.expiry = undefined
       this.#source.due(key)
-      // A timer may fire a little before the clock reaches the expiry: look again then.
+      // A timer may fire before the clock reaches the expiry (by a little, or by design when the delay was cut to
+      // what Node can hold): look again then.
       if (this.#byKey.get(key) === watch && watch.expiry === undefined && watch.last !== undefined) {
         this.#armExpiry(key, watch, this.#source.expiryOf(key))
       }

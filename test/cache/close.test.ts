@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { type Observable, lastValueFrom } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
 import { tempDirs } from '../helpers/temp-dirs.js'
@@ -28,7 +29,41 @@ describe('close', () => {
     ]
     for (const operation of operations) await expect(operation).rejects.toMatchObject({ code: 'E_CLOSED' })
     expect(() => cache.peek('a')).toThrow(expect.objectContaining({ code: 'E_CLOSED' }))
-    expect(() => cache.watch('a')).toThrow(expect.objectContaining({ code: 'E_CLOSED' }))
+  })
+
+  describe('streams subscribed after close complete at once, leaving no timer', () => {
+    const afterClose = async (stream: (cache: ReturnType<typeof createCache<number>>) => Observable<unknown>) => {
+      const clock = new VirtualClock()
+      const cache = createCache<number>({ scheduler: clock, statsInterval: 10 })
+      await cache.set('a', 1, { ttl: 1000 })
+      await cache.close()
+      const seen: string[] = []
+      stream(cache).subscribe({ next: () => seen.push('next'), error: () => seen.push('error'), complete: () => seen.push('complete') })
+      expect(seen).toEqual(['complete'])
+      expect(clock.pending).toBe(0)
+    }
+
+    it('events$', () => afterClose((cache) => cache.events$))
+    it('stats$', () => afterClose((cache) => cache.stats$))
+    it('watch(key), called after close', () => afterClose((cache) => cache.watch('a')))
+
+    it('watch(key), called before close and subscribed after', async () => {
+      const cache = createCache<number>()
+      const watch = cache.watch('a')
+      await cache.close()
+      await expect(lastValueFrom(watch, { defaultValue: 'none' })).resolves.toBe('none')
+    })
+
+    it('stats$ subscribed again after close, once it had subscribers before', async () => {
+      const clock = new VirtualClock()
+      const cache = createCache<number>({ scheduler: clock, statsInterval: 10 })
+      cache.stats$.subscribe()
+      await cache.close()
+      let completed = false
+      cache.stats$.subscribe({ complete: () => (completed = true) })
+      expect(completed).toBe(true)
+      expect(clock.pending).toBe(0)
+    })
   })
 
   it('is idempotent', async () => {
@@ -55,6 +90,12 @@ describe('close', () => {
     const script = fileURLToPath(new URL('../fixtures/use-and-close.ts', import.meta.url))
     const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 })
     expect(stdout.trim()).toBe('closed')
+  })
+
+  it('lets a script exit by itself that subscribes to stats$ after closing the cache', async () => {
+    const script = fileURLToPath(new URL('../fixtures/stats-after-close.ts', import.meta.url))
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 })
+    expect(stdout.trim()).toBe('completed')
   })
 
   describe('while a read waits for the disk', () => {

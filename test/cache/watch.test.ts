@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
 import { testScheduler } from '../helpers/marbles.js'
@@ -100,5 +101,25 @@ describe('watch', () => {
       flush()
       expect(scheduler.actions.length).toBe(0)
     })
+  })
+
+  it('arms no timer longer than Node can hold for an entry that lives 30 days (no TimeoutOverflowWarning)', async () => {
+    const warnings: string[] = []
+    const listen = (warning: Error): void => void warnings.push(warning.name)
+    process.on('warning', listen)
+    const cache = createCache<number>()
+    try {
+      await cache.set('k', 1, { ttl: 30 * 24 * 60 * 60 * 1000 })
+      const seen: (number | undefined)[] = []
+      const subscription = cache.watch('k').subscribe((value) => seen.push(value))
+      await sleep(30)
+      subscription.unsubscribe()
+      expect(seen).toEqual([1])
+    } finally {
+      await cache.close()
+      await sleep(1) // warnings are emitted on the next tick
+      process.off('warning', listen)
+    }
+    expect(warnings).toEqual([])
   })
 })

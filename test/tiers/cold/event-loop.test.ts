@@ -1,36 +1,15 @@
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loopTurnsDuring } from '../../helpers/event-loop.js'
 import { hintFiles, harness, makeTempDir, type Harness } from './helpers.js'
 
 const MiB = 1 << 20
 const VALUE = 2000
 const COUNT = 110_000 // ~224 MB of records
+// A turn of the event loop counts only the time the code ran (see loopTurnsDuring): not the time the OS gave the CPU
+// to another process (other test files, a loaded machine), nor the collector's pauses; a block of this code does.
 const LIMIT_MS = 20
-
-/** Runs `work` while a setImmediate ping measures the event-loop stalls: the longest, and the second longest. */
-async function maxStallDuring<T>(work: () => Promise<T>): Promise<{ result: T; maxMs: number; secondMs: number }> {
-  let maxMs = 0
-  let secondMs = 0
-  let last = performance.now()
-  let running = true
-  const ping = (): void => {
-    const t = performance.now()
-    const stall = t - last
-    if (stall > maxMs) [secondMs, maxMs] = [maxMs, stall]
-    else if (stall > secondMs) secondMs = stall
-    last = t
-    if (running) setImmediate(ping)
-  }
-  setImmediate(ping)
-  try {
-    const result = await work()
-    return { result, maxMs, secondMs }
-  } finally {
-    running = false
-  }
-}
 
 let h: Harness
 let cleanup: () => Promise<void>
@@ -55,26 +34,26 @@ describe('never blocks the event loop', () => {
     // Warm-up open: the first run pays for JIT and the page cache.
     await (await h.open()).close()
     const openOnce = (dropHints: boolean) =>
-      maxStallDuring(async () => {
+      loopTurnsDuring(async () => {
         if (dropHints) for (const hint of await hintFiles(h.dir)) await unlink(join(h.dir, hint))
         const s = await h.open()
         const n = s.stats().entries
         await s.close() // rewrites the hints when they were dropped, in slices
         return n
       })
-    // Best of three: a stall our code causes shows up every time; one from the
-    // OS preempting this process (other test files run in parallel) does not.
-    const best = async (dropHints: boolean): Promise<{ result: number; maxMs: number }> => {
+    // Best of three: a stall our code causes shows up every time; one from V8's
+    // own work (a rehash, compiling), which lands in one run or another, does not.
+    const best = async (dropHints: boolean): Promise<{ result: number; longestMs: number }> => {
       const runs = [await openOnce(dropHints), await openOnce(dropHints), await openOnce(dropHints)]
-      return runs.reduce((a, b) => (b.maxMs < a.maxMs ? b : a))
+      return runs.reduce((a, b) => (b.longestMs < a.longestMs ? b : a))
     }
     const withHints = await best(false)
     const scanned = await best(true)
     expect(withHints.result).toBe(COUNT)
     expect(scanned.result).toBe(COUNT)
-    console.log(`max event-loop stall: open with hints ${withHints.maxMs.toFixed(1)} ms, open by scan ${scanned.maxMs.toFixed(1)} ms`)
-    expect(withHints.maxMs).toBeLessThan(LIMIT_MS)
-    expect(scanned.maxMs).toBeLessThan(LIMIT_MS)
+    console.log(`max event-loop stall: open with hints ${withHints.longestMs.toFixed(1)} ms, open by scan ${scanned.longestMs.toFixed(1)} ms`)
+    expect(withHints.longestMs).toBeLessThan(LIMIT_MS)
+    expect(scanned.longestMs).toBeLessThan(LIMIT_MS)
   }, 60_000)
 
   it(`compaction and eviction of 32 MB segments stall the loop < ${LIMIT_MS} ms`, async () => {
@@ -83,7 +62,7 @@ describe('never blocks the event loop', () => {
     for (let i = 0; i < 20_000; i += 2000) {
       await s.putMany(Array.from({ length: 2000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0 })))
     }
-    const { result: rounds, maxMs, secondMs } = await maxStallDuring(async () => {
+    const { result: rounds, longestMs, secondMs } = await loopTurnsDuring(async () => {
       let n = 0
       while (await s.maintain(8 * MiB)) n++
       return n
@@ -91,14 +70,14 @@ describe('never blocks the event loop', () => {
     expect(rounds).toBeGreaterThan(0)
     expect(s.stats().evictions + s.stats().compactions).toBeGreaterThan(0)
     expect(s.stats().diskBytes).toBeLessThanOrEqual(200 * MiB)
-    console.log(`max event-loop stall: maintenance ${maxMs.toFixed(1)} ms (next ${secondMs.toFixed(1)} ms) over ${rounds} slices`)
+    console.log(`max event-loop stall: maintenance ${longestMs.toFixed(1)} ms (next ${secondMs.toFixed(1)} ms) over ${rounds} slices`)
     // This work cannot be run again on the same store to take the best run, as opening is: the second longest stall
     // must be under the limit. A stall our slices cause comes back on every segment evicted or compacted (there are
-    // several); one from the OS preempting this process (other test files run in parallel) does not.
+    // several); one from V8's own work does not.
     expect(rounds).toBeGreaterThan(2)
     expect(secondMs).toBeLessThan(LIMIT_MS)
     // And the one outlier allowed is still no long block.
-    expect(maxMs).toBeLessThan(3 * LIMIT_MS)
+    expect(longestMs).toBeLessThan(3 * LIMIT_MS)
     await s.close()
   }, 60_000)
 })
