@@ -3,7 +3,12 @@ import { enter, leave, within } from './flight-scope.js'
 
 interface Flight<V> {
   readonly promise: Promise<V>
-  readonly controller: AbortController
+  /** Made only when the factory reads its signal: most never do (a disk read, say). */
+  controller: AbortController | undefined
+  /** Rejects the waiters at close, whatever the factory does with its signal. */
+  abort: (reason: CacheError) => void
+  /** Why it was aborted (closed), once it was. */
+  aborted: CacheError | undefined
   /** A write or delete of the key came after the flight began: its result must not be stored. */
   superseded: boolean
 }
@@ -51,15 +56,18 @@ export class SingleFlight<V> {
     }
     // A caller that waited for the disk before coming here may find the cache closed meanwhile.
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
-    const controller = new AbortController()
     let settle!: (value: V) => void
     let fail!: (error: unknown) => void
+    let abort!: (reason: CacheError) => void
     const promise = new Promise<V>((resolve, reject) => {
-      // Waiters leave at close even if the factory ignores its signal.
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+      abort = (reason: CacheError): void => {
+        flight.aborted = reason
+        flight.controller?.abort(reason)
+        reject(reason)
+      }
       settle = (value: V): void => {
         this.#end(key, flight)
-        if (controller.signal.aborted) return
+        if (flight.aborted !== undefined) return
         try {
           if (!flight.superseded) store(value)
         } catch (error) {
@@ -73,10 +81,19 @@ export class SingleFlight<V> {
         reject(error)
       }
     })
-    const flight: Flight<V> = { promise, controller, superseded: false }
+    const flight: Flight<V> = { promise, controller: undefined, abort, aborted: undefined, superseded: false }
     this.#flights.set(key, flight)
     this.#running.add(flight)
-    const call = (): V | Promise<V> => factory({ signal: controller.signal })
+    const context = {
+      get signal(): AbortSignal {
+        if (flight.controller === undefined) {
+          flight.controller = new AbortController()
+          if (flight.aborted !== undefined) flight.controller.abort(flight.aborted)
+        }
+        return flight.controller.signal
+      },
+    }
+    const call = (): V | Promise<V> => factory(context)
     try {
       Promise.resolve(this.#guarded ? enter(flight, call) : call()).then(settle, fail)
     } catch (error) {
@@ -108,7 +125,7 @@ export class SingleFlight<V> {
     this.#closed = new CacheError('E_CLOSED', 'the cache is closed')
     const aborted = new CacheError('E_CLOSED', 'the cache was closed while the factory ran')
     for (const flight of this.#running) {
-      flight.controller.abort(aborted)
+      flight.abort(aborted)
       if (this.#guarded) leave()
     }
     this.#running.clear()

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { anyEntered } from '../src/flight-scope.js'
 import { SingleFlight } from '../src/single-flight.js'
 import { deferred } from './helpers/deferred.js'
@@ -53,5 +53,36 @@ describe('SingleFlight re-entry tracking', () => {
     let calls = 0
     await expect(flights.run('a', () => (calls++, 'v'), ignore)).rejects.toMatchObject({ code: 'E_CLOSED' })
     expect(calls).toBe(0)
+  })
+})
+
+describe('SingleFlight abort signals', () => {
+  it('makes no AbortController for a factory that never reads its signal', async () => {
+    const made = vi.spyOn(globalThis, 'AbortController')
+    const flights = new SingleFlight<string>()
+    await flights.run('k', async () => 'v', ignore)
+    expect(made).not.toHaveBeenCalled()
+    made.mockRestore()
+  })
+
+  it('rejects the waiters at close, and a signal first read after close is already aborted', async () => {
+    const flights = new SingleFlight<string>()
+    const gate = deferred<void>()
+    let late: AbortSignal | undefined
+    const pending = flights.run(
+      'k',
+      async (context) => {
+        await gate.promise
+        late = context.signal
+        return 'v'
+      },
+      ignore,
+    )
+    flights.close()
+    await expect(pending).rejects.toMatchObject({ code: 'E_CLOSED' })
+    gate.resolve()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(late?.aborted).toBe(true)
+    expect(late?.reason).toMatchObject({ code: 'E_CLOSED' })
   })
 })
