@@ -119,6 +119,9 @@ export class ColdTier {
   #stagedBytes = 0
   /** Keys whose disk copy, if any, is older than their current value; each with the number of its masking. */
   readonly #masked = new Map<string, number>()
+  /** Clears begun, and clears under way: the disk reads as empty while one runs. */
+  #clears = 0
+  #clearing = 0
   /** Tombstones owed to the disk for masked keys, not yet written. */
   readonly #owed = new Map<string, OwedTombstone>()
   #maskings = 0
@@ -156,12 +159,12 @@ export class ColdTier {
   holds(key: string, now: number): boolean {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
-    return !this.#masked.has(key) && this.#store !== undefined && this.#store.has(key)
+    return !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
   }
 
   /** Whether the open store itself holds the key's current value: written, not just staged. */
   onDisk(key: string): boolean {
-    return !this.#staged.has(key) && !this.#masked.has(key) && this.#store !== undefined && this.#store.has(key)
+    return !this.#staged.has(key) && !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
   }
 
   /**
@@ -185,11 +188,12 @@ export class ColdTier {
   async read(key: string, now: () => number): Promise<ColdEntry | undefined> {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return this.#hit(staged, now())
+    const clears = this.#clears
     const store = this.#store ?? (await this.ready)
-    if (this.#masked.has(key) || !store.has(key)) return undefined
+    if (this.#masked.has(key) || this.#clearing > 0 || clears !== this.#clears || !store.has(key)) return undefined
     // The cache's tag index already has the key's tags: the record's need no decoding here.
     const hit = await store.get(key, NO_TAGS)
-    if (hit === undefined || this.#masked.has(key)) return undefined
+    if (hit === undefined || this.#masked.has(key) || clears !== this.#clears) return undefined
     return this.#hit({ key, stored: hit.value, expiresAt: hit.expiresAt }, now())
   }
 
@@ -346,14 +350,24 @@ export class ColdTier {
     return store === undefined || this.#staged.has(key) || store.has(key) || store.writing(key)
   }
 
+  /**
+   * Empties the disk. While the clear runs, the disk reads as empty; masks
+   * and owed tombstones stay, so that if it fails (a full disk) the older
+   * copies they hide stay hidden. Once it succeeds they hide nothing, and
+   * drain away as their tombstones are found unneeded.
+   */
   async clear(): Promise<void> {
     this.#staged.clear()
     this.#stagedBytes = 0
-    this.#masked.clear()
-    this.#owed.clear()
+    this.#clears++
+    this.#clearing++
     if (this.#store === undefined) this.#dropRecoveredTags = true
-    const store = this.#store ?? (await this.ready)
-    await store.clear()
+    try {
+      const store = this.#store ?? (await this.ready)
+      await store.clear()
+    } finally {
+      this.#clearing--
+    }
   }
 
   async sync(): Promise<void> {

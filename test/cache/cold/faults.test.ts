@@ -86,4 +86,37 @@ describe('a disk that fails to write', () => {
     }
     await reopened.close()
   })
+
+  it('a clear the disk refuses leaves the older disk copies of rewritten keys hidden', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const cache = createCache<string>({ hot: { maxEntries: 100 }, cold: { dir, segmentBytes: 64 * 1024 } })
+    await cache.ready
+    await cache.set('k', 'v1')
+    await cache.set('same', 'kept')
+    await cache.checkpoint()
+    await cache.set('k', 'v2')
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    vi.spyOn(ColdStore.prototype, 'clear').mockRejectedValueOnce(enospc)
+    await expect(cache.clear()).rejects.toBeDefined()
+    expect(await cache.get('k')).toBeUndefined()
+    expect(await cache.has('k')).toBe(false)
+    await cache.close()
+  })
+
+  it('a read that begins while a clear runs finds nothing on disk, and promotes nothing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const cache = createCache<string>({ hot: { maxEntries: 1 }, cold: { dir, segmentBytes: 64 * 1024 } })
+    await cache.ready
+    await cache.set('a', 'old a')
+    await cache.set('b', 'old b')
+    await cache.checkpoint()
+    const cleared = cache.clear()
+    const during = cache.get('a')
+    await cleared
+    expect(await during).toBeUndefined()
+    expect(await cache.get('a')).toBeUndefined()
+    expect(cache.stats().tiers.hot.entries).toBe(0)
+    await cache.close()
+  })
 })
+
