@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises'
-import { readHint, type HintEntry } from '../tiers/cold/hint-file.js'
+import { readEarlierHint, readHint, type HintEntry } from '../tiers/cold/hint-file.js'
 import { FLAG_BARRIER, FLAG_TOMBSTONE } from '../tiers/cold/record-format.js'
 import { scanSegment } from '../tiers/cold/segment-scan.js'
 import { decodeTags } from '../tiers/cold/tag-codec.js'
@@ -42,6 +42,8 @@ export interface SegmentReport {
   /** Clear barriers. */
   barriers: number
   corrupt: CorruptRegion[]
+  /** Records that a whole hint of another size lists and the segment no longer holds whole (it was cut short or damaged). */
+  lost: number
   hint: HintStatus
 }
 
@@ -171,11 +173,13 @@ async function scanOne(
       tombstones: 0,
       barriers: 0,
       corrupt: [],
+      lost: 0,
       hint: 'none',
     }
-    const hint = await checkableHint(hintPath(dir, file.id), size)
+    const hint = await checkableHint(hintPath(dir, file.id), file.id, size)
     const hinted = hint.entries === undefined ? undefined : new Map(hint.entries.map((e) => [e.offset, e]))
     let matched = 0
+    const found = new Map<number, number>()
     // The engine's own scanner, with recovery's bound on a record's length.
     for await (const slice of scanSegment(fh, size, { maxRecordBytes: size })) {
       for (const r of slice.records) {
@@ -185,6 +189,7 @@ async function scanOne(
         if ((h.flags & FLAG_BARRIER) !== 0) segment.barriers++
         const e = hinted?.get(r.offset)
         const sameTags = e?.tags === undefined ? r.tags === undefined : r.tags !== undefined && e.tags.equals(r.tags)
+        found.set(r.offset, h.seq)
         if (e !== undefined && e.key === r.key && e.length === r.length && e.seq === h.seq && e.flags === h.flags && e.expiresAt === h.expiresAt && sameTags) matched++
         const tags = r.tags === undefined ? undefined : decodeTags(r.tags)
         onRecord({ key: r.key, seq: h.seq, length: r.length, flags: h.flags, expiresAt: h.expiresAt, tags }, segment)
@@ -195,6 +200,7 @@ async function scanOne(
     }
     if (hinted !== undefined) segment.hint = matched === segment.records && matched === hinted.size ? 'ok' : 'mismatch'
     else if (hint.present) segment.hint = 'stale'
+    for (const e of hint.earlier ?? []) if ((e.flags & FLAG_BARRIER) === 0 && found.get(e.offset) !== e.seq) segment.lost++
     return { segment, hintBytes: hint.bytes }
   } catch (e) {
     throw (e as NodeJS.ErrnoException).code === undefined ? e : describeFsError(e, file.path)
@@ -203,17 +209,20 @@ async function scanOne(
   }
 }
 
-/** The hint's entries when opening would trust it, and its size on disk. */
+/** The hint's entries when opening would trust it (or those of a whole hint of another size), and its size on disk. */
 async function checkableHint(
   path: string,
+  segmentId: number,
   segmentSize: number,
-): Promise<{ present: boolean; entries: HintEntry[] | undefined; bytes: number }> {
+): Promise<{ present: boolean; entries: HintEntry[] | undefined; earlier: HintEntry[] | undefined; bytes: number }> {
   let bytes: number
   try {
     bytes = (await stat(path)).size
   } catch {
-    return { present: false, entries: undefined, bytes: 0 }
+    return { present: false, entries: undefined, earlier: undefined, bytes: 0 }
   }
   const slices = await readHint(path, segmentSize)
-  return { present: true, entries: slices?.flat(), bytes }
+  // A whole hint of another size: what the segment held when it was written, as opening reads it.
+  const earlier = slices === undefined ? await readEarlierHint(path, segmentId) : undefined
+  return { present: true, entries: slices?.flat(), earlier: earlier?.flat(), bytes }
 }

@@ -10,7 +10,7 @@ export interface VerifyFinding {
   file: string
   offset: number
   length: number
-  kind: 'corrupt' | 'corrupt to end of segment' | 'torn tail' | 'hint mismatch'
+  kind: 'corrupt' | 'corrupt to end of segment' | 'torn tail' | 'hint mismatch' | 'records lost'
 }
 
 /**
@@ -41,6 +41,7 @@ function findingsOf(r: StoreReport): VerifyFinding[] {
       findings.push({ file: s.file, offset: c.offset, length: c.length, kind })
     }
     if (s.hint === 'mismatch') findings.push({ file: s.file, offset: 0, length: s.size, kind: 'hint mismatch' })
+    if (s.lost > 0) findings.push({ file: s.file, offset: 0, length: s.lost, kind: 'records lost' })
   }
   return findings
 }
@@ -49,7 +50,9 @@ function render(r: StoreReport, findings: readonly VerifyFinding[]): string {
   const lines = findings.map((f) =>
     f.kind === 'hint mismatch'
       ? `${f.file}: hint mismatch: its hint file is valid, so opening trusts it, but it does not list the records the segment holds`
-      : `${f.file}: ${f.kind} at offset ${f.offset}, ${plural(f.length, 'byte')}`,
+      : f.kind === 'records lost'
+        ? `${f.file}: ${plural(f.length, 'record')} that its hint lists ${f.length === 1 ? 'is' : 'are'} gone or damaged (the segment was cut short or overwritten)`
+        : `${f.file}: ${f.kind} at offset ${f.offset}, ${plural(f.length, 'byte')}`,
   )
   const t = r.totals
   const checked = `${plural(t.segments, 'segment')}, ${plural(t.records, 'record')}, ${plural(t.size, 'byte')} checked`

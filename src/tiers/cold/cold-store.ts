@@ -115,6 +115,10 @@ export class ColdStore {
       },
     )
     this.#maintenance = new ColdMaintenance(this.#o, this.#segments, this.#index, this.#writer)
+    // What was lost stays lost: the older records of these keys must not come back at a later open either.
+    if (r.lost.length > 0) {
+      await this.#write(r.lost.map((key) => ({ key, keyBytes: Buffer.from(key, 'utf8'), value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE })))
+    }
   }
 
   /** From the index, no I/O, no allocation. False for expired and deleted keys. */
@@ -272,7 +276,7 @@ export class ColdStore {
       await this.#writer.sync()
       const active = this.#writer.active
       if (active.records !== undefined && active.records.length > 0) {
-        await writeHint(join(this.#o.dir, hintFile(active.id)), active.size, active.records)
+        await writeHint(join(this.#o.dir, hintFile(active.id)), active.id, active.size, active.records)
       }
     } catch (e) {
       this.#o.onError(isCacheError(e) ? e : new CacheError('E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`, { cause: e }))
@@ -376,7 +380,7 @@ export class ColdStore {
       if (seg.state === 'dropped') return
       // The hint must not describe records that a power cut could still take away.
       await seg.fh.datasync()
-      await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.size, records)
+      await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.id, seg.size, records)
     }).catch(() => undefined)
   }
 }

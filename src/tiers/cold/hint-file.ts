@@ -21,7 +21,8 @@ export interface HintEntry {
  * A hint lists every record of one sealed segment so opening can skip reading
  * the values (bitcask's hint files). Layout, little-endian:
  *
- *   header (20): u32 magic "SCH1", u8 version (2), 3 reserved, f64 segment size, u32 count
+ *   header (20): u32 magic "SCH1", u8 version (2), u24 the segment's id mod 2^24 (0: not
+ *                recorded, as by earlier writers), f64 segment size, u32 count
  *   entry  (28 + key [+ 2 + tags]): u32 offset, u32 length, f64 expiresAt, u32 seq low,
  *                      u32 seq high, u8 flags, u8 reserved, u16 key length, key,
  *                      then, when flags has FLAG_TAGS, u16 length and the record's tag list
@@ -42,12 +43,14 @@ const HEAD = 20
 const ENTRY = 28
 const SLICE = 2048
 const TWO_32 = 0x1_0000_0000
+const ID_TAG_RANGE = 1 << 24
 
-export async function writeHint(path: string, segmentSize: number, entries: readonly HintEntry[]): Promise<void> {
+export async function writeHint(path: string, segmentId: number, segmentSize: number, entries: readonly HintEntry[]): Promise<void> {
   const parts: Buffer[] = []
   const head = Buffer.alloc(HEAD)
   head.writeUInt32LE(HINT_MAGIC, 0)
   head[4] = HINT_VERSION
+  head.writeUIntLE(segmentId % ID_TAG_RANGE, 5, 3)
   head.writeDoubleLE(segmentSize, 8)
   head.writeUInt32LE(entries.length, 16)
   parts.push(head)
@@ -105,7 +108,18 @@ export async function writeHint(path: string, segmentSize: number, entries: read
  * another version. Entries' `tags` are views into one buffer of the whole
  * hint: copy the ones you keep.
  */
-export async function readHint(path: string, segmentSize: number): Promise<HintEntry[][] | undefined> {
+/**
+ * The entries of a whole hint of this version written for segment
+ * `segmentId`, whatever size the segment has now: what the segment held when
+ * the hint was written, for telling what it has lost since (cut short,
+ * damaged). Undefined for a hint that does not name its segment.
+ */
+export async function readEarlierHint(path: string, segmentId: number): Promise<HintEntry[][] | undefined> {
+  const tag = segmentId % ID_TAG_RANGE
+  return tag === 0 ? undefined : readHint(path, undefined, tag)
+}
+
+export async function readHint(path: string, segmentSize: number | undefined, idTag?: number): Promise<HintEntry[][] | undefined> {
   let buf: Buffer
   try {
     buf = await readFile(path)
@@ -115,7 +129,8 @@ export async function readHint(path: string, segmentSize: number): Promise<HintE
   if (buf.length < HEAD + 4) return undefined
   if (crc32c(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) return undefined
   if (buf.readUInt32LE(0) !== HINT_MAGIC || buf[4] !== HINT_VERSION) return undefined
-  if (buf.readDoubleLE(8) !== segmentSize) return undefined
+  if (segmentSize !== undefined && buf.readDoubleLE(8) !== segmentSize) return undefined
+  if (idTag !== undefined && buf.readUIntLE(5, 3) !== idTag) return undefined
   const count = buf.readUInt32LE(16)
   const end = buf.length - 4
   const slices: HintEntry[][] = []

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CacheError } from '../../errors.js'
 import type { ColdIndex } from './cold-index.js'
-import { readHint, type HintEntry } from './hint-file.js'
+import { readEarlierHint, readHint, type HintEntry } from './hint-file.js'
 import { FLAG_BARRIER } from './record-format.js'
 import { kindOf, NotRegularFileError } from './regular-file.js'
 import { scanSegment } from './segment-scan.js'
@@ -32,6 +32,13 @@ export interface RecoveryResult {
    * is live.
    */
   tags: Map<string, readonly string[]>
+  /**
+   * Keys whose newest record was lost: the segment's hint lists it, but the
+   * segment no longer holds it whole (cut short, or corrupt). They are out
+   * of the index, so no older record of theirs is read; the caller writes a
+   * tombstone for each, so that no later open reads one either.
+   */
+  lost: string[]
 }
 
 /**
@@ -67,6 +74,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   let barrierSeq = 0
   let corruptRecords = 0
   let last: Segment | undefined
+  const lostSeqs = new Map<string, number>()
   const tags = new Map<string, readonly string[]>()
   const lists = new Map<string, readonly string[]>()
   const strings = new Map<string, string>()
@@ -91,7 +99,12 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   for (const [i, seg] of opened.entries()) {
     const id = seg.id
     const isLast = i === opened.length - 1
-    const hint = oddHints.has(id) ? undefined : await readHint(join(segments.dir, hintFile(id)), seg.size)
+    const hintPath = join(segments.dir, hintFile(id))
+    const hint = oddHints.has(id) ? undefined : await readHint(hintPath, seg.size)
+    // A whole hint of another size tells what the segment held before it was cut short or damaged.
+    const earlier = hint !== undefined || oddHints.has(id) ? undefined : await readEarlierHint(hintPath, id)
+    const found = earlier === undefined ? undefined : new Map<number, number>()
+    const damaged: { offset: number; length: number }[] = []
     // Kept for the newest segment (it may take more records) and to rewrite missing hints.
     const records: HintEntry[] | undefined = isLast || hint === undefined ? [] : undefined
     // `e.tags` may be a view into a large buffer (a hint file, a scan window): what is kept is a copy.
@@ -126,6 +139,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
           const h = r.header
           const e: HintEntry = { key: r.key, offset: r.offset, length: r.length, expiresAt: h.expiresAt, seq: h.seq, flags: h.flags }
           if (r.tags !== undefined) e.tags = r.tags
+          found?.set(r.offset, h.seq)
           apply(e)
           if (decoded >= TAG_SLICE) {
             decoded = 0
@@ -134,19 +148,44 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
         }
         for (const c of slice.corrupt) {
           corruptRecords++
+          damaged.push(c)
           if (c.atEnd && isLast) {
             await seg.fh.truncate(c.offset)
             seg.size = c.offset
             ctx.report(new CacheError('E_CORRUPT', `${seg.path}: torn tail of ${c.length} bytes at offset ${c.offset} cut off`))
           } else {
             ctx.report(new CacheError('E_CORRUPT', `${seg.path}: ${c.length} unreadable bytes at offset ${c.offset} skipped`))
+            // The key its header names may be the damaged record's: none of its older records may stand in for it.
+            if (c.suspect !== undefined && c.suspect.seq > (lostSeqs.get(c.suspect.key) ?? 0)) lostSeqs.set(c.suspect.key, c.suspect.seq)
           }
+        }
+        await yieldToLoop()
+      }
+    }
+    if (earlier !== undefined) {
+      for (const slice of earlier) {
+        for (const e of slice) {
+          if ((e.flags & FLAG_BARRIER) !== 0 || found?.get(e.offset) === e.seq) continue
+          if (e.seq > (lostSeqs.get(e.key) ?? 0)) lostSeqs.set(e.key, e.seq)
+          // Inside bytes already reported unreadable: that report covers it.
+          if (damaged.some((d) => e.offset >= d.offset && e.offset < d.offset + d.length)) continue
+          corruptRecords++
+          ctx.report(new CacheError('E_CORRUPT', `${seg.path}: the record of key ${JSON.stringify(e.key)} at offset ${e.offset}, listed in its hint, is gone or damaged`))
         }
         await yieldToLoop()
       }
     }
     seg.records = records
     if (isLast) last = seg
+  }
+
+  // A lost record hides every older record of its key, unless a newer record survived.
+  const lost: string[] = []
+  for (const [key, seq] of lostSeqs) {
+    if (seq <= barrierSeq || index.seqOf(key) > seq) continue
+    index.remove(key)
+    tags.delete(key)
+    lost.push(key)
   }
 
   // A clear barrier hides every record older than it; the files it left are gone or going.
@@ -162,7 +201,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   }
 
   const resume = last !== undefined && last.size < ctx.segmentBytes ? last : undefined
-  return { maxSeq, corruptRecords, resume, tags }
+  return { maxSeq, corruptRecords, resume, tags, lost }
 }
 
 /** The segment files among `ids`; names taken by something else are reported and reserved. */

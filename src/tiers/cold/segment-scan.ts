@@ -1,6 +1,7 @@
 import { read } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import {
+  FORMAT_VERSION,
   HEADER_BYTES,
   MAGIC_BYTES,
   readHeader,
@@ -29,6 +30,12 @@ export interface CorruptRegion {
   length: number
   /** The region runs to the end of the file (a torn tail, most likely). */
   atEnd: boolean
+  /**
+   * The key and sequence number its first record's header claims, when the
+   * header parses and the key is well-formed UTF-8: most likely the record's
+   * own (the damage is elsewhere in it), but not checked by any CRC.
+   */
+  suspect?: { key: string; seq: number }
 }
 
 export interface ScanSlice {
@@ -83,10 +90,26 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
     return win.length >= length
   }
 
+  let suspect: { key: string; seq: number } | undefined
+  // A header whose magic or version alone is damaged still names its key: read it as if they were whole.
+  const suspectAt = async (at: number): Promise<{ key: string; seq: number } | undefined> => {
+    const head = Buffer.from(win.subarray(at - winStart, at - winStart + HEADER_BYTES))
+    head.set(MAGIC_BYTES, 0)
+    head[MAGIC_BYTES.length] = FORMAT_VERSION
+    const header = readHeader(head, 0, opts.maxRecordBytes)
+    if (header === undefined || header.keyLength === 0 || !(await need(at, HEADER_BYTES + header.keyLength))) return undefined
+    return wellFormedKey(win.subarray(at - winStart + HEADER_BYTES, at - winStart + HEADER_BYTES + header.keyLength), header.seq)
+  }
   const recordAt = async (at: number): Promise<RecordHeader | undefined> => {
+    suspect = undefined
     if (!(await need(at, HEADER_BYTES))) return undefined
     const header = readHeader(win, at - winStart, opts.maxRecordBytes)
-    if (header === undefined) return undefined
+    if (header === undefined) {
+      suspect = await suspectAt(at)
+      return undefined
+    }
+    if (!(await need(at, HEADER_BYTES + header.keyLength))) return undefined
+    suspect = wellFormedKey(win.subarray(at - winStart + HEADER_BYTES, at - winStart + HEADER_BYTES + header.keyLength), header.seq)
     if (!(await need(at, recordLength(header.keyLength, header.bodyLength)))) return undefined
     return verifyRecord(win, at - winStart, header) ? header : undefined
   }
@@ -105,12 +128,13 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
   let slice: ScanSlice = { records: [], corrupt: [] }
   let at = 0
   let corruptFrom = -1
+  let corruptSuspect: { key: string; seq: number } | undefined
   while (at < size) {
     const before = win
     const header = await recordAt(at)
     if (header !== undefined) {
       if (corruptFrom >= 0) {
-        slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false })
+        slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false, suspect: corruptSuspect })
         corruptFrom = -1
       }
       const length = recordLength(header.keyLength, header.bodyLength)
@@ -125,7 +149,10 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
       })
       at += length
     } else {
-      if (corruptFrom < 0) corruptFrom = at
+      if (corruptFrom < 0) {
+        corruptFrom = at
+        corruptSuspect = suspect
+      }
       at = await nextMagic(at + 1)
     }
     if (slice.records.length >= sliceRecords || (win !== before && slice.records.length > 0)) {
@@ -133,6 +160,13 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
       slice = { records: [], corrupt: [] }
     }
   }
-  if (corruptFrom >= 0) slice.corrupt.push({ offset: corruptFrom, length: size - corruptFrom, atEnd: true })
+  if (corruptFrom >= 0) slice.corrupt.push({ offset: corruptFrom, length: size - corruptFrom, atEnd: true, suspect: corruptSuspect })
   if (slice.records.length > 0 || slice.corrupt.length > 0) yield slice
+}
+
+/** The key these bytes spell, when they are a non-empty, well-formed UTF-8 string. */
+function wellFormedKey(bytes: Buffer, seq: number): { key: string; seq: number } | undefined {
+  if (bytes.length === 0) return undefined
+  const key = bytes.toString('utf8')
+  return key.includes('\uFFFD') ? undefined : { key, seq }
 }
