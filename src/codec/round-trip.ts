@@ -43,12 +43,12 @@ export function surveyValue(root: unknown): ValueSurvey {
   const children: object[] = []
 
   /** A child of `container` (undefined for the root): leaves are checked at once, objects queued. */
-  const visit = (value: unknown, container: object | undefined, step: () => string): boolean => {
+  const visit = (value: unknown, container: object | undefined, how: How, at: unknown, index: number): boolean => {
     survey.values++
     switch (typeof value) {
       case 'string':
         survey.maxPackedBytes += stringBound(value)
-        if (!isWellFormed(value)) problem = { container, step, what: LONE_SURROGATE }
+        if (!isWellFormed(value)) problem = { container, how, at, index, what: LONE_SURROGATE }
         return problem === undefined
       case 'number':
         survey.maxPackedBytes += 9
@@ -61,10 +61,10 @@ export function surveyValue(root: unknown): ValueSurvey {
         survey.maxPackedBytes += 16 + value.toString(16).length
         return true
       case 'function':
-        problem = { container, step, what: 'a function, which cannot be encoded' }
+        problem = { container, how, at, index, what: 'a function, which cannot be encoded' }
         return false
       case 'symbol':
-        problem = { container, step, what: 'a symbol, which cannot be encoded' }
+        problem = { container, how, at, index, what: 'a symbol, which cannot be encoded' }
         return false
     }
     if (value === null) {
@@ -82,8 +82,8 @@ export function surveyValue(root: unknown): ValueSurvey {
 
   const key = (name: string, container: object): boolean => {
     survey.maxPackedBytes += stringBound(name)
-    if (!isWellFormed(name)) problem = { container, step: () => propertyStep(name), what: 'a property name holding a lone surrogate' }
-    else if (name === '__proto__') problem = { container, step: () => propertyStep(name), what: `a property named '__proto__', which comes back renamed '__proto_'` }
+    if (!isWellFormed(name)) problem = { container, how: How.Property, at: name, index: 0, what: 'a property name holding a lone surrogate' }
+    else if (name === '__proto__') problem = { container, how: How.Property, at: name, index: 0, what: `a property named '__proto__', which comes back renamed '__proto_'` }
     return problem === undefined
   }
 
@@ -96,7 +96,7 @@ export function surveyValue(root: unknown): ValueSurvey {
     children.length = from
   }
 
-  if (!visit(root, undefined, ROOT_STEP)) return finish(survey, root, problem)
+  if (!visit(root, undefined, How.Self, undefined, 0)) return finish(survey, root, problem)
   queue(0, 0)
   while (stack.length > 0 && problem === undefined) {
     const object = stack.pop() as object
@@ -109,50 +109,49 @@ export function surveyValue(root: unknown): ValueSurvey {
     survey.objects++
     survey.maxPackedBytes += 16
     if (depth > MAX_DEPTH) {
-      problem = { container: object, step: NO_STEP, what: `a value nested more than ${MAX_DEPTH} levels deep, which the codec cannot encode` }
+      problem = { container: object, how: How.Self, at: undefined, index: 0, what: `a value nested more than ${MAX_DEPTH} levels deep, which the codec cannot encode` }
       break
     }
     const prototype: unknown = Object.getPrototypeOf(object)
     const found = objectProblem(object, prototype)
     if (found !== undefined) {
-      problem = { container: object, step: NO_STEP, what: found }
+      problem = { container: object, how: How.Self, at: undefined, index: 0, what: found }
       break
     }
     if (prototype === Object.prototype) {
       for (const name in object) {
         if (!key(name, object)) break
-        if (!visit((object as Record<string, unknown>)[name], object, () => propertyStep(name))) break
+        if (!visit((object as Record<string, unknown>)[name], object, How.Property, name, 0)) break
       }
     } else if (prototype === Array.prototype) {
       const array = object as unknown[]
       for (let i = 0; i < array.length; i++) {
         const element = array[i]
         if (element === undefined && !(i in array)) {
-          problem = { container: object, step: () => `[${i}]`, what: 'a hole in a sparse array, which comes back as undefined' }
+          problem = { container: object, how: How.Index, at: undefined, index: i, what: 'a hole in a sparse array, which comes back as undefined' }
           break
         }
-        if (!visit(element, object, () => `[${i}]`)) break
+        if (!visit(element, object, How.Index, undefined, i)) break
       }
     } else if (prototype === Map.prototype) {
       let i = 0
       for (const [k, v] of object as Map<unknown, unknown>) {
-        const at = i++
-        if (!visit(k, object, () => `.keys()[${at}]`) || !visit(v, object, () => `.get(${label(k, at)})`)) break
+        if (!visit(k, object, How.MapKey, undefined, i) || !visit(v, object, How.MapValue, k, i)) break
+        i++
       }
     } else if (prototype === Set.prototype) {
       let i = 0
       for (const item of object as Set<unknown>) {
-        const at = i++
-        if (!visit(item, object, () => `.values()[${at}]`)) break
+        if (!visit(item, object, How.SetItem, undefined, i++)) break
       }
     } else if (ERROR_PROTOTYPES.has(prototype)) {
       const error = object as Error
-      if (visit(error.name, object, () => '.name') && visit(error.message, object, () => '.message')) {
-        if (visit(error.cause, object, () => '.cause') && error instanceof AggregateError) visit(error.errors, object, () => '.errors')
+      if (visit(error.name, object, How.Property, 'name', 0) && visit(error.message, object, How.Property, 'message', 0)) {
+        if (visit(error.cause, object, How.Property, 'cause', 0) && error instanceof AggregateError) visit(error.errors, object, How.Property, 'errors', 0)
       }
     } else if (prototype === RegExp.prototype) {
       const regExp = object as RegExp
-      if (visit(regExp.source, object, () => '.source')) visit(regExp.flags, object, () => '.flags')
+      if (visit(regExp.source, object, How.Property, 'source', 0)) visit(regExp.flags, object, How.Property, 'flags', 0)
     } else {
       // Date, byte arrays, ArrayBuffer, DataView: no values inside.
       survey.maxPackedBytes += byteLength(object)
@@ -165,14 +164,34 @@ export function surveyValue(root: unknown): ValueSurvey {
 interface Found {
   /** The object holding what is wrong (or wrong itself); undefined for the root. */
   container: object | undefined
-  /** The step from the container to what is wrong. */
-  step: () => string
+  /** The step from the container to what is wrong: how, and at which name, key or index. */
+  how: How
+  at: unknown
+  index: number
   what: string
 }
 
 const LONE_SURROGATE = 'a string holding a lone surrogate, which UTF-8 turns into U+FFFD'
-const ROOT_STEP = (): string => ''
-const NO_STEP = ROOT_STEP
+// How a value was reached from its container; the step's text is written only for a refusal.
+const How = { Self: 0, Property: 1, Index: 2, MapKey: 3, MapValue: 4, SetItem: 5 } as const
+type How = (typeof How)[keyof typeof How]
+
+function stepText(found: Found): string {
+  switch (found.how) {
+    case How.Self:
+      return ''
+    case How.Property:
+      return propertyStep(found.at as string)
+    case How.Index:
+      return `[${found.index}]`
+    case How.MapKey:
+      return `.keys()[${found.index}]`
+    case How.MapValue:
+      return `.get(${label(found.at, found.index)})`
+    case How.SetItem:
+      return `.values()[${found.index}]`
+  }
+}
 
 const plainErrors: [string, { prototype: unknown }][] = [
   ['Error', Error],
@@ -258,7 +277,7 @@ const MAX_PATH = 120
 /** Fills in the problem's message, with the path to it: found again by a second walk, paid for only by a refusal. */
 function finish(survey: ValueSurvey, root: unknown, found: Found | undefined): ValueSurvey {
   if (found !== undefined) {
-    const at = found.container === undefined ? 'value' : pathTo(root, found.container) + found.step()
+    const at = found.container === undefined ? 'value' : pathTo(root, found.container) + stepText(found)
     survey.problem = `${at.length > MAX_PATH ? `${at.slice(0, MAX_PATH)}…` : at}: ${found.what}`
   }
   return survey
