@@ -110,7 +110,7 @@ function codecProblem(value: unknown, codec: Codec, maxBytes: number): string | 
   try {
     size = codec.encode(value).byteLength
   } catch (error) {
-    return String(error)
+    throw new CacheError('E_INVALID_VALUE', `the codec '${codec.name}' cannot encode the value (${String(error)})`, { cause: error })
   }
   return size > maxBytes ? size : undefined
 }
