@@ -1,20 +1,22 @@
 const MAX_DEPTH = 16
 const OBJECT_OVERHEAD = 32
 const SLOT = 8
+const COUNTED_NAIVELY = 32
 
 /**
  * A rough count of the heap bytes a live value holds, for `hot.maxBytes`
  * and, with only a hot tier, `maxValueBytes`. V8 gives no exact figure; this
- * is consistent and cheap, which is what a bound needs. An object reached
- * twice (shared, or a cycle) is counted once; anything deeper than 16 levels
- * as one object. Past `limit` it stops counting and returns what it has, more
+ * is consistent and cheap, which is what a bound needs. Past its first 32
+ * objects, an object reached twice (shared, or a cycle) is counted once, so
+ * that shared references cost linear time; anything deeper than 16 levels
+ * counts as one object. Past `limit` it stops counting and returns what it has, more
  * than `limit`: a bound needs no more, and a huge value costs no more than it.
  * Throws what reading the value throws (a getter, a revoked Proxy).
  */
 export function estimateSize(value: unknown, limit = Infinity): number {
   // Most values are flat: they allocate nothing.
   if (typeof value !== 'object' || value === null) return leafSize(value)
-  const count: Count = { root: value, total: 0, limit, seen: undefined }
+  const count: Count = { root: value, total: 0, limit, objects: 0, seen: undefined }
   add(count, value, 0)
   return count.total
 }
@@ -23,6 +25,7 @@ interface Count {
   root: object
   total: number
   limit: number
+  objects: number
   seen: Set<object> | undefined
 }
 
@@ -49,7 +52,8 @@ function add(count: Count, value: unknown, depth: number): void {
     count.total += OBJECT_OVERHEAD
     return
   }
-  if (depth > 0) {
+  // Small values are counted without remembering what was seen (a shared object counts each time): no allocation.
+  if (++count.objects > COUNTED_NAIVELY) {
     const seen = (count.seen ??= new Set([count.root]))
     if (seen.has(value)) return
     seen.add(value)
