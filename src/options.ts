@@ -55,8 +55,23 @@ export interface CacheOptions<V = unknown> {
   codec?: Codec
   /** Ms between `stats$` samples. Default 1,000. */
   statsInterval?: number
-  /** Longest key accepted, in UTF-16 code units. Default 1,024. */
+  /**
+   * Longest key accepted, in UTF-16 code units. Default 1,024; at most
+   * 21,845, so that any key fits the 65,535 bytes a disk record gives a key
+   * (UTF-8 takes up to 3 bytes per unit), with or without a cold tier.
+   */
   maxKeyLength?: number
+  /**
+   * Largest value a write accepts (set, setMany, getOrSet, a loaded value);
+   * Infinity for none. Default 1 MiB. With a byte tier and the default codec
+   * it counts the value's msgpack bytes (before compression), plus 1 per value
+   * it holds and 64 per object (array, Map, Set, Date...), since encoding
+   * time follows their number; with a custom codec, the length of its
+   * encoding (`Codec.check` may count otherwise); with only a hot tier, the
+   * value's heap estimate (the one `hot.maxBytes` counts). At the default,
+   * any value encodes and decodes in under 10 ms.
+   */
+  maxValueBytes?: number
   /**
    * Read-through: a `get` that misses every tier calls it (one call per key at
    * a time) and caches what it returns; undefined is a miss and is not cached.
@@ -100,13 +115,17 @@ export interface ResolvedOptions<V = unknown> {
   codec: Codec
   statsInterval: number
   maxKeyLength: number
+  maxValueBytes: number
   loader: Loader<V> | undefined
   prefetch: Required<PrefetchOptions> | false
 }
 
 export const DEFAULT_HOT_MAX_ENTRIES = 10_000
+/** The most UTF-16 units whose UTF-8 form surely fits the 16-bit key length of a disk record. */
+export const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
+export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
-const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'loader', 'prefetch']
+const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'loader', 'prefetch']
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
@@ -147,7 +166,8 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     scheduler: resolveScheduler(options.scheduler),
     codec: resolveCodec(options.codec),
     statsInterval: resolveInteger('statsInterval', options.statsInterval, 1000),
-    maxKeyLength: resolveInteger('maxKeyLength', options.maxKeyLength, 1024),
+    maxKeyLength: resolveMaxKeyLength(options.maxKeyLength),
+    maxValueBytes: resolveMaxValueBytes(options.maxValueBytes),
     loader: resolveLoader(options.loader),
     prefetch: resolvePrefetch(options.prefetch, options.loader !== undefined),
   }
@@ -213,6 +233,20 @@ function resolveInteger(option: string, value: unknown, fallback: number): numbe
   if (value === undefined) return fallback
   if (!isPositiveInteger(value) || value === Infinity) throw invalid(option, 'must be a positive integer')
   return value
+}
+
+function resolveMaxKeyLength(maxKeyLength: unknown): number {
+  const resolved = resolveInteger('maxKeyLength', maxKeyLength, 1024)
+  if (resolved > MAX_KEY_LENGTH) {
+    throw invalid('maxKeyLength', `must be at most ${MAX_KEY_LENGTH}: a longer key may not fit the 65,535 bytes a disk record gives a key`)
+  }
+  return resolved
+}
+
+function resolveMaxValueBytes(maxValueBytes: unknown): number {
+  if (maxValueBytes === undefined) return DEFAULT_MAX_VALUE_BYTES
+  if (!isPositiveInteger(maxValueBytes)) throw invalid('maxValueBytes', 'must be a positive integer of bytes, or Infinity for none')
+  return maxValueBytes
 }
 
 function resolveLoader<V>(loader: Loader<V> | undefined): Loader<V> | undefined {

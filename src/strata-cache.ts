@@ -3,7 +3,6 @@ import { expire } from '../streams/expire.js'
 import { rangeInSlices } from '../streams/slices.js'
 import { sampleStats } from '../streams/sample-stats.js'
 import type { Cache, CacheEntry } from './cache.js'
-import type { Codec } from './codec/codec.js'
 import { CacheError, isCacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { type CacheOptions, type Loader, resolveOptions } from './options.js'
@@ -12,7 +11,20 @@ import { type Factory, SingleFlight } from './single-flight.js'
 import { callSource } from './source-call.js'
 import { type CacheStats, snapshot } from './stats.js'
 import { TierStack } from './tier-stack.js'
-import { type EntryOptions, checkEntryOptions, checkKey, checkValue, checkWrittenKey, illFormedKey, invalidKey, isValidKey, isWellFormed } from './validate.js'
+import {
+  ENTRY_FIELDS,
+  type EntryOptions,
+  type ValueRules,
+  checkEntryOptions,
+  checkKey,
+  checkValue,
+  checkWrittenKey,
+  illFormedKey,
+  invalidKey,
+  isValidKey,
+  isWellFormed,
+  unreadableValue,
+} from './validate.js'
 import { Watchers } from './watchers.js'
 
 const EXPIRY_SWEEP_PERIOD = 1000
@@ -51,8 +63,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #scheduler: SchedulerLike
   readonly #defaultTtl: number
   readonly #maxKeyLength: number
-  /** The codec that must accept every value, or undefined while only live objects are held. */
-  readonly #byteCodec: Codec | undefined
+  readonly #valueRules: ValueRules
   /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
   readonly #closing = new ReplaySubject<void>(1)
   #sweep: Subscription | undefined
@@ -66,7 +77,11 @@ class StrataCache<V> implements Cache<V> {
     this.#scheduler = resolved.scheduler
     this.#defaultTtl = resolved.ttl
     this.#maxKeyLength = resolved.maxKeyLength
-    this.#byteCodec = resolved.warm === false && resolved.cold === false ? undefined : resolved.codec
+    this.#valueRules = {
+      codec: resolved.warm === false && resolved.cold === false ? undefined : resolved.codec,
+      maxValueBytes: resolved.maxValueBytes,
+      heapBounded: resolved.hot.maxBytes !== Infinity,
+    }
     const stack = (this.#stack = new TierStack<V>(resolved))
     const cold = stack.cold
     this.#watchers = stack.notifier.watchers = new Watchers<V>(
@@ -174,7 +189,7 @@ class StrataCache<V> implements Cache<V> {
         }
         checkWrittenKey(entry.key, this.#maxKeyLength)
         this.#checkValue(entry.key, entry.value)
-        return checkEntryOptions(entry)
+        return checkEntryOptions(entry, ENTRY_FIELDS)
       })
       for (let i = 0; i < entries.length; i++) this.#set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
     })
@@ -254,7 +269,13 @@ class StrataCache<V> implements Cache<V> {
   #read(key: string): Promise<V | undefined> {
     const prefetch = this.#prefetch
     if (prefetch === undefined) return this.#readTiers(key)
-    const ahead = this.#takeAhead(prefetch, key)
+    let ahead: V | undefined
+    try {
+      ahead = this.#takeAhead(prefetch, key)
+    } catch (error) {
+      prefetch.accessed(key)
+      return Promise.reject(error)
+    }
     prefetch.accessed(key)
     if (ahead !== undefined) return Promise.resolve(ahead)
     const pending = prefetch.pending(key)
@@ -262,10 +283,11 @@ class StrataCache<V> implements Cache<V> {
     return pending.then(() => this.#takeAhead(prefetch, key) ?? this.#readTiers(key))
   }
 
-  /** The value loaded ahead for `key`, moved into hot; undefined when none waits. */
+  /** The value loaded ahead for `key`, moved into hot; undefined when none waits. Throws as a loaded value is refused. */
   #takeAhead(prefetch: PrefetchLink<V>, key: string): V | undefined {
     const ahead = prefetch.buffer.take(key)
     if (ahead === undefined) return undefined
+    this.#checkValue(key, ahead)
     this.#set(key, ahead, 0, undefined)
     this.#stack.notifier.prefetchHit(key)
     return ahead
@@ -293,8 +315,12 @@ class StrataCache<V> implements Cache<V> {
   }
 
   #checkValue(key: string, value: V): void {
-    checkValue(value, this.#byteCodec)
-    this.#stack.checkFits(key, value)
+    checkValue(value, this.#valueRules)
+    try {
+      this.#stack.checkFits(key, value)
+    } catch (error) {
+      throw unreadableValue(error)
+    }
   }
 
   #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {

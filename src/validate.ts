@@ -1,7 +1,8 @@
 import type { Codec } from './codec/codec.js'
-import { CacheError } from './errors.js'
+import { CacheError, isCacheError } from './errors.js'
 import { resolveTtl } from './options.js'
 import { tagsProblem } from './tiers/cold/tag-codec.js'
+import { estimateSize } from './tiers/hot/estimate-size.js'
 
 export interface EntryOptions {
   /** Time to live in ms, overriding the cache's default; Infinity for none. */
@@ -50,42 +51,98 @@ export function checkKey(key: unknown, maxLength: number): string {
   return key
 }
 
+/** What a value must meet to be written. */
+export interface ValueRules {
+  /** The codec that must give every value back, or undefined while only live objects are held. */
+  codec: Codec | undefined
+  maxValueBytes: number
+  /** Whether the hot tier reads the value's heap estimate (a `hot.maxBytes`): then it is read here first. */
+  heapBounded: boolean
+}
+
 /**
  * Throws `E_INVALID_VALUE` for a value the cache cannot hold: undefined, a
- * function, a symbol, and, while a byte tier is configured, anything the codec
- * would not give back as it was.
+ * function, a symbol; while a byte tier is configured, anything the codec
+ * would not give back as it was; a value over `maxValueBytes`; and a value
+ * that throws when read (a getter, a revoked Proxy), with that error as its
+ * cause.
  */
-export function checkValue(value: unknown, codec: Codec | undefined): void {
+export function checkValue(value: unknown, rules: ValueRules): void {
   switch (typeof value) {
     case 'undefined':
     case 'function':
     case 'symbol':
       throw new CacheError('E_INVALID_VALUE', `${typeof value} cannot be cached (delete the key instead of storing undefined)`)
-    case 'object':
-      break
-    default:
+    case 'number':
+    case 'boolean':
       return
   }
-  if (value === null || codec === undefined) return
-  let problem: string | undefined
-  if (codec.reject !== undefined) problem = codec.reject(value)
-  else {
-    try {
-      codec.encode(value)
-    } catch (error) {
-      problem = String(error)
-    }
+  if (value === null) return
+  let found: string | number | undefined
+  try {
+    found = rules.codec === undefined ? heapProblem(value, rules) : codecProblem(value, rules.codec, rules.maxValueBytes)
+  } catch (error) {
+    throw unreadableValue(error)
   }
-  if (problem !== undefined) {
-    throw new CacheError('E_INVALID_VALUE', `the codec '${codec.name}' cannot round-trip the value: ${problem}`)
-  }
+  if (typeof found === 'number') throw tooLarge(found, rules)
+  if (found !== undefined) throw new CacheError('E_INVALID_VALUE', `the codec '${(rules.codec as Codec).name}' cannot round-trip the value: ${found}`)
 }
 
-/** The entry's ttl (0: none given) and tags, or `E_INVALID_OPTIONS` naming what is wrong. */
-export function checkEntryOptions(options: EntryOptions | undefined): { ttl: number; tags: string[] | undefined } {
+/** A value that threw when read, as the error a write rejects with; a `CacheError` as it is. */
+export function unreadableValue(error: unknown): CacheError {
+  if (isCacheError(error)) return error
+  return new CacheError('E_INVALID_VALUE', `reading the value threw (${String(error)})`, { cause: error })
+}
+
+function heapProblem(value: unknown, rules: ValueRules): number | undefined {
+  if (rules.maxValueBytes === Infinity && !rules.heapBounded) return undefined
+  const size = estimateSize(value, rules.maxValueBytes)
+  return size > rules.maxValueBytes ? size : undefined
+}
+
+function codecProblem(value: unknown, codec: Codec, maxBytes: number): string | number | undefined {
+  if (codec.check !== undefined) return codec.check(value, maxBytes)
+  if (codec.reject !== undefined) {
+    const problem = codec.reject(value)
+    if (problem !== undefined || maxBytes === Infinity) return problem
+  }
+  let size: number
+  try {
+    size = codec.encode(value).byteLength
+  } catch (error) {
+    throw new CacheError('E_INVALID_VALUE', `the codec '${codec.name}' cannot encode the value (${String(error)})`, { cause: error })
+  }
+  return size > maxBytes ? size : undefined
+}
+
+function tooLarge(size: number, rules: ValueRules): CacheError {
+  const measured =
+    rules.codec === undefined
+      ? `its heap estimate is at least ${size} bytes`
+      : rules.codec.check !== undefined
+        ? `its size as the codec '${rules.codec.name}' counts it is ${size} bytes`
+        : `it encodes to ${size} bytes`
+  return new CacheError('E_INVALID_VALUE', `the value is larger than maxValueBytes (${rules.maxValueBytes}): ${measured}`)
+}
+
+/**
+ * The entry's ttl (0: none given) and tags, or `E_INVALID_OPTIONS` naming
+ * what is wrong: a misspelt option would otherwise be dropped unseen. `known`
+ * are the names the object may hold (a `setMany` entry holds its key and
+ * value too).
+ */
+export function checkEntryOptions(
+  options: EntryOptions | undefined,
+  known: readonly string[] = ENTRY_OPTIONS,
+): { ttl: number; tags: string[] | undefined } {
   if (options === undefined) return NO_OPTIONS
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new CacheError('E_INVALID_OPTIONS', `option 'options' must be an object, got ${describe(options)}`)
+  }
+  for (const name in options) {
+    if (!known.includes(name)) {
+      throw new CacheError('E_INVALID_OPTIONS', `option '${name}' is not a known option (${known.join(', ')})`)
+    }
   }
   const ttl = resolveTtl('ttl', options.ttl)
   let tags = options.tags
@@ -97,6 +154,10 @@ export function checkEntryOptions(options: EntryOptions | undefined): { ttl: num
   }
   return ttl === 0 && tags === undefined ? NO_OPTIONS : { ttl, tags }
 }
+
+export const ENTRY_OPTIONS: readonly string[] = ['ttl', 'tags']
+/** What a `setMany` entry may hold. */
+export const ENTRY_FIELDS: readonly string[] = ['key', 'value', 'ttl', 'tags']
 
 const NO_OPTIONS = Object.freeze({ ttl: 0, tags: undefined })
 

@@ -9,7 +9,15 @@ export interface Codec {
   /**
    * Optional fast check, run at `set` while a byte tier is configured: the
    * reason the value cannot round-trip, or undefined when it can. A codec
-   * without it is checked by encoding the value once.
+   * without it (or `check`) is checked by encoding the value once.
    */
   reject?(value: unknown): string | undefined
+  /**
+   * Optional, preferred to `reject`: the same check, and the value's size as
+   * the codec counts it for `maxValueBytes`. Undefined when the value
+   * round-trips and its size is at most `maxBytes`; else the reason it cannot
+   * round-trip, or its size (over `maxBytes`). A codec without it has the
+   * length of its encoding counted, the value encoded once at `set`.
+   */
+  check?(value: unknown, maxBytes: number): string | number | undefined
 }

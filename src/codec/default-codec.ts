@@ -1,12 +1,23 @@
 import { Packr } from 'msgpackr'
 import { compressSync, uncompressSync } from 'lz4-napi'
 import type { Codec } from './codec.js'
-import { roundTripProblem, TOO_DEEP } from './round-trip.js'
+import { surveyValue } from './round-trip.js'
 
 export interface DefaultCodecOptions {
   /** Encoded values at least this long are compressed with LZ4 when that makes them smaller. */
   compressAbove?: number
 }
+
+/**
+ * What a value's size counts besides its msgpack bytes (before compression),
+ * for `maxValueBytes`: encoding and decoding time follow the number of values
+ * and objects more than their bytes. Measured on msgpackr 2.1: about 0.45 µs
+ * to encode or decode an (empty) object, array, Map or Set, 9 ns a null in an
+ * array, 0.3-5 ns a byte of a string or Buffer; with these weights, any value
+ * of 1 MiB encodes and decodes in under 10 ms.
+ */
+export const VALUE_WEIGHT = 1
+export const OBJECT_WEIGHT = 64
 
 // The first byte of every encoding says how the rest is stored.
 const RAW = 0
@@ -45,14 +56,17 @@ export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
     },
 
     reject(value) {
-      const problem = roundTripProblem(value)
-      if (problem !== TOO_DEEP) return problem
-      try {
-        packr.pack(value)
-        return undefined
-      } catch (error) {
-        return String(error)
-      }
+      return surveyValue(value).problem
+    },
+
+    // The bound from the walk first: the value is encoded only when that bound is over the limit.
+    check(value, maxBytes) {
+      const survey = surveyValue(value)
+      if (survey.problem !== undefined) return survey.problem
+      const weight = survey.values * VALUE_WEIGHT + survey.objects * OBJECT_WEIGHT
+      if (survey.maxPackedBytes + weight <= maxBytes) return undefined
+      const size = packr.pack(value).length + weight
+      return size > maxBytes ? size : undefined
     },
   }
 }

@@ -148,6 +148,31 @@ describe('bad entry options', () => {
     await cache.close()
   })
 
+  it('rejects an unknown entry option, naming it, in set, setMany and getOrSet, storing nothing', async () => {
+    const cache = createCache<string>()
+    await cache.set('k', 'previous')
+    const unknown = (name: string) => ({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining(`option '${name}' is not a known option`) })
+    await expect(cache.set('k', 'next', { ttL: 5 } as never)).rejects.toMatchObject(unknown('ttL'))
+    await expect(cache.setMany([{ key: 'k', value: 'next', tag: ['a'] } as never])).rejects.toMatchObject(unknown('tag'))
+    await expect(cache.getOrSet('g', () => 'next', { expires: 5 } as never)).rejects.toMatchObject(unknown('expires'))
+    expect(await cache.get('k')).toBe('previous')
+    expect(await cache.has('g')).toBe(false)
+    // A setMany entry's own key and value, and known options, are fine.
+    await cache.setMany([{ key: 'k', value: 'next', ttl: 10_000, tags: ['a'] }])
+    await cache.close()
+  })
+
+  it.each([
+    ['an array', []],
+    ['a string', 'ttl'],
+    ['null', null],
+  ])('rejects %s as entry options with E_INVALID_OPTIONS', async (_, options) => {
+    const cache = createCache<string>()
+    await expect(cache.set('k', 'v', options as never)).rejects.toMatchObject({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining(`'options'`) })
+    await expect(cache.getOrSet('k', () => 'v', options as never)).rejects.toMatchObject({ code: 'E_INVALID_OPTIONS' })
+    await cache.close()
+  })
+
   it('rejects a getOrSet factory that is not a function', async () => {
     const cache = createCache()
     await expect(cache.getOrSet('k', 'value' as never)).rejects.toMatchObject({ code: 'E_INVALID_OPTIONS' })
@@ -178,6 +203,9 @@ describe('bad cache options', () => {
     ['codec', { codec: { encode: 1 } }],
     ['statsInterval', { statsInterval: 0 }],
     ['maxKeyLength', { maxKeyLength: 2.5 }],
+    ['maxKeyLength', { maxKeyLength: 21_846 }],
+    ['maxValueBytes', { maxValueBytes: 0 }],
+    ['maxValueBytes', { maxValueBytes: 1.5 }],
     ['tll', { tll: 5 }],
   ])('throws E_INVALID_OPTIONS naming %s', (name, options) => {
     let thrown: unknown

@@ -18,7 +18,7 @@ const value = fc.oneof(
   fc.constant(null),
   fc.date({ noInvalidDate: true }),
   fc.array(fc.integer(), { maxLength: 4 }),
-  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 3 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 3, noNullPrototype: true }),
   fc.bigInt(),
   fc.uint8Array({ maxLength: 8 }),
   fc.array(fc.tuple(fc.string({ maxLength: 2 }), fc.integer()), { maxLength: 3 }).map((pairs) => new Map(pairs)),

@@ -83,15 +83,11 @@ describe('round-trip check', () => {
     expect(codec.reject?.(value)).toMatch(reason)
   })
 
-  it('accepts what round-trips, including null-prototype objects and errors', () => {
-    for (const value of [{ a: [1, { b: new Date() }] }, Object.create(null), new Error('x'), new Set([new Map()])]) {
-      expect(codec.reject?.(value)).toBeUndefined()
-    }
-  })
-
-  it('falls back to encoding for values too deep to walk, so cycles are accepted', () => {
+  it('accepts what round-trips, including errors and cycles', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
-    expect(codec.reject?.(cyclic)).toBeUndefined()
+    for (const value of [{ a: [1, { b: new Date() }] }, new Error('x'), new Set([new Map()]), cyclic]) {
+      expect(codec.reject?.(value)).toBeUndefined()
+    }
   })
 })

@@ -1,47 +1,90 @@
 const MAX_DEPTH = 16
 const OBJECT_OVERHEAD = 32
 const SLOT = 8
+const COUNTED_NAIVELY = 32
 
 /**
- * A rough count of the heap bytes a live value holds, for `hot.maxBytes`.
- * V8 gives no exact figure; this is consistent, cheap and allocation-free,
- * which is what a bound needs. Shared substructures are counted each time
- * they are reached, and anything deeper than 16 levels as one object.
+ * A rough count of the heap bytes a live value holds, for `hot.maxBytes`
+ * and, with only a hot tier, `maxValueBytes`. V8 gives no exact figure; this
+ * is consistent and cheap, which is what a bound needs. Past its first 32
+ * objects, an object reached twice (shared, or a cycle) is counted once, so
+ * that shared references cost linear time; anything deeper than 16 levels
+ * counts as one object. Past `limit` it stops counting and returns what it has, more
+ * than `limit`: a bound needs no more, and a huge value costs no more than it.
+ * Throws what reading the value throws (a getter, a revoked Proxy).
  */
-export function estimateSize(value: unknown): number {
-  return sizeAt(value, 0)
+export function estimateSize(value: unknown, limit = Infinity): number {
+  // Most values are flat: they allocate nothing.
+  if (typeof value !== 'object' || value === null) return leafSize(value)
+  const count: Count = { root: value, total: 0, limit, objects: 0, seen: undefined }
+  add(count, value, 0)
+  return count.total
 }
 
-function sizeAt(value: unknown, depth: number): number {
+interface Count {
+  root: object
+  total: number
+  limit: number
+  objects: number
+  seen: Set<object> | undefined
+}
+
+function leafSize(value: unknown): number {
   switch (typeof value) {
     case 'string':
       return 16 + value.length * 2
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return SLOT
     case 'bigint':
       return 16 + Math.ceil(value.toString(16).length / 2)
     case 'symbol':
     case 'function':
       return OBJECT_OVERHEAD
+    default:
+      return SLOT
   }
-  if (value === null) return SLOT
-  if (depth >= MAX_DEPTH) return OBJECT_OVERHEAD
+}
+
+function add(count: Count, value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) {
+    count.total += leafSize(value)
+    return
+  }
+  if (depth >= MAX_DEPTH) {
+    count.total += OBJECT_OVERHEAD
+    return
+  }
+  // Small values are counted without remembering what was seen (a shared object counts each time): no allocation.
+  if (++count.objects > COUNTED_NAIVELY) {
+    const seen = (count.seen ??= new Set([count.root]))
+    if (seen.has(value)) return
+    seen.add(value)
+  }
   const object = value as object
-  if (ArrayBuffer.isView(object)) return OBJECT_OVERHEAD + object.byteLength
-  if (object instanceof ArrayBuffer) return OBJECT_OVERHEAD + object.byteLength
-  let size = OBJECT_OVERHEAD
-  if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) size += SLOT + sizeAt(object[i], depth + 1)
+  count.total += OBJECT_OVERHEAD
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+    count.total += object.byteLength
+  } else if (Array.isArray(object)) {
+    for (let i = 0; i < object.length && count.total <= count.limit; i++) {
+      count.total += SLOT
+      add(count, object[i], depth + 1)
+    }
   } else if (object instanceof Map) {
-    for (const [k, v] of object) size += 2 * SLOT + sizeAt(k, depth + 1) + sizeAt(v, depth + 1)
+    for (const [k, v] of object) {
+      if (count.total > count.limit) return
+      count.total += 2 * SLOT
+      add(count, k, depth + 1)
+      add(count, v, depth + 1)
+    }
   } else if (object instanceof Set) {
-    for (const v of object) size += SLOT + sizeAt(v, depth + 1)
+    for (const v of object) {
+      if (count.total > count.limit) return
+      count.total += SLOT
+      add(count, v, depth + 1)
+    }
   } else if (!(object instanceof Date)) {
     for (const key in object) {
-      size += SLOT + 16 + key.length * 2 + sizeAt((object as Record<string, unknown>)[key], depth + 1)
+      if (count.total > count.limit) return
+      count.total += SLOT + 16 + key.length * 2
+      add(count, (object as Record<string, unknown>)[key], depth + 1)
     }
   }
-  return size
 }

@@ -17,4 +17,4 @@ export interface HotTierOptions {
 export type HotTier = MemoryTier<unknown>
 
 export const createHotTier = (options: HotTierOptions, exits: TierExits<unknown>): HotTier =>
-  new MemoryTier<unknown>('hot', { ...options, sizeOf: estimateSize }, exits)
+  new MemoryTier<unknown>('hot', { ...options, sizeOf: (value) => estimateSize(value) }, exits)
