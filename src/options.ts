@@ -73,6 +73,15 @@ export interface CacheOptions<V = unknown> {
    */
   maxValueBytes?: number
   /**
+   * What a value may be. 'data' (default): what the codec gives back as it
+   * was (plain objects, arrays, Date, Map, Set, typed arrays, BigInt...),
+   * checked at every write in every configuration, so that adding warm or
+   * cold never refuses a value that hot alone took. 'any': any value but
+   * undefined, a function or a symbol, kept by reference; hot alone only,
+   * since warm and cold hold values as bytes.
+   */
+  values?: ValueKind
+  /**
    * Read-through: a `get` that misses every tier calls it (one call per key at
    * a time) and caches what it returns; undefined is a miss and is not cached.
    */
@@ -95,6 +104,8 @@ export interface PrefetchOptions {
   minConfidence?: number
 }
 
+export type ValueKind = 'data' | 'any'
+
 export type Loader<V> = (key: string, context: { signal: AbortSignal }) => V | undefined | Promise<V | undefined>
 
 export interface ResolvedColdOptions {
@@ -116,6 +127,7 @@ export interface ResolvedOptions<V = unknown> {
   statsInterval: number
   maxKeyLength: number
   maxValueBytes: number
+  values: ValueKind
   loader: Loader<V> | undefined
   prefetch: Required<PrefetchOptions> | false
 }
@@ -125,7 +137,7 @@ export const DEFAULT_HOT_MAX_ENTRIES = 10_000
 export const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
 export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
-const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'loader', 'prefetch']
+const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
@@ -168,6 +180,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     statsInterval: resolveInteger('statsInterval', options.statsInterval, 1000),
     maxKeyLength: resolveMaxKeyLength(options.maxKeyLength),
     maxValueBytes: resolveMaxValueBytes(options.maxValueBytes),
+    values: resolveValues(options.values, options.warm, options.cold),
     loader: resolveLoader(options.loader),
     prefetch: resolvePrefetch(options.prefetch, options.loader !== undefined),
   }
@@ -241,6 +254,15 @@ function resolveMaxKeyLength(maxKeyLength: unknown): number {
     throw invalid('maxKeyLength', `must be at most ${MAX_KEY_LENGTH}: a longer key may not fit the 65,535 bytes a disk record gives a key`)
   }
   return resolved
+}
+
+function resolveValues(values: unknown, warm: unknown, cold: unknown): ValueKind {
+  if (values === undefined) return 'data'
+  if (values !== 'data' && values !== 'any') throw invalid('values', `must be 'data' or 'any'`)
+  if (values === 'any' && ((warm !== undefined && warm !== false) || (cold !== undefined && cold !== false))) {
+    throw invalid('values', `'any' keeps live objects by reference, which warm and cold cannot hold: use it with hot alone`)
+  }
+  return values
 }
 
 function resolveMaxValueBytes(maxValueBytes: unknown): number {

@@ -78,7 +78,8 @@ class StrataCache<V> implements Cache<V> {
     this.#defaultTtl = resolved.ttl
     this.#maxKeyLength = resolved.maxKeyLength
     this.#valueRules = {
-      codec: resolved.warm === false && resolved.cold === false ? undefined : resolved.codec,
+      // One rule for every configuration, unless the application asked for live objects in hot alone.
+      codec: resolved.values === 'any' ? undefined : resolved.codec,
       maxValueBytes: resolved.maxValueBytes,
       heapBounded: resolved.hot.maxBytes !== Infinity,
     }

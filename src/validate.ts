@@ -95,7 +95,8 @@ export function unreadableValue(error: unknown): CacheError {
 }
 
 function heapProblem(value: unknown, rules: ValueRules): number | undefined {
-  if (rules.maxValueBytes === Infinity && !rules.heapBounded) return undefined
+  // Live objects are never encoded, so no size can stall the loop: measured only for a heap-bounded hot tier.
+  if (rules.maxValueBytes === Infinity || !rules.heapBounded) return undefined
   const size = estimateSize(value, rules.maxValueBytes)
   return size > rules.maxValueBytes ? size : undefined
 }

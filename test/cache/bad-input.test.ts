@@ -91,12 +91,22 @@ describe('bad values', () => {
     await cache.close()
   })
 
-  it('accepts a class instance when only live objects are held', async () => {
-    const cache = createCache<Point>()
+  it('refuses a class instance in every configuration, hot alone too, so that adding warm or cold changes nothing', async () => {
+    for (const options of [{}, { warm: { maxBytes: 1 << 20 } }]) {
+      const cache = createCache<Point>(options)
+      await expect(cache.set('p', new Point())).rejects.toMatchObject({ code: 'E_INVALID_VALUE', message: expect.stringContaining('Point') })
+      await cache.close()
+    }
+  })
+
+  it(`keeps a class instance by reference with values: 'any', which only hot alone allows`, async () => {
+    const cache = createCache<Point>({ values: 'any' })
     const point = new Point()
     await cache.set('p', point)
     expect(await cache.get('p')).toBe(point)
     await cache.close()
+    expect(() => createCache<Point>({ values: 'any', warm: { maxBytes: 1 << 20 } })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS' }))
+    expect(() => createCache<Point>({ values: 'anything' as 'any' })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS' }))
   })
 
   it('checks a custom codec without a check of its own by encoding the value', async () => {

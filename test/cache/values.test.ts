@@ -50,8 +50,11 @@ describe('values with shared references and deep nesting', () => {
     await expect(cache.set('k', deep)).rejects.toMatchObject({ code: 'E_INVALID_VALUE', message: expect.stringContaining('nested more than 256') })
     expect(await cache.get('k')).toBe('previous')
     await cache.close()
-    // With only live objects held nothing encodes it: it is taken as it is.
-    const hot = createCache<unknown>()
+    // One rule in every configuration: hot alone refuses it too, unless asked to keep any value as it is.
+    const hotAlone = createCache<unknown>()
+    await expect(hotAlone.set('k', deep)).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    await hotAlone.close()
+    const hot = createCache<unknown>({ values: 'any' })
     await hot.set('k', deep)
     expect(await hot.get('k')).toBe(deep)
     await hot.close()
@@ -172,8 +175,11 @@ describe('maxValueBytes', () => {
     await cache.close()
   })
 
-  it('counts the heap estimate with only a hot tier, and takes any size at Infinity', async () => {
-    const cache = createCache<string>({ maxValueBytes: 1000 })
+  it(`counts the heap estimate with values: 'any' and hot.maxBytes, takes any size without a heap bound (nothing is encoded), and at Infinity`, async () => {
+    const live = createCache<string>({ maxValueBytes: 1000, values: 'any' })
+    await live.set('k', 'x'.repeat(600))
+    await live.close()
+    const cache = createCache<string>({ maxValueBytes: 1000, values: 'any', hot: { maxBytes: 1 << 20 } })
     await cache.set('k', 'x'.repeat(400))
     await expect(cache.set('k', 'x'.repeat(600))).rejects.toMatchObject({
       code: 'E_INVALID_VALUE',
