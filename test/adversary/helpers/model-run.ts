@@ -1,0 +1,236 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import type { SchedulerLike } from 'rxjs'
+import { expect } from 'vitest'
+import { type Cache, type CacheEvent, type CacheOptions, createCache } from '../../../src/index.js'
+import { POLICY_NAMES, type PolicyName } from '../../../src/policies/index.js'
+import { VirtualClock } from '../../helpers/virtual-time.js'
+import { type Instant, Model, type Outcome } from './model.js'
+import { type Stamped, stamped, versionOf } from './stamped.js'
+
+export type Command =
+  | { op: 'set'; key: string; ttl: number | undefined; tags: string[] | undefined; pad: number }
+  | { op: 'get' | 'has' | 'delete'; key: string }
+  | { op: 'deleteMany'; keys: string[] }
+  | { op: 'deleteByTag'; tag: string }
+  | { op: 'clear' | 'checkpoint' | 'settle' }
+  | { op: 'reopen'; awaitReady: boolean }
+  /** Without `settle`, the next commands run while the disk writes the step started are still in flight. */
+  | { op: 'advance'; ms: number; settle: boolean }
+
+export interface Config {
+  hot: { maxEntries: number; policy: PolicyName }
+  warm: { maxBytes: number; policy: PolicyName } | false
+  segmentBytes: number
+  /** maxBytes in segments: 8 makes the disk evict, 256 never. */
+  segments: number
+  fsync: 'always' | 'interval' | 'never'
+  compactionThreshold: number
+}
+
+/** Where time comes from: a virtual clock moved by `advance`, or the real one. */
+export interface Clock {
+  readonly scheduler: SchedulerLike | undefined
+  now(): number
+  advance(ms: number, settle?: boolean): Promise<void>
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export const virtualClock = (): Clock => {
+  const clock = new VirtualClock()
+  return {
+    scheduler: clock,
+    now: () => clock.now(),
+    advance: async (ms, settle = true) => {
+      clock.advance(ms)
+      if (settle) await sleep(1) // the disk writes the step started get a turn
+    },
+  }
+}
+
+export const realClock = (): Clock => ({ scheduler: undefined, now: () => Date.now(), advance: sleep })
+
+const KEYS = Array.from({ length: 10 }, (_, i) => `k${i}`)
+const TAGS = ['a', 'b', 'c']
+const policy = fc.constantFrom(...POLICY_NAMES)
+
+export const config: fc.Arbitrary<Config> = fc.record({
+  hot: fc.record({ maxEntries: fc.integer({ min: 2, max: 8 }), policy }),
+  warm: fc.oneof(fc.constant(false as const), fc.record({ maxBytes: fc.integer({ min: 64, max: 2048 }), policy })),
+  segmentBytes: fc.constantFrom(512, 1024, 4096),
+  segments: fc.constantFrom(8, 256),
+  fsync: fc.constantFrom('always' as const, 'interval' as const, 'never' as const),
+  compactionThreshold: fc.constantFrom(0.2, 0.5, 1),
+})
+
+/** Commands over ten keys; `ttls` and `steps` suit the clock (virtual ms, or real ms that cost real time). */
+export function commands(ttls: fc.Arbitrary<number>, steps: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<Command[]> {
+  const key = fc.constantFrom(...KEYS)
+  const command: fc.Arbitrary<Command> = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        op: fc.constant('set' as const),
+        key,
+        ttl: fc.option(ttls, { nil: undefined, freq: 3 }),
+        tags: fc.option(fc.uniqueArray(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+        pad: fc.nat({ max: 160 }),
+      }),
+    },
+    { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('get' as const, 'has' as const), key }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteMany' as const), keys: fc.uniqueArray(key, { maxLength: 4 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteByTag' as const), tag: fc.constantFrom(...TAGS) }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: steps, settle: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.constantFrom({ op: 'checkpoint' as const }, { op: 'settle' as const }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('reopen' as const), awaitReady: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+  )
+  return fc.array(command, { maxLength, size: 'max' })
+}
+
+const optionsOf = (c: Config, dir: string, clock: Clock): CacheOptions<Stamped> => ({
+  hot: c.hot,
+  warm: c.warm,
+  cold: {
+    dir,
+    segmentBytes: c.segmentBytes,
+    maxBytes: c.segmentBytes * c.segments,
+    fsync: c.fsync,
+    fsyncInterval: 20,
+    compactionThreshold: c.compactionThreshold,
+  },
+  ...(clock.scheduler === undefined ? {} : { scheduler: clock.scheduler }),
+})
+
+/** A pad that fits a segment with its key, tags and header, whatever the segment size. */
+const padFor = (c: Config, pad: number): number => Math.min(pad, c.segmentBytes / 2 - 120)
+
+/**
+ * Runs the commands against a cache with a cold tier and the model, across
+ * close-and-reopen: every read must be one the model allows (never an older
+ * value, never a wrong one), every count within the model's range, and no
+ * error reported.
+ */
+export async function runAgainstModel(c: Config, cmds: readonly Command[], clock: Clock): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-adversary-model-'))
+  const model = new Model()
+  const errors: string[] = []
+  let version = 0
+  const open = (): Cache<Stamped> => {
+    const cache = createCache<Stamped>(optionsOf(c, dir, clock))
+    cache.events$.subscribe((e: CacheEvent) => {
+      if (e.type === 'evict') model.reportedGone(e.key)
+      if (e.type === 'error') errors.push(e.error.message)
+    })
+    return cache
+  }
+  let cache = open()
+  const instant = async <T>(call: () => Promise<T>): Promise<[T, Instant]> => {
+    const from = clock.now()
+    const result = await call()
+    return [result, { from, to: clock.now() }]
+  }
+  const read = async (key: string, where: string): Promise<void> => {
+    const [value, at] = await instant(() => cache.get(key))
+    const outcome: Outcome = value === undefined ? 'absent' : versionOf(key, value)
+    const allowed = model.allowed(key, at)
+    expect(allowed.has(outcome), `${where}: get(${key}) = ${outcome}, allowed ${[...allowed]}`).toBe(true)
+    model.observed(key, outcome)
+  }
+  try {
+    for (const [i, cmd] of cmds.entries()) {
+      const where = `#${i} ${JSON.stringify(cmd)}`
+      switch (cmd.op) {
+        case 'set': {
+          const v = ++version
+          const from = clock.now()
+          await cache.set(cmd.key, stamped(cmd.key, v, padFor(c, cmd.pad)), {
+            ...(cmd.ttl === undefined ? {} : { ttl: cmd.ttl }),
+            ...(cmd.tags === undefined ? {} : { tags: cmd.tags }),
+          })
+          const to = clock.now()
+          const ttl = cmd.ttl
+          model.set(cmd.key, {
+            version: v,
+            expiresFrom: ttl === undefined ? 0 : from + ttl,
+            expiresTo: ttl === undefined ? 0 : to + ttl,
+            tags: cmd.tags ?? [],
+          })
+          break
+        }
+        case 'get':
+          await read(cmd.key, where)
+          break
+        case 'has': {
+          const [has, at] = await instant(() => cache.has(cmd.key))
+          const allowed = model.allowed(cmd.key, at)
+          expect(allowed.has('absent') ? true : has, `${where}: has = ${has}, allowed ${[...allowed]}`).toBe(true)
+          if (!has) {
+            expect(allowed.has('absent'), `${where}: has = false, allowed ${[...allowed]}`).toBe(true)
+            model.observed(cmd.key, 'absent')
+          } else {
+            expect(allowed.size > 1 || !allowed.has('absent'), `${where}: has = true, allowed ${[...allowed]}`).toBe(true)
+          }
+          break
+        }
+        case 'delete': {
+          const [deleted, at] = await instant(() => cache.delete(cmd.key))
+          const [min, max] = model.countRange([cmd.key], at)
+          expect(Number(deleted), `${where}: delete = ${deleted}`).toBeGreaterThanOrEqual(min)
+          expect(Number(deleted), `${where}: delete = ${deleted}`).toBeLessThanOrEqual(max)
+          model.remove(cmd.key)
+          break
+        }
+        case 'deleteMany': {
+          const [count, at] = await instant(() => cache.deleteMany(cmd.keys))
+          const [min, max] = model.countRange(cmd.keys, at)
+          expect(count, `${where}: deleteMany counted ${count}, model [${min}, ${max}]`).toBeGreaterThanOrEqual(min)
+          expect(count, `${where}: deleteMany counted ${count}, model [${min}, ${max}]`).toBeLessThanOrEqual(max)
+          for (const key of cmd.keys) model.remove(key)
+          break
+        }
+        case 'deleteByTag': {
+          const doomed = model.keysOfTag(cmd.tag)
+          const [count, at] = await instant(() => cache.deleteByTag(cmd.tag))
+          const [min, max] = model.countRange(doomed, at)
+          expect(count, `${where}: deleteByTag counted ${count}, model [${min}, ${max}] of ${doomed}`).toBeGreaterThanOrEqual(min)
+          expect(count, `${where}: deleteByTag counted ${count}, model [${min}, ${max}] of ${doomed}`).toBeLessThanOrEqual(max)
+          for (const key of doomed) model.remove(key)
+          break
+        }
+        case 'clear':
+          await cache.clear()
+          model.clear()
+          break
+        case 'checkpoint':
+          await cache.checkpoint()
+          break
+        case 'settle':
+          await clock.advance(10)
+          await sleep(10)
+          break
+        case 'advance':
+          await clock.advance(cmd.ms, cmd.settle)
+          break
+        case 'reopen':
+          // A restart after close() must give exactly the model.
+          await cache.close()
+          cache = open()
+          if (cmd.awaitReady) await cache.ready
+          break
+      }
+    }
+    for (const key of KEYS) await read(key, 'at the end')
+    await cache.close()
+    cache = open()
+    for (const key of KEYS) await read(key, 'reopened at the end')
+    expect(errors, 'no error reported').toEqual([])
+  } finally {
+    await cache.close().catch(() => undefined)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
