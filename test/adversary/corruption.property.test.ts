@@ -2,7 +2,7 @@
 // truncation, zeroed ranges), then reopening: a read gives the right value or a
 // miss, never a wrong or older one; a loss is reported (E_CORRUPT); and
 // `strata-cache verify` agrees with what opening and reading found.
-import { cp, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/promises'
+import { cp, mkdtemp, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -165,4 +165,82 @@ describe('the adversary: random corruption of a closed store; reopened, every re
       await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: 40 })
     }, 60_000)
   }
+})
+
+/** The records of a segment file, walked by their headers (32 bytes: flags at 5, key length at 6, body length at 8). */
+async function records(path: string): Promise<{ offset: number; length: number; tombstone: boolean; key: string }[]> {
+  const bytes = await readFile(path)
+  const out: { offset: number; length: number; tombstone: boolean; key: string }[] = []
+  for (let offset = 0; offset + 32 <= bytes.length; ) {
+    const keyLength = bytes.readUInt16LE(offset + 6)
+    const length = 32 + keyLength + bytes.readUInt32LE(offset + 8)
+    out.push({ offset, length, tombstone: ((bytes[offset + 5] as number) & 1) !== 0, key: bytes.toString('utf8', offset + 32, offset + 32 + keyLength) })
+    offset += length
+  }
+  return out
+}
+
+/** The segment (name) and offset of the record of `key` that `which` picks. */
+async function find(dir: string, which: (r: { key: string; tombstone: boolean }) => boolean): Promise<{ name: string; offset: number; sealed: boolean }[]> {
+  const segments = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()
+  const found: { name: string; offset: number; sealed: boolean }[] = []
+  for (const [i, name] of segments.entries()) {
+    for (const r of await records(join(dir, name))) if (which(r)) found.push({ name, offset: r.offset, sealed: i < segments.length - 1 })
+  }
+  return found
+}
+
+describe('the adversary: corruption, explicit examples', () => {
+  /** A value of this pad fills most of a 512-byte segment: about one value per segment. */
+  const tiny = (dir: string): CacheOptions<Stamped> => ({ hot: { maxEntries: 1 }, cold: { dir, segmentBytes: 512, maxBytes: 1 << 20 } })
+  const PAD = 300
+
+  it('a sealed segment cut at a record boundary: the older value of its keys does not come back unreported, and verify finds it', async () => {
+    const dir = join(root, 'truncated')
+    let cache = createCache<Stamped>(tiny(dir))
+    await cache.set('k', stamped('k', 1, PAD))
+    await cache.checkpoint()
+    await cache.set('k', stamped('k', 2, PAD))
+    await cache.checkpoint()
+    await cache.set('z', stamped('z', 1, PAD))
+    await cache.close()
+    const [v1, v2] = await find(dir, (r) => r.key === 'k' && !r.tombstone)
+    expect(v2?.sealed, 'v2 is in a sealed segment after v1').toBe(true)
+    expect(v2?.name).not.toBe(v1?.name)
+    const v2At = v2 as { name: string; offset: number }
+    await truncate(join(dir, v2At.name), v2At.offset)
+    const verdict = await verify(dir, { json: true }, () => undefined)
+    cache = createCache<Stamped>(tiny(dir))
+    const reported: string[] = []
+    cache.events$.subscribe((e) => e.type === 'error' && reported.push(e.error.code))
+    const value = await cache.get('k')
+    await cache.close()
+    expect(verdict, 'verify finds the loss').not.toBe(0)
+    expect(value === undefined ? undefined : versionOf('k', value), 'k was v2 at close').not.toBe(1)
+    expect(reported, 'the loss of v2 is reported').toContain('E_CORRUPT')
+  })
+
+  it("a delete's tombstone found corrupt while opening by scan: the deleted value does not come back", async () => {
+    const dir = join(root, 'tombstone')
+    let cache = createCache<Stamped>(tiny(dir))
+    await cache.set('k', stamped('k', 1, PAD))
+    await cache.checkpoint()
+    expect(await cache.delete('k')).toBe(true)
+    await cache.set('z', stamped('z', 1, PAD))
+    await cache.close()
+    const [tombstone] = await find(dir, (r) => r.key === 'k' && r.tombstone)
+    expect(tombstone, "k's tombstone is on disk").toBeDefined()
+    const at = tombstone as { name: string; offset: number }
+    const fh = await open(join(dir, at.name), 'r+')
+    await fh.write(Buffer.alloc(1), 0, 1, at.offset) // its magic, zeroed
+    await fh.close()
+    await rm(join(dir, at.name.replace(/\.log$/, '.hint')), { force: true }) // opening scans the segment
+    cache = createCache<Stamped>(tiny(dir))
+    const reported: string[] = []
+    cache.events$.subscribe((e) => e.type === 'error' && reported.push(e.error.code))
+    const value = await cache.get('k')
+    await cache.close()
+    expect(reported).toContain('E_CORRUPT')
+    expect(value === undefined ? undefined : versionOf('k', value), 'k was deleted').toBeUndefined()
+  })
 })
