@@ -53,11 +53,17 @@ afterAll(async () => {
 type Damage =
   | { kind: 'flip'; at: number; bytes: number[] }
   | { kind: 'truncate'; at: number }
+  /** Truncated at the start of a record: what a lost tail of writes looks like. */
+  | { kind: 'cut'; record: number }
   | { kind: 'zero'; at: number; length: number }
 
-const fraction = fc.double({ min: 0, max: 0.999, noNaN: true })
+/** Uniform in [0, 1): fc.double leans to its bounds, which would pick the first file and offset 0 most of the time. */
+const fraction = fc.integer({ min: 0, max: 9999 }).map((n) => n / 10_000)
 const flip = fc.record({ kind: fc.constant('flip' as const), at: fraction, bytes: fc.array(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 4 }) })
-const truncation = fc.record({ kind: fc.constant('truncate' as const), at: fraction })
+const truncation = fc.oneof(
+  fc.record({ kind: fc.constant('truncate' as const), at: fraction }),
+  fc.record({ kind: fc.constant('cut' as const), record: fraction }),
+)
 const zeroes = fc.record({ kind: fc.constant('zero' as const), at: fraction, length: fc.integer({ min: 1, max: 200 }) })
 
 interface Pick {
@@ -80,6 +86,12 @@ async function harm(dir: string, pick: Pick): Promise<string> {
   const size = (await stat(path)).size
   if (pick.dropHint === true) await rm(path.replace(/\.log$/, '.hint'), { force: true })
   const d = pick.damage
+  if (d.kind === 'cut') {
+    const list = await records(path)
+    const at = list[Math.floor(d.record * list.length)]?.offset ?? 0
+    await truncate(path, at)
+    return `${name}: cut at a record boundary, ${at} of ${size}`
+  }
   const at = Math.floor(d.at * size)
   if (d.kind === 'truncate') {
     await truncate(path, at)
