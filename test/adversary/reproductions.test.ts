@@ -220,4 +220,30 @@ describe('the adversary: reproductions', () => {
     expect(deletes(events, 'k') + deletes(events, 'j')).toBe(0)
     await cache.close()
   })
+
+  it('(f) a newer value evicted as too large for warm (an evict event): after a restart the older disk copy does not come back', async () => {
+    const dir = await tempDir()
+    const clock = new VirtualClock()
+    const small = (): CacheOptions<Stamped> => ({
+      hot: { maxEntries: 2, policy: 'lru' },
+      warm: { maxBytes: 64, policy: 'lru' },
+      cold: { dir, segmentBytes: 4096, maxBytes: 1 << 20 },
+      scheduler: clock,
+    })
+    let cache = createCache<Stamped>(small())
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((e) => events.push(e))
+    await cache.set('k', stamped('k', 1))
+    await cache.checkpoint()
+    await cache.set('k', stamped('k', 2, 40)) // too large for a warm tier of 64 bytes
+    await cache.set('x', stamped('x', 1))
+    await cache.set('y', stamped('y', 1)) // k leaves hot, and the cache
+    clock.advance(10)
+    expect(events.filter((e) => e.type === 'evict' && e.key === 'k')).toMatchObject([{ reason: 'too-large' }])
+    expect(await read(cache, 'k')).toBeUndefined()
+    await cache.close()
+    cache = createCache<Stamped>(small())
+    expect(await read(cache, 'k'), 'v2 replaced v1, then left the cache').toBeUndefined()
+    await cache.close()
+  })
 })

@@ -67,8 +67,8 @@ export const config: fc.Arbitrary<Config> = fc.record({
 })
 
 /** Commands over ten keys; `ttls` and `steps` suit the clock (virtual ms, or real ms that cost real time). */
-export function commands(ttls: fc.Arbitrary<number>, steps: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<Command[]> {
-  const key = fc.constantFrom(...KEYS)
+export function commands(ttls: fc.Arbitrary<number>, steps: fc.Arbitrary<number>, maxLength: number, keys = KEYS.length): fc.Arbitrary<Command[]> {
+  const key = fc.constantFrom(...KEYS.slice(0, keys))
   const command: fc.Arbitrary<Command> = fc.oneof(
     {
       weight: 8,
@@ -129,6 +129,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
     return cache
   }
   let cache = open()
+  await cache.ready
   const instant = async <T>(call: () => Promise<T>): Promise<[T, Instant]> => {
     const from = clock.now()
     const result = await call()
