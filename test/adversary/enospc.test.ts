@@ -77,6 +77,28 @@ describe('the adversary: a disk that fills up (ENOSPC on a 2 MiB tmpfs)', () => 
     await cache.close()
   }, 30_000)
 
+  it('a clear() that fails on a full disk never brings an older disk copy back', async () => {
+    const dir = await storeDir()
+    const cache = createCache<Stamped>({ hot: { maxEntries: 2, policy: 'lru' }, cold: { dir, segmentBytes: 512, maxBytes: 4096 } })
+    await cache.ready
+    await cache.set('k', stamped('k', 1))
+    await cache.checkpoint() // v1 on disk
+    const filler = join(fs.dir, 'filler')
+    await writeFile(filler, Buffer.alloc(FS_BYTES)).catch(() => undefined)
+    try {
+      await cache.set('k', stamped('k', 2))
+      const cleared = await cache.clear().then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      )
+      const after = version('k', await cache.get('k'))
+      expect(after, `clear() ${cleared}; then get(k) read v${after}, older than the acknowledged v2`).not.toBe(1)
+    } finally {
+      await rm(filler)
+      await cache.close().catch(() => undefined)
+    }
+  }, 30_000)
+
   it('an entry whose demotion failed leaves with an evict event (reason io), so that a watcher or a counter knows it is gone', async () => {
     const dir = await storeDir()
     const cache = createCache<Stamped>({ hot: { maxEntries: 2, policy: 'lru' }, cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 } })

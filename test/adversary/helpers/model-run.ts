@@ -19,6 +19,8 @@ export type Command =
   | { op: 'reopen'; awaitReady: boolean }
   /** Without `settle`, the next commands run while the disk writes the step started are still in flight. */
   | { op: 'advance'; ms: number; settle: boolean }
+  /** With a disk that can fail: take all the room left on its filesystem, or give it back. */
+  | { op: 'fill' | 'free' }
 
 export interface Config {
   hot: { maxEntries: number; policy: PolicyName }
@@ -109,15 +111,42 @@ const optionsOf = (c: Config, dir: string, clock: Clock): CacheOptions<Stamped> 
 /** A pad that fits a segment with its key, tags and header, whatever the segment size. */
 const padFor = (c: Config, pad: number): number => Math.min(pad, c.segmentBytes / 2 - 120)
 
+/** A disk whose writes can be made to fail: its filesystem filled up, then freed. */
+export interface Faults {
+  /** Where store directories go (on the small filesystem). */
+  root: string
+  fill(): Promise<void>
+  free(): Promise<void>
+}
+
+/** Commands with `fill` and `free` among them, for a disk that fails writes at random. */
+export function faultyCommands(base: fc.Arbitrary<Command[]>): fc.Arbitrary<Command[]> {
+  const fault = fc.constantFrom({ op: 'fill' as const }, { op: 'free' as const })
+  return fc.tuple(base, fc.array(fc.tuple(fc.nat(), fault), { maxLength: 8 })).map(([cmds, faults]) => {
+    const out = [...cmds]
+    for (const [at, f] of faults) out.splice(at % (out.length + 1), 0, f)
+    return out
+  })
+}
+
+/** Settles a call that a failing disk may reject: whether it resolved. */
+const outcome = <T>(call: Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> =>
+  call.then(
+    (value) => ({ ok: true as const, value }),
+    () => ({ ok: false as const }),
+  )
+
 /**
  * Runs the commands against a cache with a cold tier and the model, across
  * close-and-reopen: every read must be one the model allows (never an older
  * value, never a wrong one), every count within the model's range, and no
- * error reported.
+ * error reported. With `faults`, the disk fails while filled: then entries
+ * may go missing and calls may reject, but no read may be older or wrong.
  */
-export async function runAgainstModel(c: Config, cmds: readonly Command[], clock: Clock): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-adversary-model-'))
+export async function runAgainstModel(c: Config, cmds: readonly Command[], clock: Clock, faults?: Faults): Promise<void> {
+  const dir = await mkdtemp(join(faults?.root ?? tmpdir(), 'strata-adversary-model-'))
   const model = new Model()
+  model.lossy = faults !== undefined
   const errors: string[] = []
   let version = 0
   const open = (): Cache<Stamped> => {
@@ -137,10 +166,10 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
   }
   const read = async (key: string, where: string): Promise<void> => {
     const [value, at] = await instant(() => cache.get(key))
-    const outcome: Outcome = value === undefined ? 'absent' : versionOf(key, value)
+    const found: Outcome = value === undefined ? 'absent' : versionOf(key, value)
     const allowed = model.allowed(key, at)
-    expect(allowed.has(outcome), `${where}: get(${key}) = ${outcome}, allowed ${[...allowed]}`).toBe(true)
-    model.observed(key, outcome)
+    expect(allowed.has(found), `${where}: get(${key}) = ${found}, allowed ${[...allowed]}`).toBe(true)
+    model.observed(key, found)
   }
   try {
     for (const [i, cmd] of cmds.entries()) {
@@ -179,6 +208,11 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
           break
         }
         case 'delete': {
+          if (faults !== undefined) {
+            // A rejected delete may or may not have reached the disk: the key is the model's or absent (lossy).
+            if ((await outcome(cache.delete(cmd.key))).ok) model.remove(cmd.key)
+            break
+          }
           const [deleted, at] = await instant(() => cache.delete(cmd.key))
           const [min, max] = model.countRange([cmd.key], at)
           expect(Number(deleted), `${where}: delete = ${deleted}`).toBeGreaterThanOrEqual(min)
@@ -187,6 +221,10 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
           break
         }
         case 'deleteMany': {
+          if (faults !== undefined) {
+            if ((await outcome(cache.deleteMany(cmd.keys))).ok) for (const key of cmd.keys) model.remove(key)
+            break
+          }
           const [count, at] = await instant(() => cache.deleteMany(cmd.keys))
           const [min, max] = model.countRange(cmd.keys, at)
           expect(count, `${where}: deleteMany counted ${count}, model [${min}, ${max}]`).toBeGreaterThanOrEqual(min)
@@ -196,6 +234,10 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         }
         case 'deleteByTag': {
           const doomed = model.keysOfTag(cmd.tag)
+          if (faults !== undefined) {
+            if ((await outcome(cache.deleteByTag(cmd.tag))).ok) for (const key of doomed) model.remove(key)
+            break
+          }
           const [count, at] = await instant(() => cache.deleteByTag(cmd.tag))
           const [min, max] = model.countRange(doomed, at)
           expect(count, `${where}: deleteByTag counted ${count}, model [${min}, ${max}] of ${doomed}`).toBeGreaterThanOrEqual(min)
@@ -204,11 +246,19 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
           break
         }
         case 'clear':
-          await cache.clear()
+          if (faults === undefined) await cache.clear()
+          else if (!(await outcome(cache.clear())).ok) break
           model.clear()
           break
         case 'checkpoint':
-          await cache.checkpoint()
+          if (faults === undefined) await cache.checkpoint()
+          else await outcome(cache.checkpoint())
+          break
+        case 'fill':
+          await faults?.fill()
+          break
+        case 'free':
+          await faults?.free()
           break
         case 'settle':
           await clock.advance(10)
@@ -219,17 +269,30 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
           break
         case 'reopen':
           // A restart after close() must give exactly the model.
-          await cache.close()
+          if (faults === undefined) {
+            await cache.close()
+            cache = open()
+            if (cmd.awaitReady) await cache.ready
+            break
+          }
+          await outcome(cache.close())
           cache = open()
-          if (cmd.awaitReady) await cache.ready
+          // A full disk may refuse the opening itself (E_IO): then open again with room.
+          if (!(await outcome(cache.ready)).ok) {
+            await faults.free()
+            cache = open()
+            await cache.ready
+          }
           break
       }
     }
+    if (faults !== undefined) await faults.free()
     for (const key of KEYS) await read(key, 'at the end')
     await cache.close()
     cache = open()
     for (const key of KEYS) await read(key, 'reopened at the end')
-    expect(errors, 'no error reported').toEqual([])
+    if (faults === undefined) expect(errors, 'no error reported').toEqual([])
+    else expect(errors.filter((m) => !m.startsWith('E_IO')), 'no error but E_IO reported').toEqual([])
   } finally {
     await cache.close().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })

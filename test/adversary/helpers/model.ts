@@ -25,6 +25,8 @@ export interface Instant {
 export class Model {
   readonly entries = new Map<string, ModelEntry>()
   readonly evicted = new Set<string>()
+  /** On a failing disk: any entry may have been lost (but never replaced by an older or wrong value). */
+  lossy = false
 
   set(key: string, entry: ModelEntry): void {
     this.entries.set(key, entry)
@@ -55,7 +57,7 @@ export class Model {
     const surelyLive = expiresFrom === 0 || at.to < expiresFrom
     const surelyExpired = expiresFrom !== 0 && at.from >= expiresTo
     if (!surelyExpired) out.add(entry.version)
-    if (!surelyLive || this.evicted.has(key)) out.add('absent')
+    if (!surelyLive || this.evicted.has(key) || this.lossy) out.add('absent')
     return out
   }
 
