@@ -136,7 +136,7 @@ describe('the adversary: a disk that fills up (ENOSPC on a 2 MiB tmpfs)', () => 
     let op = 0
     let writes = 0
     let checkpointsRejected = 0
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 10; round++) {
       for (let i = 0; i < KEYS; i++) {
         const key = `k${(i * 7 + round * 13) % KEYS}`
         op++
