@@ -34,7 +34,7 @@ describe('the adversary: the model run on a disk that fails writes at random (EN
         await faults.free()
         await runAgainstModel(c, cmds, virtualClock(), faults)
       }),
-      { numRuns: 100 },
+      { numRuns: 70 },
     )
   }, 60_000)
 })
