@@ -246,4 +246,23 @@ describe('the adversary: reproductions', () => {
     expect(await read(cache, 'k'), 'v2 replaced v1, then left the cache').toBeUndefined()
     await cache.close()
   })
+
+  for (const storeOpen of [true, false]) {
+    it(`(g) two deletes of a disk-held key issued together: one finds it, the other does not (${storeOpen ? 'store open' : 'store still opening'})`, async () => {
+      const dir = await tempDir()
+      const clock = new VirtualClock()
+      let cache = await opened(dir, clock)
+      await cache.set('k', stamped('k', 1))
+      await cache.close() // k is on disk only
+      cache = createCache<Stamped>(options(dir, clock))
+      if (storeOpen) await cache.ready
+      const events: CacheEvent[] = []
+      cache.events$.subscribe((e) => events.push(e))
+      const results = await Promise.all([cache.delete('k'), cache.delete('k')])
+      expect(results).toEqual([true, false])
+      expect(deletes(events, 'k')).toBe(1)
+      expect(cache.stats().deletes).toBe(1)
+      await cache.close()
+    })
+  }
 })
