@@ -99,6 +99,35 @@ describe('the adversary: a disk that fills up (ENOSPC on a 2 MiB tmpfs)', () => 
     }
   }, 30_000)
 
+  it('a newer value refused by the disk after a failed checkpoint (evict, reason io) never lets the older disk copy come back after a restart', async () => {
+    const dir = await storeDir()
+    const lru = (): CacheOptions<Stamped> => ({ hot: { maxEntries: 2, policy: 'lru' }, cold: { dir, segmentBytes: 512, maxBytes: 4096 } })
+    let cache = createCache<Stamped>(lru())
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((e) => events.push(e))
+    await cache.ready
+    await cache.set('k', stamped('k', 1, 100))
+    await cache.checkpoint() // v1 on disk
+    const filler = join(fs.dir, 'filler')
+    await writeFile(filler, Buffer.alloc(FS_BYTES)).catch(() => undefined)
+    await cache.set('k', stamped('k', 2, 300))
+    const checkpointed = await cache.checkpoint().then(
+      () => 'resolved',
+      (error: { code?: string }) => error.code,
+    )
+    expect(checkpointed, 'the checkpoint cannot write v2').toBe('E_IO')
+    await rm(filler)
+    // The disk refuses demotions until its next maintenance tick: v2 leaves the cache, reported.
+    await cache.set('x', stamped('x', 1))
+    await cache.set('y', stamped('y', 1))
+    expect(events.filter((e) => e.type === 'evict' && e.key === 'k')).toMatchObject([{ reason: 'io' }])
+    await cache.close()
+    cache = createCache<Stamped>(lru())
+    const after = version('k', await cache.get('k'))
+    expect(after, `after a restart: read v${after}, older than the acknowledged v2`).toBeUndefined()
+    await cache.close()
+  }, 30_000)
+
   it('an entry whose demotion failed leaves with an evict event (reason io), so that a watcher or a counter knows it is gone', async () => {
     const dir = await storeDir()
     const cache = createCache<Stamped>({ hot: { maxEntries: 2, policy: 'lru' }, cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 } })

@@ -81,7 +81,7 @@ export function commands(ttls: fc.Arbitrary<number>, steps: fc.Arbitrary<number>
         key,
         ttl: fc.option(ttls, { nil: undefined, freq: 3 }),
         tags: fc.option(fc.uniqueArray(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
-        pad: fc.nat({ max: 160 }),
+        pad: fc.nat({ max: 1500 }),
       }),
     },
     { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('get' as const, 'has' as const), key }) },
