@@ -174,7 +174,7 @@ describe('the adversary: random corruption of a closed store; reopened, every re
   ]
   for (const [name, arbitrary] of cases) {
     it(name, async () => {
-      await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: 40 })
+      await fc.assert(fc.asyncProperty(arbitrary, check), { numRuns: 40, plugins: [fc.interruptAfterTimeLimit(10_000)] })
     }, 60_000)
   }
 })

@@ -34,7 +34,7 @@ describe('the adversary: the model run on a disk that fails writes at random (EN
         await faults.free()
         await runAgainstModel(c, cmds, virtualClock(), faults)
       }),
-      { numRuns: 70 },
+      { numRuns: 200, plugins: [fc.interruptAfterTimeLimit(40_000)] },
     )
   }, 60_000)
 })

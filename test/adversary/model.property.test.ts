@@ -11,7 +11,7 @@ describe('the adversary: a cache with a cold tier against a Map model, across re
       fc.asyncProperty(config, commands(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 600 }), 50), (c, cmds) =>
         runAgainstModel(c, cmds, virtualClock()),
       ),
-      { numRuns: 200 },
+      { numRuns: 200, plugins: [fc.interruptAfterTimeLimit(25_000)] },
     )
   }, 60_000)
 
@@ -20,7 +20,7 @@ describe('the adversary: a cache with a cold tier against a Map model, across re
       fc.asyncProperty(config, commands(fc.integer({ min: 5, max: 60 }), fc.integer({ min: 0, max: 40 }), 30), (c, cmds) =>
         runAgainstModel(c, cmds, realClock()),
       ),
-      { numRuns: 60 },
+      { numRuns: 40, plugins: [fc.interruptAfterTimeLimit(25_000)] },
     )
   }, 60_000)
 })
