@@ -267,6 +267,8 @@ export class ColdLink<V> {
         await this.#reportLeftAtClose()
       } catch (error) {
         failure = error
+        // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
+        await this.tier.writeOwedOnReserve().catch((last: unknown) => this.#notifier.error(asCacheError(last, this.#options.dir)))
       }
     }
     await this.tier.close()

@@ -179,6 +179,21 @@ export class ColdTier {
     return batch
   }
 
+  /**
+   * The last resort of a close whose checkpoint failed (a full disk, most
+   * likely): frees the store's reserve and writes every tombstone still owed,
+   * for keys in memory too, whose newer values are about to be lost. Rejects
+   * when even that cannot be written.
+   */
+  async writeOwedOnReserve(): Promise<void> {
+    const store = this.#store
+    if (store === undefined || this.#owed.size === 0) return
+    await store.releaseReserve()
+    const outcome = await this.write([...this.#owed.values()])
+    if (outcome.error !== undefined) throw outcome.error
+    await store.sync()
+  }
+
   /** The tombstone owed for the key, if any: its newer value left memory without reaching the disk. */
   owedFor(key: string): OwedTombstone | undefined {
     return this.#owed.get(key)
