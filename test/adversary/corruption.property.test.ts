@@ -79,13 +79,36 @@ interface Pick {
 /** Damage to one file of a kind (offsets as fractions of its size). */
 const damageTo = (ext: string, what: fc.Arbitrary<Damage>): fc.Arbitrary<Pick> => fc.record({ ext: fc.constant(ext), file: fraction, damage: what })
 
+/**
+ * Keys of the records in `path` whose header no longer names them after
+ * damage to bytes [from, to): their flags, lengths, expiry, sequence number's
+ * high half or key. Without a hint, opening cannot tell whose record was lost:
+ * the documented limit (docs/cold-tier.md, "Known limits").
+ */
+async function unnamedBy(path: string, from: number, to: number): Promise<Set<string>> {
+  const keys = new Set<string>()
+  for (const r of await records(path)) {
+    const keyEnd = r.offset + 32 + Buffer.byteLength(r.key)
+    const hits = (a: number, b: number): boolean => from < b && to > a
+    if (hits(r.offset + 5, r.offset + 20) || hits(r.offset + 24, r.offset + 28) || hits(r.offset + 32, keyEnd)) keys.add(r.key)
+  }
+  return keys
+}
+
+let unnamed = new Set<string>()
+
 async function harm(dir: string, pick: Pick): Promise<string> {
   const files = (await readdir(dir)).filter((n) => n.endsWith(pick.ext)).sort()
   const name = files[Math.floor(pick.file * files.length)] as string
   const path = join(dir, name)
   const size = (await stat(path)).size
+  unnamed = new Set()
   if (pick.dropHint === true) await rm(path.replace(/\.log$/, '.hint'), { force: true })
   const d = pick.damage
+  if (pick.dropHint === true && (d.kind === 'flip' || d.kind === 'zero')) {
+    const at = Math.floor(d.at * size)
+    unnamed = await unnamedBy(path, at, at + (d.kind === 'flip' ? d.bytes.length : d.length))
+  }
   if (d.kind === 'cut') {
     const list = await records(path)
     const at = list[Math.floor(d.record * list.length)]?.offset ?? 0
@@ -132,6 +155,7 @@ async function check(pick: Pick): Promise<void> {
   const reportedOnOpen = events.filter((e) => e.type === 'error' && e.error.code === 'E_CORRUPT').length
   const wrong: string[] = []
   const lost: string[] = []
+  const older: string[] = []
   for (const key of KEYS) {
     const value = await cache.get(key)
     const expected = model.get(key)
@@ -146,16 +170,20 @@ async function check(pick: Pick): Promise<void> {
       wrong.push(String(error))
       continue
     }
-    if (got !== expected) wrong.push(`${key}: read v${got}, the store held ${expected === undefined ? 'a delete' : `v${expected}`}`)
+    // The documented limit (docs/cold-tier.md, "Known limits"): without its segment's hint, opening cannot
+    // always tell whose record the damaged bytes held; an older version of a key may then stand in, reported.
+    if (got !== expected && (pick.dropHint === true || unnamed.has(key)) && (expected === undefined || got < expected)) older.push(key)
+    else if (got !== expected) wrong.push(`${key}: read v${got}, the store held ${expected === undefined ? 'a delete' : `v${expected}`}`)
   }
   const errors = events.flatMap((e) => (e.type === 'error' ? [e.error] : []))
   const reported = errors.filter((e) => e.code === 'E_CORRUPT').length
   await cache.close()
   await rm(dir, { recursive: true, force: true })
 
-  const context = `${what}; verify ${verifyFound ? 'found' : 'clean'}; ${reported} E_CORRUPT (${reportedOnOpen} on open)`
-  expect(wrong, context).toEqual([])
+  const context = `${what}; unnamed [${[...unnamed]}]; verify ${verifyFound ? 'found' : 'clean'}; ${reported} E_CORRUPT (${reportedOnOpen} on open)`
+  expect(wrong.join("; "), context).toBe("")
   expect(errors.filter((e) => e.code !== 'E_CORRUPT').map((e) => e.message), context).toEqual([])
+  if (older.length > 0) expect(reported, `${context}: ${older} read older, unreported`).toBeGreaterThan(0)
   if (lost.length > 0) expect(reported, `${context}: ${lost.length} keys lost (${lost.slice(0, 5)}), none reported`).toBeGreaterThan(0)
   if (reportedOnOpen > 0) expect(verifyFound, `${context}: opening reported corruption that verify did not find`).toBe(true)
   if (!verifyFound) expect(lost, `${context}: verify found nothing, yet keys were lost`).toEqual([])

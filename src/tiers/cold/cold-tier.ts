@@ -119,6 +119,8 @@ export class ColdTier {
   #stagedBytes = 0
   /** Keys whose disk copy, if any, is older than their current value; each with the number of its masking. */
   readonly #masked = new Map<string, number>()
+  /** After a clear the disk refused: keys whose records it still holds from before it, read as absent until written anew. */
+  #blind: Set<string> | undefined
   /** Clears begun, and clears under way: the disk reads as empty while one runs. */
   #clears = 0
   #clearing = 0
@@ -159,12 +161,12 @@ export class ColdTier {
   holds(key: string, now: number): boolean {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
-    return !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
+    return !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key) && !this.#isBlind(key)
   }
 
   /** Whether the open store itself holds the key's current value: written, not just staged. */
   onDisk(key: string): boolean {
-    return !this.#staged.has(key) && !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
+    return !this.#staged.has(key) && !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key) && !this.#isBlind(key)
   }
 
   /**
@@ -205,7 +207,7 @@ export class ColdTier {
     if (staged !== undefined) return this.#hit(staged, now())
     const clears = this.#clears
     const store = this.#store ?? (await this.ready)
-    if (this.#masked.has(key) || this.#clearing > 0 || clears !== this.#clears || !store.has(key)) return undefined
+    if (this.#masked.has(key) || this.#clearing > 0 || clears !== this.#clears || this.#isBlind(key) || !store.has(key)) return undefined
     // The cache's tag index already has the key's tags: the record's need no decoding here.
     const hit = await store.get(key, NO_TAGS)
     if (hit === undefined || this.#masked.has(key) || clears !== this.#clears) return undefined
@@ -299,6 +301,7 @@ export class ColdTier {
       this.#unstage(entry.key)
       this.#masked.delete(entry.key)
       this.#owed.delete(entry.key)
+      this.#blind?.delete(entry.key)
     }
     return { tooLarge, dropped: NO_ENTRIES }
   }
@@ -331,7 +334,7 @@ export class ColdTier {
    */
   async invalidate(key: string): Promise<boolean> {
     const wasStaged = this.#unstage(key)
-    const wasCurrent = !this.#masked.has(key)
+    const wasCurrent = !this.#masked.has(key) && !this.#isBlind(key)
     const masking = ++this.#maskings
     this.#masked.set(key, masking)
     this.#owed.delete(key) // the delete's own tombstone settles it
@@ -340,6 +343,7 @@ export class ColdTier {
       const deleted = await store.delete(key)
       // The tombstone is the key's current state, unless the key was written again meanwhile.
       if (this.#masked.get(key) === masking) this.#masked.delete(key)
+      this.#blind?.delete(key)
       return wasStaged || (wasCurrent && deleted)
     } catch (error) {
       // Left masked, and the tombstone still owed: the older value may still be on disk.
@@ -380,6 +384,14 @@ export class ColdTier {
     try {
       const store = this.#store ?? (await this.ready)
       await store.clear()
+      this.#blind = undefined
+    } catch (error) {
+      // Memory was cleared, tags too: what the disk still holds was cleared as far as this process can tell.
+      if (this.#store !== undefined) {
+        this.#blind ??= new Set()
+        for (const key of this.#store.keys()) this.#blind.add(key)
+      }
+      throw error
     } finally {
       this.#clearing--
     }
@@ -469,7 +481,12 @@ export class ColdTier {
   /** An owed tombstone is on disk, or needs none: its mask, unless a newer one replaced it, is lifted. */
   #settle(owed: OwedTombstone): void {
     this.#owed.delete(owed.key)
+    this.#blind?.delete(owed.key)
     if (this.#masked.get(owed.key) === owed.masking) this.#masked.delete(owed.key)
+  }
+
+  #isBlind(key: string): boolean {
+    return this.#blind !== undefined && this.#blind.has(key)
   }
 
   #hit(entry: ColdEntry, now: number): ColdEntry | undefined {

@@ -75,6 +75,8 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   let corruptRecords = 0
   let last: Segment | undefined
   const lostSeqs = new Map<string, number>()
+  /** Keys a damaged record's header names, with where it lay: its sequence number is checked by nothing. */
+  const suspected = new Map<string, { seg: number; offset: number }>()
   const tags = new Map<string, readonly string[]>()
   const lists = new Map<string, readonly string[]>()
   const strings = new Map<string, string>()
@@ -156,7 +158,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
           } else {
             ctx.report(new CacheError('E_CORRUPT', `${seg.path}: ${c.length} unreadable bytes at offset ${c.offset} skipped`))
             // The key its header names may be the damaged record's: none of its older records may stand in for it.
-            if (c.suspect !== undefined && c.suspect.seq > (lostSeqs.get(c.suspect.key) ?? 0)) lostSeqs.set(c.suspect.key, c.suspect.seq)
+            for (const { key } of c.suspects) if (!suspected.has(key)) suspected.set(key, { seg: id, offset: c.offset })
           }
         }
         await yieldToLoop()
@@ -180,12 +182,22 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   }
 
   // A lost record hides every older record of its key, unless a newer record survived.
-  const lost: string[] = []
-  for (const [key, seq] of lostSeqs) {
-    if (seq <= barrierSeq || index.seqOf(key) > seq) continue
+  const lost = new Set<string>()
+  // A suspect stands only behind a record of its key written later to the log with a higher number; anything older goes.
+  for (const [key, at] of suspected) {
+    const e = index.get(key)
+    if (e === undefined || (e.seg > at.seg || (e.seg === at.seg && e.offset > at.offset))) continue
+    if (e.seq <= barrierSeq) continue
     index.remove(key)
     tags.delete(key)
-    lost.push(key)
+    lost.add(key)
+  }
+  for (const [key, seq] of lostSeqs) {
+    // A record of the same sequence number in the index is the very one, read whole after all.
+    if (seq <= barrierSeq || index.seqOf(key) >= seq) continue
+    index.remove(key)
+    tags.delete(key)
+    lost.add(key)
   }
 
   // A clear barrier hides every record older than it; the files it left are gone or going.
@@ -201,7 +213,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   }
 
   const resume = last !== undefined && last.size < ctx.segmentBytes ? last : undefined
-  return { maxSeq, corruptRecords, resume, tags, lost }
+  return { maxSeq, corruptRecords, resume, tags, lost: [...lost] }
 }
 
 /** The segment files among `ids`; names taken by something else are reported and reserved. */

@@ -31,11 +31,13 @@ export interface CorruptRegion {
   /** The region runs to the end of the file (a torn tail, most likely). */
   atEnd: boolean
   /**
-   * The key and sequence number its first record's header claims, when the
-   * header parses and the key is well-formed UTF-8: most likely the record's
-   * own (the damage is elsewhere in it), but not checked by any CRC.
+   * The keys and sequence numbers that the headers of its records claim, where
+   * a header still parses (its magic and version aside) and names a
+   * well-formed UTF-8 key: its first record's, and the next one's when the
+   * first header says where that begins. Most likely the records' own (the
+   * damage is elsewhere in them), but checked by no CRC.
    */
-  suspect?: { key: string; seq: number }
+  suspects: { key: string; seq: number }[]
 }
 
 export interface ScanSlice {
@@ -93,6 +95,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
   let suspect: { key: string; seq: number } | undefined
   // A header whose magic or version alone is damaged still names its key: read it as if they were whole.
   const suspectAt = async (at: number): Promise<{ key: string; seq: number } | undefined> => {
+    if (!(await need(at, HEADER_BYTES))) return undefined
     const head = Buffer.from(win.subarray(at - winStart, at - winStart + HEADER_BYTES))
     head.set(MAGIC_BYTES, 0)
     head[MAGIC_BYTES.length] = FORMAT_VERSION
@@ -100,8 +103,11 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
     if (header === undefined || header.keyLength === 0 || !(await need(at, HEADER_BYTES + header.keyLength))) return undefined
     return wellFormedKey(win.subarray(at - winStart + HEADER_BYTES, at - winStart + HEADER_BYTES + header.keyLength), header.seq)
   }
+  // Where the record whose header parsed but whose check failed claims to end.
+  let claimedEnd = -1
   const recordAt = async (at: number): Promise<RecordHeader | undefined> => {
     suspect = undefined
+    claimedEnd = -1
     if (!(await need(at, HEADER_BYTES))) return undefined
     const header = readHeader(win, at - winStart, opts.maxRecordBytes)
     if (header === undefined) {
@@ -110,6 +116,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
     }
     if (!(await need(at, HEADER_BYTES + header.keyLength))) return undefined
     suspect = wellFormedKey(win.subarray(at - winStart + HEADER_BYTES, at - winStart + HEADER_BYTES + header.keyLength), header.seq)
+    claimedEnd = at + recordLength(header.keyLength, header.bodyLength)
     if (!(await need(at, recordLength(header.keyLength, header.bodyLength)))) return undefined
     return verifyRecord(win, at - winStart, header) ? header : undefined
   }
@@ -128,13 +135,13 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
   let slice: ScanSlice = { records: [], corrupt: [] }
   let at = 0
   let corruptFrom = -1
-  let corruptSuspect: { key: string; seq: number } | undefined
+  let suspects: { key: string; seq: number }[] = []
   while (at < size) {
     const before = win
     const header = await recordAt(at)
     if (header !== undefined) {
       if (corruptFrom >= 0) {
-        slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false, suspect: corruptSuspect })
+        slice.corrupt.push({ offset: corruptFrom, length: at - corruptFrom, atEnd: false, suspects })
         corruptFrom = -1
       }
       const length = recordLength(header.keyLength, header.bodyLength)
@@ -151,7 +158,11 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
     } else {
       if (corruptFrom < 0) {
         corruptFrom = at
-        corruptSuspect = suspect
+        suspects = []
+        if (suspect !== undefined) suspects.push(suspect)
+        // The next record may have lost its magic too: ask its header who it was.
+        const next = claimedEnd > at && claimedEnd < size ? await suspectAt(claimedEnd) : undefined
+        if (next !== undefined) suspects.push(next)
       }
       at = await nextMagic(at + 1)
     }
@@ -160,7 +171,7 @@ export async function* scanSegment(fh: FileHandle, size: number, opts: ScanOptio
       slice = { records: [], corrupt: [] }
     }
   }
-  if (corruptFrom >= 0) slice.corrupt.push({ offset: corruptFrom, length: size - corruptFrom, atEnd: true, suspect: corruptSuspect })
+  if (corruptFrom >= 0) slice.corrupt.push({ offset: corruptFrom, length: size - corruptFrom, atEnd: true, suspects })
   if (slice.records.length > 0 || slice.corrupt.length > 0) yield slice
 }
 

@@ -100,6 +100,11 @@ describe('a disk that fails to write', () => {
     await expect(cache.clear()).rejects.toBeDefined()
     expect(await cache.get('k')).toBeUndefined()
     expect(await cache.has('k')).toBe(false)
+    // Memory and tags are cleared: what the disk still holds reads as cleared too, until written anew.
+    expect(await cache.get('same')).toBeUndefined()
+    expect(await cache.delete('same')).toBe(false)
+    await cache.set('same', 'new')
+    expect(await cache.get('same')).toBe('new')
     await cache.close()
   })
 

@@ -111,8 +111,8 @@ describe('scanSegment', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`).filter((k) => k !== 'k1' && k !== 'k49'))
     expect(corrupt).toEqual([
       // The damaged record's header still names its key: recovery must not let an older k1 stand in for it.
-      { offset: second, length: second, atEnd: false, suspect: { key: 'k1', seq: 2 } },
-      { offset: file.length - recs[49].length, length: recs[49].length - 10, atEnd: true, suspect: { key: 'k49', seq: 50 } },
+      { offset: second, length: second, atEnd: false, suspects: [{ key: 'k1', seq: 2 }, { key: 'k2', seq: 3 }] },
+      { offset: file.length - recs[49].length, length: recs[49].length - 10, atEnd: true, suspects: [{ key: 'k49', seq: 50 }] },
     ])
   })
 })
