@@ -40,13 +40,13 @@ describe('loopTurnsDuring', () => {
       await sleep(5)
       work += 1
     }, () => work)
-    expect(first.longestMs).toBeGreaterThan(45)
+    expect(first.longestMs).toBeGreaterThan(30) // of 50 ms of CPU: the clocks it reads lag a little under load; missing the block would read ~0
     expect(first.mostWork).toBe(3)
     const last = await loopTurnsDuring(async () => {
       await sleep(5)
       spin(50)
     })
-    expect(last.longestMs).toBeGreaterThan(45)
+    expect(last.longestMs).toBeGreaterThan(30) // of 50 ms of CPU: the clocks it reads lag a little under load; missing the block would read ~0
   })
 
   it('does not count a turn held up while the process was off the CPU', async () => {

@@ -333,7 +333,10 @@ export class ColdTier {
    * disk copy that a newer write had already masked is not the current value).
    */
   async invalidate(key: string): Promise<boolean> {
-    const wasStaged = this.#unstage(key)
+    const staged = this.#staged.get(key)
+    // A staged value that expired on its way down is no longer the key's value.
+    const wasStaged = staged !== undefined && (staged.expiresAt === 0 || staged.expiresAt > this.#options.now())
+    this.#unstage(key)
     const wasCurrent = !this.#masked.has(key) && !this.#isBlind(key)
     const masking = ++this.#maskings
     this.#masked.set(key, masking)
@@ -344,7 +347,8 @@ export class ColdTier {
       // The tombstone is the key's current state, unless the key was written again meanwhile.
       if (this.#masked.get(key) === masking) this.#masked.delete(key)
       this.#blind?.delete(key)
-      return wasStaged || (wasCurrent && deleted)
+      // A staged value (perhaps being written) is the disk's copy: its own liveness decides.
+      return staged !== undefined ? wasStaged : wasCurrent && deleted
     } catch (error) {
       // Left masked, and the tombstone still owed: the older value may still be on disk.
       if (this.#masked.get(key) === masking) this.#owed.set(key, { key, stored: EMPTY, expiresAt: 0, masking })

@@ -276,7 +276,10 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         }
         case 'clear':
           if (faults === undefined) await cache.clear()
-          else if (!(await outcome(cache.clear())).ok) break
+          else if (!(await outcome(cache.clear())).ok) {
+            model.clearRefused()
+            break
+          }
           model.clear()
           break
         case 'checkpoint':

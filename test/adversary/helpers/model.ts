@@ -27,18 +27,36 @@ export class Model {
   readonly evicted = new Set<string>()
   /** On a failing disk: any entry may have been lost (but never replaced by an older or wrong value). */
   lossy = false
+  /**
+   * Entries of before a clear the disk refused: that clear emptied memory and
+   * hid them in the process, but the disk still holds them, so a restart may
+   * bring them back (docs/cold-tier.md, Faults), until the key is written or
+   * deleted anew. A delete by tag does not reach them: their tags went with
+   * the clear.
+   */
+  readonly ghosts = new Map<string, ModelEntry>()
 
   set(key: string, entry: ModelEntry): void {
     this.entries.set(key, entry)
     this.evicted.delete(key)
+    this.ghosts.delete(key)
   }
 
   remove(key: string): void {
     this.entries.delete(key)
     this.evicted.delete(key)
+    this.ghosts.delete(key)
   }
 
   clear(): void {
+    this.entries.clear()
+    this.evicted.clear()
+    this.ghosts.clear()
+  }
+
+  /** A clear the disk refused: memory is empty, and what was there may come back at a restart. */
+  clearRefused(): void {
+    for (const [key, entry] of this.entries) this.ghosts.set(key, entry)
     this.entries.clear()
     this.evicted.clear()
   }
@@ -51,7 +69,11 @@ export class Model {
   allowed(key: string, at: Instant): Set<Outcome> {
     const entry = this.entries.get(key)
     const out = new Set<Outcome>()
-    if (entry === undefined) return out.add('absent')
+    if (entry === undefined) {
+      const ghost = this.ghosts.get(key)
+      if (ghost !== undefined && (ghost.expiresFrom === 0 || at.from < ghost.expiresTo)) out.add(ghost.version)
+      return out.add('absent')
+    }
     const { expiresFrom, expiresTo } = entry
     // Live while the cache's now < expiresAt.
     const surelyLive = expiresFrom === 0 || at.to < expiresFrom
@@ -63,7 +85,9 @@ export class Model {
 
   /** What a read found narrows the model: a key found absent is gone for good. */
   observed(key: string, outcome: Outcome): void {
-    if (outcome === 'absent') this.remove(key)
+    if (outcome !== 'absent') return
+    this.entries.delete(key)
+    this.evicted.delete(key)
   }
 
   /** The least and most a delete of these keys may count. */
