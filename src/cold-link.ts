@@ -105,7 +105,8 @@ export class ColdLink<V> {
               batchWindow: BATCH_WINDOW_MS,
               maxBatch: MAX_BATCH,
               expired: (entry) => {
-                this.tier.unstage(entry)
+                // An entry a newer write replaced meanwhile is not the key's value: its expiry is no one's.
+                if (!this.tier.unstage(entry)) return
                 this.released(entry.key)
                 notifier.expired(entry.key)
               },

@@ -234,9 +234,11 @@ export class ColdTier {
     return true
   }
 
-  /** Drops a staged entry that expired before its batch left. */
-  unstage(entry: ColdEntry): void {
-    if (this.#staged.get(entry.key) === entry) this.#unstage(entry.key)
+  /** Drops a staged entry that expired before its batch left; false when a newer write had replaced it already. */
+  unstage(entry: ColdEntry): boolean {
+    if (this.#staged.get(entry.key) !== entry) return false
+    this.#unstage(entry.key)
+    return true
   }
 
   /**

@@ -182,3 +182,21 @@ describe('a crash after the newer value left memory', () => {
     }, 20_000)
   }
 })
+
+describe('an older value on its way down', () => {
+  it('that expires in its batch after a newer write says nothing of the newer value: no expire event, its tags stay', async () => {
+    const clock = new VirtualClock()
+    const cache = createCache<string>({ hot: { maxEntries: 2, policy: 'lru' }, cold: { dir: await tempDir() }, scheduler: clock })
+    await cache.ready
+    const expired: string[] = []
+    cache.events$.subscribe((e) => e.type === 'expire' && expired.push(e.key))
+    await cache.set('k', 'old', { ttl: 1 })
+    await cache.set('a', 'a')
+    await cache.set('b', 'b') // k is staged for the disk, with its expiry
+    await cache.set('k', 'new', { tags: ['t'] })
+    clock.advance(20) // the batch leaves with the old k expired in it
+    expect(expired).not.toContain('k')
+    expect(await cache.deleteByTag('t')).toBe(1)
+    await cache.close()
+  })
+})
