@@ -76,9 +76,11 @@ export interface CacheOptions<V = unknown> {
    * What a value may be. 'data' (default): what the codec gives back as it
    * was (plain objects, arrays, Date, Map, Set, typed arrays, BigInt...),
    * checked at every write in every configuration, so that adding warm or
-   * cold never refuses a value that hot alone took. 'any': any value but
-   * undefined, a function or a symbol, kept by reference; hot alone only,
-   * since warm and cold hold values as bytes.
+   * cold never refuses a value that hot alone took; and frozen when stored
+   * and when read back from warm or cold, so that it refuses changes the
+   * same in every tier. 'any': any value but undefined, a function or a
+   * symbol, kept by reference and left as it is; hot alone only, since warm
+   * and cold hold values as bytes.
    */
   values?: ValueKind
   /**

@@ -3,6 +3,7 @@ import { expire } from '../streams/expire.js'
 import { rangeInSlices } from '../streams/slices.js'
 import { sampleStats } from '../streams/sample-stats.js'
 import type { Cache, CacheEntry } from './cache.js'
+import { deepFreeze, freezingCodec } from './codec/deep-freeze.js'
 import { CacheError, isCacheError } from './errors.js'
 import type { CacheEvent } from './events.js'
 import { type CacheOptions, type Loader, resolveOptions } from './options.js'
@@ -64,6 +65,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #defaultTtl: number
   readonly #maxKeyLength: number
   readonly #valueRules: ValueRules
+  readonly #freezes: boolean
   /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
   readonly #closing = new ReplaySubject<void>(1)
   #sweep: Subscription | undefined
@@ -72,7 +74,10 @@ class StrataCache<V> implements Cache<V> {
   #unusable: CacheError | undefined
 
   constructor(options?: CacheOptions<V>) {
-    const resolved = resolveOptions(options)
+    const given = resolveOptions(options)
+    // Data is frozen when stored and when decoded: a value reads, and refuses changes, the same from any tier.
+    this.#freezes = given.values === 'data'
+    const resolved = this.#freezes ? { ...given, codec: freezingCodec(given.codec) } : given
     this.#loader = resolved.loader
     this.#scheduler = resolved.scheduler
     this.#defaultTtl = resolved.ttl
@@ -328,7 +333,7 @@ class StrataCache<V> implements Cache<V> {
     this.#flights.supersede(key)
     this.#loads.supersede(key)
     this.#prefetch?.written(key)
-    this.#stack.set(key, value, ttl === 0 ? this.#defaultTtl : ttl, tags)
+    this.#stack.set(key, this.#freezes ? deepFreeze(value) : value, ttl === 0 ? this.#defaultTtl : ttl, tags)
     if (this.#sweep === undefined && this.#stack.sweep.pending) this.#startSweep()
   }
 

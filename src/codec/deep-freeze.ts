@@ -1,0 +1,66 @@
+import type { Codec } from './codec.js'
+
+/** Roots frozen through and through already: setting the same value again costs one lookup. */
+const frozenRoots = new WeakSet<object>()
+
+/** Objects walked before the walk starts remembering them in a Set: a few, for most values. */
+const LISTED_OBJECTS = 32
+
+/**
+ * Freezes a value that is data (what `values: 'data'` accepts) through and
+ * through: plain objects, arrays, Maps, Sets and Errors are frozen and their
+ * contents walked. A frozen Map or Set still takes `set` and `add`, and Dates
+ * and typed arrays cannot be frozen at all: those stay as they are. Shared
+ * objects and cycles are walked once.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || frozenRoots.has(value)) return value
+  const walked: object[] = []
+  let walkedSet: Set<object> | undefined
+  const stack: object[] = [value]
+  while (stack.length > 0) {
+    const object = stack.pop() as object
+    if (walkedSet !== undefined ? walkedSet.has(object) : walked.includes(object)) continue
+    if (walked.length < LISTED_OBJECTS) walked.push(object)
+    else (walkedSet ??= new Set(walked)).add(object)
+    const prototype: unknown = Object.getPrototypeOf(object)
+    if (prototype === Object.prototype || prototype === null) {
+      Object.freeze(object)
+      const record = object as Record<string, unknown>
+      for (const name in record) push(stack, record[name])
+    } else if (Array.isArray(object)) {
+      Object.freeze(object)
+      for (let i = 0; i < object.length; i++) push(stack, object[i])
+    } else if (object instanceof Map) {
+      Object.freeze(object)
+      for (const [k, v] of object) {
+        push(stack, k)
+        push(stack, v)
+      }
+    } else if (object instanceof Set) {
+      Object.freeze(object)
+      for (const item of object) push(stack, item)
+    } else if (object instanceof Error) {
+      Object.freeze(object)
+      push(stack, object.cause)
+      if (object instanceof AggregateError) push(stack, object.errors)
+    }
+  }
+  frozenRoots.add(value)
+  return value
+}
+
+function push(stack: object[], value: unknown): void {
+  if (typeof value === 'object' && value !== null) stack.push(value)
+}
+
+/** The codec, with every value it decodes frozen as a stored value is: a value reads the same from any tier. */
+export function freezingCodec(codec: Codec): Codec {
+  return {
+    name: codec.name,
+    encode: (value) => codec.encode(value),
+    decode: (bytes) => deepFreeze(codec.decode(bytes)),
+    ...(codec.reject === undefined ? {} : { reject: (value: unknown) => (codec.reject as NonNullable<Codec['reject']>)(value) }),
+    ...(codec.check === undefined ? {} : { check: (value: unknown, maxBytes: number) => (codec.check as NonNullable<Codec['check']>)(value, maxBytes) }),
+  }
+}
