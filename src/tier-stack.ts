@@ -138,15 +138,20 @@ export class TierStack<V> {
 
   /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
   #warmSnapshot(key: string, slot: number): V | undefined {
-    const warm = this.warm as WarmTier
-    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
-    const snapshots = (this.#peekSnapshots ??= new PeekSnapshots<V>(warm.maxBytes / 16))
-    const bytes = warm.valueAt(slot)
-    const known = snapshots.get(key, bytes)
-    if (known !== undefined) return known
     const value = this.#decode(key, slot)
-    if (value !== undefined) snapshots.remember(key, bytes, value)
+    if (value !== undefined) this.#snapshots().remember(key, (this.warm as WarmTier).valueAt(slot), value)
     return value
+  }
+
+  /**
+   * The values last seen as objects of the keys warm holds as bytes: what a
+   * peek decoded, and what hot held when it went down (values are frozen,
+   * so sharing them is safe). Reads of those bytes give that same object
+   * back, so a snapshot stays the same object across moves between tiers.
+   */
+  #snapshots(): PeekSnapshots<V> {
+    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
+    return (this.#peekSnapshots ??= new PeekSnapshots<V>((this.warm as WarmTier).maxBytes / 16))
   }
 
   has(key: string): boolean | Promise<boolean> {
@@ -343,6 +348,8 @@ export class TierStack<V> {
 
   #decode(key: string, slot: number): V | undefined {
     const warm = this.warm as WarmTier
+    const known = this.#peekSnapshots?.get(key, warm.valueAt(slot))
+    if (known !== undefined) return known
     try {
       return this.#codec.decode(warm.valueAt(slot)) as V
     } catch (error) {
@@ -366,6 +373,7 @@ export class TierStack<V> {
       return this.notifier.left(entry.key, 'hot', 'too-large')
     }
     this.#movedDuringCheckpoint?.add(entry.key)
+    this.#snapshots().remember(entry.key, bytes, entry.stored as V)
     this.notifier.demoted(entry.key, 'hot', 'warm')
   }
 

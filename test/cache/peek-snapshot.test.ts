@@ -96,3 +96,17 @@ describe('peek of a warm-held key, a stable snapshot', () => {
     await cache.close()
   })
 })
+
+describe('a snapshot across moves between tiers', () => {
+  it('is the same object in hot, after it went down to warm, and after a get brought it back up', async () => {
+    const cache = createCache<{ n: number }>({ hot: { maxEntries: 1, policy: 'lru' }, warm: { maxBytes: 1 << 20 } })
+    await cache.set('k', { n: 1 })
+    const inHot = cache.peek('k')
+    await cache.set('other', { n: 2 }) // k goes down to warm
+    expect(cache.stats().tiers.warm.entries).toBe(1)
+    expect(cache.peek('k')).toBe(inHot)
+    expect(await cache.get('k')).toBe(inHot) // back up to hot
+    expect(cache.peek('k')).toBe(inHot)
+    await cache.close()
+  })
+})
