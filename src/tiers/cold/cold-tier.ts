@@ -5,26 +5,12 @@ import { ColdStore } from './cold-store.js'
 import type { ColdStoreOptions } from './options.js'
 import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
 import { encodedTagsLength } from './tag-codec.js'
-import type { ColdPut } from './types.js'
+import { isOwedTombstone, type OwedTombstone, Supersessions } from './supersessions.js'
+import type { ColdEntry, ColdPut } from './types.js'
 import { yieldToLoop } from './yield.js'
 
-/** An entry on its way to disk, as the tier above handed it down. */
-export interface ColdEntry {
-  key: string
-  stored: Uint8Array
-  expiresAt: number
-}
-
-/**
- * A tombstone the disk owes: the key was written above, and its disk copy
- * must be dead on disk too, not only masked in memory, before the mask that
- * asked for it (`masking`) can be lifted. Travels with the demotions.
- */
-export interface OwedTombstone extends ColdEntry {
-  masking: number
-}
-
-export const isOwedTombstone = (entry: ColdEntry): entry is OwedTombstone => 'masking' in entry
+export type { ColdEntry }
+export type { OwedTombstone }
 
 /** What a batch write did with its entries besides writing them. */
 export interface WriteOutcome {
@@ -117,16 +103,11 @@ export class ColdTier {
   #store: ColdStore | undefined
   readonly #staged = new Map<string, ColdEntry>()
   #stagedBytes = 0
-  /** Keys whose disk copy, if any, is older than their current value; each with the number of its masking. */
-  readonly #masked = new Map<string, number>()
-  /** After a clear the disk refused: keys whose records it still holds from before it, read as absent until written anew. */
-  #blind: Set<string> | undefined
+  /** Which disk copies are not their key's value any more, and the tombstones owed for them. */
+  readonly #superseded = new Supersessions()
   /** Clears begun, and clears under way: the disk reads as empty while one runs. */
   #clears = 0
   #clearing = 0
-  /** Tombstones owed to the disk for masked keys, not yet written. */
-  readonly #owed = new Map<string, OwedTombstone>()
-  #maskings = 0
   #refusing = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
@@ -161,12 +142,12 @@ export class ColdTier {
   holds(key: string, now: number): boolean {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
-    return !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key) && !this.#isBlind(key)
+    return !this.#superseded.hides(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
   }
 
   /** Whether the open store itself holds the key's current value: written, not just staged. */
   onDisk(key: string): boolean {
-    return !this.#staged.has(key) && !this.#masked.has(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key) && !this.#isBlind(key)
+    return !this.#staged.has(key) && !this.#superseded.hides(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
   }
 
   /**
@@ -176,7 +157,7 @@ export class ColdTier {
    */
   unwritten(inMemory: (key: string) => boolean): ColdEntry[] {
     const batch: ColdEntry[] = []
-    for (const owed of this.#owed.values()) if (!this.#staged.has(owed.key) && !inMemory(owed.key)) batch.push(owed)
+    for (const owed of this.#superseded.owed()) if (!this.#staged.has(owed.key) && !inMemory(owed.key)) batch.push(owed)
     for (const entry of this.#staged.values()) batch.push(entry)
     return batch
   }
@@ -189,16 +170,16 @@ export class ColdTier {
    */
   async writeOwedOnReserve(): Promise<void> {
     const store = this.#store
-    if (store === undefined || this.#owed.size === 0) return
+    if (store === undefined || this.#superseded.owedCount === 0) return
     await store.releaseReserve()
-    const outcome = await this.write([...this.#owed.values()])
+    const outcome = await this.write([...this.#superseded.owed()])
     if (outcome.error !== undefined) throw outcome.error
     await store.sync()
   }
 
   /** The tombstone owed for the key, if any: its newer value left memory without reaching the disk. */
   owedFor(key: string): OwedTombstone | undefined {
-    return this.#owed.get(key)
+    return this.#superseded.owedFor(key)
   }
 
   /** The key's bytes, from the staging area or the disk; waits for the store to open. */
@@ -207,10 +188,10 @@ export class ColdTier {
     if (staged !== undefined) return this.#hit(staged, now())
     const clears = this.#clears
     const store = this.#store ?? (await this.ready)
-    if (this.#masked.has(key) || this.#clearing > 0 || clears !== this.#clears || this.#isBlind(key) || !store.has(key)) return undefined
+    if (this.#superseded.hides(key) || this.#clearing > 0 || clears !== this.#clears || !store.has(key)) return undefined
     // The cache's tag index already has the key's tags: the record's need no decoding here.
     const hit = await store.get(key, NO_TAGS)
-    if (hit === undefined || this.#masked.has(key) || clears !== this.#clears) return undefined
+    if (hit === undefined || this.#superseded.hides(key) || clears !== this.#clears) return undefined
     return this.#hit({ key, stored: hit.value, expiresAt: hit.expiresAt }, now())
   }
 
@@ -260,9 +241,9 @@ export class ColdTier {
     let tooLarge = NO_ENTRIES
     for (const entry of batch) {
       if (isOwedTombstone(entry)) {
-        if (this.#owed.get(entry.key) !== entry) continue
+        if (!this.#superseded.isOwed(entry)) continue
         if (!store.has(entry.key) && !store.writing(entry.key)) {
-          this.#settle(entry)
+          this.#superseded.settle(entry)
           continue
         }
         live.push(entry)
@@ -296,14 +277,12 @@ export class ColdTier {
     }
     for (const entry of live) {
       if (isOwedTombstone(entry)) {
-        if (this.#owed.get(entry.key) === entry) this.#settle(entry)
+        if (this.#superseded.isOwed(entry)) this.#superseded.settle(entry)
         continue
       }
       if (this.#staged.get(entry.key) !== entry) continue
       this.#unstage(entry.key)
-      this.#masked.delete(entry.key)
-      this.#owed.delete(entry.key)
-      this.#blind?.delete(entry.key)
+      this.#superseded.paid(entry.key)
     }
     return { tooLarge, dropped: NO_ENTRIES }
   }
@@ -323,9 +302,7 @@ export class ColdTier {
   mask(key: string): void {
     if (!this.mayHold(key)) return
     this.#unstage(key)
-    const masking = ++this.#maskings
-    this.#masked.set(key, masking)
-    this.#owed.set(key, { key, stored: EMPTY, expiresAt: 0, masking })
+    this.#superseded.written(key)
   }
 
   /**
@@ -339,21 +316,18 @@ export class ColdTier {
     // A staged value that expired on its way down is no longer the key's value.
     const wasStaged = staged !== undefined && (staged.expiresAt === 0 || staged.expiresAt > this.#options.now())
     this.#unstage(key)
-    const wasCurrent = !this.#masked.has(key) && !this.#isBlind(key)
-    const masking = ++this.#maskings
-    this.#masked.set(key, masking)
-    this.#owed.delete(key) // the delete's own tombstone settles it
+    const wasCurrent = !this.#superseded.hides(key)
+    const masking = this.#superseded.deleting(key)
     try {
       const store = this.#store ?? (await this.ready)
       const deleted = await store.delete(key)
       // The tombstone is the key's current state, unless the key was written again meanwhile.
-      if (this.#masked.get(key) === masking) this.#masked.delete(key)
-      this.#blind?.delete(key)
+      this.#superseded.deleted(key, masking)
       // A staged value (perhaps being written) is the disk's copy: its own liveness decides.
       return staged !== undefined ? wasStaged : wasCurrent && deleted
     } catch (error) {
       // Left masked, and the tombstone still owed: the older value may still be on disk.
-      if (this.#masked.get(key) === masking) this.#owed.set(key, { key, stored: EMPTY, expiresAt: 0, masking })
+      this.#superseded.deleteFailed(key, masking)
       throw this.#ioError(error, 'delete from')
     }
   }
@@ -390,13 +364,10 @@ export class ColdTier {
     try {
       const store = this.#store ?? (await this.ready)
       await store.clear()
-      this.#blind = undefined
+      this.#superseded.cleared()
     } catch (error) {
       // Memory was cleared, tags too: what the disk still holds was cleared as far as this process can tell.
-      if (this.#store !== undefined) {
-        this.#blind ??= new Set()
-        for (const key of this.#store.keys()) this.#blind.add(key)
-      }
+      if (this.#store !== undefined) this.#superseded.blind(this.#store.keys())
       throw error
     } finally {
       this.#clearing--
@@ -456,7 +427,7 @@ export class ColdTier {
     let n = 0
     for (const [key, list] of store.takeRecoveredTags()) {
       if (this.#dropRecoveredTags) return
-      if (!this.#masked.has(key) && !this.#staged.has(key) && store.has(key)) tags.restore(key, list)
+      if (!this.#superseded.isMasked(key) && !this.#staged.has(key) && store.has(key)) tags.restore(key, list)
       if (++n % RESTORE_SLICE === 0) await yieldToLoop()
     }
   }
@@ -476,23 +447,12 @@ export class ColdTier {
         const leaving = this.#leaving as Map<string, Leave>
         this.#leaving = undefined
         for (const [k, leave] of leaving) {
-          if (this.#staged.has(k) || this.#masked.has(k) || this.#store?.has(k) === true) continue
+          if (this.#staged.has(k) || this.#superseded.isMasked(k) || this.#store?.has(k) === true) continue
           left(k, leave.reason, leave.tagged)
         }
       })
     }
     this.#leaving.set(key, { reason, tagged })
-  }
-
-  /** An owed tombstone is on disk, or needs none: its mask, unless a newer one replaced it, is lifted. */
-  #settle(owed: OwedTombstone): void {
-    this.#owed.delete(owed.key)
-    this.#blind?.delete(owed.key)
-    if (this.#masked.get(owed.key) === owed.masking) this.#masked.delete(owed.key)
-  }
-
-  #isBlind(key: string): boolean {
-    return this.#blind !== undefined && this.#blind.has(key)
   }
 
   #hit(entry: ColdEntry, now: number): ColdEntry | undefined {
