@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LOCK_NAME } from '../tiers/cold/dir-lock.js'
 import { openRegularFile } from '../tiers/cold/regular-file.js'
