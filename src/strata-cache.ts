@@ -1,7 +1,7 @@
 import { type Observable, ReplaySubject, type SchedulerLike, type Subscription, share, takeUntil } from 'rxjs'
 import { expire } from '../streams/expire.js'
-import { rangeInSlices } from '../streams/slices.js'
 import { sampleStats } from '../streams/sample-stats.js'
+import { BulkCalls, countTrue } from './bulk-calls.js'
 import type { Cache, CacheEntry } from './cache.js'
 import { deepFreeze, freezingCodec } from './codec/deep-freeze.js'
 import { CacheError, isCacheError } from './errors.js'
@@ -29,13 +29,6 @@ import {
 import { Watchers } from './watchers.js'
 
 const EXPIRY_SWEEP_PERIOD = 1000
-// A bulk call (getMany, deleteMany, deleteByTag) does at most this many keys between two yields to the event loop
-// (about 3 ms of deletes or of reads from memory), and stops sooner once this many ms have passed (keys read from
-// disk cost some 20 µs each to set going).
-const BULK_SLICE_KEYS = 4096
-const BULK_SLICE_MS = 5
-// Keys done between two looks at the clock; a call of no more is done at once.
-const BULK_CHECK_KEYS = 64
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -68,6 +61,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #freezes: boolean
   /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
   readonly #closing = new ReplaySubject<void>(1)
+  readonly #bulk: BulkCalls
   #sweep: Subscription | undefined
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
@@ -82,6 +76,7 @@ class StrataCache<V> implements Cache<V> {
     this.#scheduler = resolved.scheduler
     this.#defaultTtl = resolved.ttl
     this.#maxKeyLength = resolved.maxKeyLength
+    this.#bulk = new BulkCalls(this.#scheduler, this.#closing, () => this.#unusable as CacheError)
     this.#valueRules = {
       // One rule for every configuration, unless the application asked for live objects in hot alone.
       codec: resolved.values === 'any' ? undefined : resolved.codec,
@@ -179,10 +174,10 @@ class StrataCache<V> implements Cache<V> {
     return this.#run(() => {
       const checked = this.#keys(keys)
       const reads = new Array<Promise<V | undefined>>(checked.length)
-      const sliced = this.#inSlices(checked.length, (from, to) => {
+      const visit = (from: number, to: number): void => {
         for (let i = from; i < to; i++) reads[i] = this.#read(checked[i])
-      })
-      return sliced === undefined ? Promise.all(reads) : this.#afterSlices(sliced, reads, () => Promise.all(reads))
+      }
+      return this.#bulk.run(checked.length, visit, reads, () => Promise.all(reads))
     })
   }
 
@@ -205,10 +200,10 @@ class StrataCache<V> implements Cache<V> {
     return this.#run(() => {
       const checked = this.#keys(keys)
       const deleted = new Array<boolean | Promise<boolean>>(checked.length)
-      const sliced = this.#inSlices(checked.length, (from, to) => {
+      const visit = (from: number, to: number): void => {
         for (let i = from; i < to; i++) deleted[i] = this.#delete(checked[i])
-      })
-      return sliced === undefined ? countTrue(deleted) : this.#afterSlices(sliced, deleted, () => countTrue(deleted))
+      }
+      return this.#bulk.run(checked.length, visit, deleted, () => countTrue(deleted))
     })
   }
 
@@ -350,40 +345,10 @@ class StrataCache<V> implements Cache<V> {
   #deleteTagged(keys: readonly string[], tag: string): Promise<number> {
     const tags = this.#stack.notifier.tags
     const deleted: (boolean | Promise<boolean>)[] = []
-    const sliced = this.#inSlices(keys.length, (from, to) => {
+    const visit = (from: number, to: number): void => {
       for (let i = from; i < to; i++) if (tags.tagsOf(keys[i])?.includes(tag) === true) deleted.push(this.#delete(keys[i]))
-    })
-    return sliced === undefined ? countTrue(deleted) : this.#afterSlices(sliced, deleted, () => countTrue(deleted))
-  }
-
-  /**
-   * Runs `visit` over the keys `[0, count)` of a bulk call in slices on the scheduler, so that no call holds the
-   * event loop for long: the first slice at once, and when that was all, returns undefined. Rejects with
-   * `E_CLOSED` when the cache closes before the last slice.
-   */
-  #inSlices(count: number, visit: (from: number, to: number) => void): Promise<void> | undefined {
-    if (count <= BULK_CHECK_KEYS) {
-      visit(0, count)
-      return undefined
     }
-    let finished = false
-    const slices = rangeInSlices(count, { size: BULK_SLICE_KEYS, budget: BULK_SLICE_MS, check: BULK_CHECK_KEYS }, visit, this.#scheduler)
-    const sliced = new Promise<void>((resolve, reject) => {
-      slices.pipe(takeUntil(this.#closing)).subscribe({
-        next: (done) => (finished = done === count),
-        error: reject,
-        complete: () => (finished ? resolve() : reject(this.#unusable)),
-      })
-    })
-    return finished ? undefined : sliced
-  }
-
-  /** What `then` makes of a bulk call's results once its slices are done; their failures are seen either way. */
-  #afterSlices<R, T>(sliced: Promise<void>, results: readonly (R | Promise<R>)[], then: () => Promise<T>): Promise<T> {
-    return sliced.then(then, (error: unknown) => {
-      void Promise.allSettled(results)
-      throw error
-    })
+    return this.#bulk.run(keys.length, visit, deleted, () => countTrue(deleted))
   }
 
   #keys(keys: string[]): string[] {
@@ -411,6 +376,3 @@ class StrataCache<V> implements Cache<V> {
   }
 }
 
-/** How many of the results are true, once all are in. */
-const countTrue = async (results: readonly (boolean | Promise<boolean>)[]): Promise<number> =>
-  (await Promise.all(results)).filter(Boolean).length
