@@ -1,4 +1,4 @@
-import { mkdir, unlink, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CacheError, isCacheError } from '../../errors.js'
 import { ColdIndex, type IndexEntry } from './cold-index.js'
@@ -7,17 +7,15 @@ import { writeHint, type HintEntry } from './hint-file.js'
 import { resolveColdOptions, type ColdStoreOptions, type ResolvedColdOptions } from './options.js'
 import { FLAG_BARRIER, FLAG_TOMBSTONE } from './record-format.js'
 import { recover } from './recovery.js'
+import { keepReserve, releaseReserve } from './reserve.js'
 import { type ColdReadOptions, ColdReads } from './cold-reads.js'
 import { ColdMaintenance } from './maintenance.js'
-import { hintFile, SegmentSet, unlinkQuiet, type Segment } from './segment-set.js'
+import { hintFile, SegmentSet, type Segment } from './segment-set.js'
 import { ColdSegmentWriter, type WriteOp } from './segment-writer.js'
 import { toPutOp, type ColdHit, type ColdPut, type ColdStoreStats } from './types.js'
 import { yieldToLoop } from './yield.js'
 
 const EMPTY = Buffer.alloc(0)
-/** A file of zeros kept beside the segments, freed when a full disk must still take tombstones: room for about 2,000. */
-export const RESERVE_NAME = 'RESERVE'
-const RESERVE_BYTES = 64 * 1024
 const DEFAULT_BUDGET = 4 << 20
 /** An empty putMany answers with this one. */
 const DONE: Promise<void> = Promise.resolve()
@@ -83,7 +81,7 @@ export class ColdStore {
     const store = new ColdStore(o, lock, segments)
     try {
       await store.#recover()
-      await store.#keepReserve()
+      await keepReserve(o.dir)
       return store
     } catch (e) {
       await segments.closeAll()
@@ -140,13 +138,8 @@ export class ColdStore {
    * few small writes can still land on a full disk: the tombstones that keep
    * older values from coming back. True when there was a reserve to free.
    */
-  async releaseReserve(): Promise<boolean> {
-    try {
-      await unlink(join(this.#o.dir, RESERVE_NAME))
-      return true
-    } catch {
-      return false
-    }
+  releaseReserve(): Promise<boolean> {
+    return releaseReserve(this.#o.dir)
   }
 
   /** Whether a write of the key has been submitted and not yet settled. */
@@ -315,13 +308,6 @@ export class ColdStore {
     await this.#hints
     await this.#segments.closeAll()
     await this.#lock.release()
-  }
-
-  /** Makes the reserve file if it is missing; a disk too full for it only goes without. */
-  async #keepReserve(): Promise<void> {
-    await writeFile(join(this.#o.dir, RESERVE_NAME), Buffer.alloc(RESERVE_BYTES), { flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') await unlinkQuiet(join(this.#o.dir, RESERVE_NAME))
-    })
   }
 
   #assertOpen(): void {
