@@ -37,6 +37,7 @@ export function quantile(values: number[], q: number): number {
   return sorted[low] + (sorted[Math.ceil(at)] - sorted[low]) * (at - low)
 }
 
+// biome-ignore lint/correctness/noUnusedVariables: written, never read, so the JIT must keep what made the value.
 let sink: unknown
 /** Keeps a value alive across the measurement so the JIT cannot drop the work that made it. */
 export const consume = (value: unknown): void => {
@@ -141,7 +142,7 @@ export const RESULT_PREFIX = '@@bench-result '
 
 /** Hands a result to `run.ts` (one JSON line on stdout) and shows it to a person running the file alone. */
 export function report(result: Result): void {
-  process.stdout.write(RESULT_PREFIX + JSON.stringify(result) + '\n')
+  process.stdout.write(`${RESULT_PREFIX + JSON.stringify(result)}\n`)
 }
 
 /** Rounds from `--rounds N`, for quick runs. */

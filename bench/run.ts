@@ -85,6 +85,6 @@ console.log('spread of the per-round ratios, a measure of how noisy the machine 
 
 if (json !== undefined) {
   const path = json === '' || json.startsWith('--') ? 'bench/results.json' : json
-  writeFileSync(path, JSON.stringify({ machine, results }, null, 2) + '\n')
+  writeFileSync(path, `${JSON.stringify({ machine, results }, null, 2)}\n`)
   console.log(`\nwrote ${path}`)
 }

@@ -82,7 +82,7 @@ function runChild(policy: PolicyName): Measurement {
 
 const policyAt = args.indexOf('--policy')
 if (policyAt !== -1) {
-  process.stdout.write(SIDE_MARK + JSON.stringify(measure(args[policyAt + 1] as PolicyName)) + '\n')
+  process.stdout.write(`${SIDE_MARK + JSON.stringify(measure(args[policyAt + 1] as PolicyName))}\n`)
 } else {
   console.log(`warm entry overhead, ${ENTRIES} entries held of ${VALUE_BYTES} B values, medians of ${RUNS} child processes`)
   console.log('policy      B/entry (heap+external)  heap only  rss')

@@ -90,7 +90,7 @@ function compressibility(): string {
 const sideAt = process.argv.indexOf('--side')
 if (sideAt !== -1) {
   const result = await measure(process.argv[sideAt + 1])
-  process.stdout.write(SIDE_MARK + JSON.stringify(result) + '\n')
+  process.stdout.write(`${SIDE_MARK + JSON.stringify(result)}\n`)
 } else {
   const runs = 3
   const strata: Measurement[] = []

@@ -7,7 +7,7 @@
 export function zipf(n: number, skew: number, random: () => number): () => number {
   const cdf = new Float64Array(n)
   let total = 0
-  for (let k = 1; k <= n; k++) cdf[k - 1] = total += 1 / Math.pow(k, skew)
+  for (let k = 1; k <= n; k++) cdf[k - 1] = total += 1 / k ** skew
   for (let i = 0; i < n; i++) cdf[i] /= total
   return () => {
     const u = random()

@@ -218,7 +218,7 @@ function resolveCold(cold: false | ColdOptions | undefined): ResolvedColdOptions
   if (cold === undefined || cold === false) return false
   if (typeof cold !== 'object' || cold === null) throw invalid('cold', 'must be false or an object')
   checkKeys(cold, KNOWN_COLD, 'cold.')
-  let store
+  let store: ReturnType<typeof resolveColdOptions>
   try {
     store = resolveColdOptions({ ...cold, now: () => 0 })
   } catch (error) {

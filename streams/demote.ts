@@ -1,5 +1,5 @@
 import {
-  Observable,
+  type Observable,
   type OperatorFunction,
   type SchedulerLike,
   asyncScheduler,

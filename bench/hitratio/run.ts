@@ -157,7 +157,7 @@ const report: Report = {
 
 console.log(consoleReport(report))
 if (jsonFile !== undefined) {
-  writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n')
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`)
   console.log(`\nwrote ${jsonFile}`)
 }
 if (markdownFile !== undefined) {

@@ -116,7 +116,7 @@ export function zipfSampler(n: number, skew: number, random: () => number): () =
   const cdf = new Float64Array(n)
   let total = 0
   for (let r = 0; r < n; r++) {
-    total += 1 / Math.pow(r + 1, skew)
+    total += 1 / (r + 1) ** skew
     cdf[r] = total
   }
   return () => {

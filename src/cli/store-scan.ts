@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises'
+import { type FileHandle, open, stat } from 'node:fs/promises'
 import { readEarlierHint, readHint, type HintEntry } from '../tiers/cold/hint-file.js'
 import { FLAG_BARRIER, FLAG_TOMBSTONE } from '../tiers/cold/record-format.js'
 import { scanSegment } from '../tiers/cold/segment-scan.js'
@@ -153,7 +153,7 @@ async function scanOne(
   dir: string,
   onRecord: (r: Seen, segment: SegmentReport) => void,
 ): Promise<{ segment: SegmentReport; hintBytes: number }> {
-  let fh
+  let fh: FileHandle
   try {
     fh = await open(file.path, 'r')
   } catch (e) {

@@ -224,10 +224,10 @@ export class LearnedPolicy implements EvictionPolicy {
     }
     const elapsed = this.#clock - ghosts.evictedAt(ghost)
     const scale = Math.min(MAX_REGRET_SCALE, 0.5 / ghosts.chanceAt(ghost))
-    const penalty = Math.exp(-this.#learningRate * scale * Math.pow(DISCOUNT_BASE, elapsed / this.#n()))
+    const penalty = Math.exp(-this.#learningRate * scale * DISCOUNT_BASE ** (elapsed / this.#n()))
     const count = ghosts.countAt(ghost) + 1
     this.#pendingHash = keyHash
-    this.#pendingCount = count < MAX_COUNT ? count : MAX_COUNT
+    this.#pendingCount = Math.min(count, MAX_COUNT)
     ghosts.forget(ghost)
     if (ghosts === this.#lruGhosts) this.#wLru *= penalty
     else this.#wLfu *= penalty

@@ -163,7 +163,7 @@ export class SuccessorPredictor {
     const hash = hashKey(key) | 0
     const at = this.#position++
     // Credit `key` to the occurrences it follows within the window, back to its own previous read.
-    const back = at < w ? at : w
+    const back = Math.min(at, w)
     const head = this.#head
     const ringHash = this.#ringHash
     const ringPlace = this.#ringPlace

@@ -69,6 +69,7 @@ describe('values that would come back changed', () => {
     ['an object key holding one', { '\ud800': 1 }, 'a property name holding a lone surrogate'],
     ['a null-prototype object', Object.create(null) as object, 'null prototype'],
     ['symbol-keyed properties', { [Symbol('s')]: 1 }, 'symbol-keyed'],
+    // biome-ignore lint/suspicious/noSparseArray: a hole is what this case is about.
     ['a sparse array', [1, , 3], 'value[1]: a hole in a sparse array'],
   ])('refuses %s at set with a byte tier, saying what and where', async (_, value, reason) => {
     for (const options of [{ warm: { maxBytes: 1 << 20 } }, { cold: { dir: await tempDir() } }]) {

@@ -66,6 +66,7 @@ describe('round-trip check: cost', () => {
 })
 
 describe('round-trip check: values that would come back changed are refused, saying what and where', () => {
+  // biome-ignore lint/suspicious/noSparseArray: a hole is what this test is about.
   const sparse = [1, , 3]
   const nullPrototype = Object.assign(Object.create(null) as object, { a: 1 })
   const withSymbol = { a: 1, [Symbol('s')]: 2 }

@@ -17,7 +17,7 @@ describe('the recorded traces', () => {
   })
 
   it('come with their licence and attribution', () => {
-    expect(existsSync(SHARED_TRACES_DIR + 'LICENSE-trace-mt.txt')).toBe(true)
-    expect(existsSync(SHARED_TRACES_DIR + 'README.md')).toBe(true)
+    expect(existsSync(`${SHARED_TRACES_DIR}LICENSE-trace-mt.txt`)).toBe(true)
+    expect(existsSync(`${SHARED_TRACES_DIR}README.md`)).toBe(true)
   })
 })

@@ -212,7 +212,7 @@ describe('LearnedPolicy', () => {
     const victim = policy.evict(c) // at clock 3
     policy.insert(victim, c)
     policy.miss(victim === 0 ? a : b) // clock 4: t = 1, N = 2
-    const penalty = Math.exp(-0.45 * Math.pow(0.005, 1 / 2))
+    const penalty = Math.exp(-0.45 * 0.005 ** (1 / 2))
     const wrong = penalty / (penalty + 1)
     expect(policy.weights).toEqual(victim === 0 ? [wrong, 1 - wrong] : [1 - wrong, wrong])
     expect(wrong).toBeCloseTo(0.492, 3) // one request old of N = 2: discounted to 0.005^(1/2) ≈ 7 %
@@ -239,7 +239,7 @@ describe('LearnedPolicy', () => {
     const { policy, a, b, c } = disagreeing(Infinity, 7)
     const victim = policy.evict(c) // one entry left: N = 1
     policy.miss(victim === 0 ? a : b) // t = 1
-    const penalty = Math.exp(-0.45 * Math.pow(0.005, 1 / 1))
+    const penalty = Math.exp(-0.45 * 0.005 ** (1 / 1))
     const wrong = penalty / (penalty + 1)
     expect(policy.weights[victim === 0 ? 0 : 1]).toBe(wrong)
   })

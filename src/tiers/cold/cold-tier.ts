@@ -96,12 +96,12 @@ export class ColdTier {
   holds(key: string, now: number): boolean {
     const staged = this.#staged.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
-    return !this.#superseded.hides(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
+    return !this.#superseded.hides(key) && this.#clearing === 0 && this.#store?.has(key) === true
   }
 
   /** Whether the open store itself holds the key's current value: written, not just staged. */
   onDisk(key: string): boolean {
-    return !this.#staged.has(key) && !this.#superseded.hides(key) && this.#clearing === 0 && this.#store !== undefined && this.#store.has(key)
+    return !this.#staged.has(key) && !this.#superseded.hides(key) && this.#clearing === 0 && this.#store?.has(key) === true
   }
 
   /**

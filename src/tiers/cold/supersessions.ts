@@ -33,7 +33,7 @@ export class Supersessions {
 
   /** Whether the key's disk copy, if any, is not its current value. */
   hides(key: string): boolean {
-    return this.#masked.has(key) || (this.#blind !== undefined && this.#blind.has(key))
+    return this.#masked.has(key) || this.#blind?.has(key) === true
   }
 
   isMasked(key: string): boolean {

@@ -14,6 +14,7 @@ export interface WarmTierOptions {
 export type WarmTier = MemoryTier<Uint8Array>
 
 // V8 keeps a string with a character past Latin-1 at two bytes per character.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at U+0000 on purpose: every Latin-1 character is narrow.
 const WIDE_CHAR = /[^\u0000-\u00ff]/
 
 /**

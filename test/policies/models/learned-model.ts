@@ -107,7 +107,7 @@ export class LeCaRModel<K> {
       const [ghost] = this.ghosts[expert].splice(found, 1)
       this.pending = { hash, count: Math.min(MAX_COUNT, ghost.count + 1) }
       const scale = Math.min(MAX_REGRET_SCALE, 0.5 / ghost.chance)
-      this.weights[expert] *= Math.exp(-this.learningRate * scale * Math.pow(DISCOUNT_BASE, (this.clock - ghost.time) / this.n()))
+      this.weights[expert] *= Math.exp(-this.learningRate * scale * DISCOUNT_BASE ** ((this.clock - ghost.time) / this.n()))
       const sum = this.weights[0] + this.weights[1]
       this.weights = [this.weights[0] / sum, this.weights[1] / sum]
       if (this.weights[0] >= MAX_WEIGHT) this.weights = [MAX_WEIGHT, MIN_WEIGHT]

@@ -12,7 +12,7 @@ let h: Harness
 let cleanup: () => Promise<void>
 let store: ColdStore | undefined
 
-const valueOf = (i: number): string => `value-${i}-`.padEnd(60 + (i % 50), String.fromCharCode(97 + (i % 26)))
+const valueAt = (i: number): string => `value-${i}-`.padEnd(60 + (i % 50), String.fromCharCode(97 + (i % 26)))
 
 beforeEach(async () => {
   const tmp = await makeTempDir()
@@ -25,7 +25,7 @@ afterEach(async () => {
   await cleanup()
 })
 
-async function fill(s: ColdStore, n: number, of: (i: number) => string = valueOf): Promise<void> {
+async function fill(s: ColdStore, n: number, of: (i: number) => string = valueAt): Promise<void> {
   for (let i = 0; i < n; i += 50) {
     await s.putMany(Array.from({ length: Math.min(50, n - i) }, (_, j) => ({ key: `k${i + j}`, value: bytes(of(i + j)), expiresAt: 0 })))
   }
@@ -39,9 +39,9 @@ describe('read path: reused read buffers', () => {
     const many = await store.getMany(Array.from({ length: 200 }, (_, i) => `k${i}`))
     const singles = await Promise.all(Array.from({ length: 200 }, (_, i) => store!.get(`k${199 - i}`)))
     for (let round = 0; round < 3; round++) await store.getMany(Array.from({ length: 200 }, (_, i) => `k${(i * 7 + round) % 200}`))
-    expect(text(first?.value)).toBe(valueOf(0))
-    many.forEach((g, i) => expect(text(g?.value)).toBe(valueOf(i)))
-    singles.forEach((g, i) => expect(text(g?.value)).toBe(valueOf(199 - i)))
+    expect(text(first?.value)).toBe(valueAt(0))
+    many.forEach((g, i) => expect(text(g?.value)).toBe(valueAt(i)))
+    singles.forEach((g, i) => expect(text(g?.value)).toBe(valueAt(199 - i)))
   })
 
   it('a value is a copy: writing into it changes neither the store nor later reads', async () => {
@@ -50,7 +50,7 @@ describe('read path: reused read buffers', () => {
     const a = await store.get('k3')
     a!.value.fill(0x21)
     const b = await store.get('k3')
-    expect(text(b?.value)).toBe(valueOf(3))
+    expect(text(b?.value)).toBe(valueAt(3))
     expect(a!.value).not.toBe(b!.value)
   })
 
@@ -64,7 +64,7 @@ describe('read path: reused read buffers', () => {
     const keys = [...sizes.map((_, i) => `b${i}`), ...Array.from({ length: 50 }, (_, i) => `k${i}`)]
     const got = await store.getMany(keys)
     sizes.forEach((_, i) => expect(text(got[i]?.value)).toBe(big(i)))
-    for (let i = 0; i < 50; i++) expect(text(got[sizes.length + i]?.value)).toBe(valueOf(i))
+    for (let i = 0; i < 50; i++) expect(text(got[sizes.length + i]?.value)).toBe(valueAt(i))
   })
 })
 
@@ -75,7 +75,7 @@ describe('read path: getMany and get', () => {
     const keys = ['k5', 'nope', 'k5', 'k19', 'k0', 'also-nope', 'k7']
     const got = await store.getMany(keys)
     expect(got).toHaveLength(keys.length)
-    expect(got.map((g) => text(g?.value))).toEqual(keys.map((k) => (k.startsWith('k') ? valueOf(Number(k.slice(1))) : undefined)))
+    expect(got.map((g) => text(g?.value))).toEqual(keys.map((k) => (k.startsWith('k') ? valueAt(Number(k.slice(1))) : undefined)))
     expect(1 in got).toBe(true) // a miss is an element, not a hole
     expect(await store.getMany([])).toEqual([])
     expect(await store.getMany(['x', 'y'])).toEqual([undefined, undefined])
@@ -107,8 +107,8 @@ describe('read path: getMany and get', () => {
     const closing = store.close()
     store = undefined
     await closing
-    ;(await Promise.all(reads)).forEach((g, i) => expect(text(g?.value)).toBe(valueOf(i)))
-    ;(await many).forEach((g, i) => expect(text(g?.value)).toBe(valueOf(99 - i)))
+    ;(await Promise.all(reads)).forEach((g, i) => expect(text(g?.value)).toBe(valueAt(i)))
+    ;(await many).forEach((g, i) => expect(text(g?.value)).toBe(valueAt(99 - i)))
   })
 
   it('reads racing compaction, queued behind one slot, return the newest value', async () => {
@@ -116,11 +116,11 @@ describe('read path: getMany and get', () => {
     store = await h.open({ segmentBytes: SEG, maxBytes: 64 * SEG, compactionThreshold: 0.5, readConcurrency: 1 })
     await fill(store, 300)
     // Two keys in three get a newer value: the old segments are mostly dead, and every third key lives on in them.
-    await fill(store, 300, (i) => (i % 3 === 0 ? valueOf(i) : `v2-${valueOf(i)}`))
-    await fill(store, 300, (i) => (i % 3 === 0 ? `v3-${valueOf(i)}` : `v2-${valueOf(i)}`))
-    const want = (i: number): string => (i % 3 === 0 ? `v3-${valueOf(i)}` : `v2-${valueOf(i)}`)
-    await store.putMany(Array.from({ length: 100 }, (_, j) => ({ key: `k${3 * j}`, value: bytes(valueOf(3 * j)), expiresAt: 0 })))
-    const live = (i: number): string => (i % 3 === 0 ? valueOf(i) : want(i))
+    await fill(store, 300, (i) => (i % 3 === 0 ? valueAt(i) : `v2-${valueAt(i)}`))
+    await fill(store, 300, (i) => (i % 3 === 0 ? `v3-${valueAt(i)}` : `v2-${valueAt(i)}`))
+    const want = (i: number): string => (i % 3 === 0 ? `v3-${valueAt(i)}` : `v2-${valueAt(i)}`)
+    await store.putMany(Array.from({ length: 100 }, (_, j) => ({ key: `k${3 * j}`, value: bytes(valueAt(3 * j)), expiresAt: 0 })))
+    const live = (i: number): string => (i % 3 === 0 ? valueAt(i) : want(i))
     const before = (await segmentFiles(h.dir)).length
     // Thousands of reads queued behind one slot: many start after compaction moved their record and dropped its segment.
     const keys = Array.from({ length: 3000 }, (_, n) => (n * 7) % 300)
@@ -152,7 +152,7 @@ describe('read path: corrupt records', () => {
     const got = await store.getMany(keys)
     const lost = keys.filter((_, i) => got[i] === undefined)
     expect(lost).toHaveLength(1)
-    got.forEach((g, i) => g !== undefined && expect(text(g.value)).toBe(valueOf(i)))
+    got.forEach((g, i) => g !== undefined && expect(text(g.value)).toBe(valueAt(i)))
     expect(h.errors.map((e) => e.code)).toEqual(['E_CORRUPT'])
     expect(store.stats().corruptRecords).toBe(1)
     expect(await store.get(lost[0])).toBeUndefined()

@@ -122,7 +122,7 @@ describe('recovery against a Map model', () => {
                 await store.sync()
                 await checkpoint()
                 break
-              case 'reopen':
+              case 'reopen': {
                 await store.close()
                 store = await h.open()
                 await checkpoint()
@@ -130,6 +130,7 @@ describe('recovery against a Map model', () => {
                 expect(view).toEqual(liveView(model, h.clock.t))
                 expect(recoveredView(store, view)).toEqual(view)
                 break
+              }
               case 'crash': {
                 await store.abandonForTesting()
                 const now = await activeSegment(tmp.dir)

@@ -10,7 +10,7 @@ let cleanup: () => Promise<void>
 let store: ColdStore | undefined
 
 const N = 400
-const valueOf = (i: number): string => `value-${i}-`.padEnd(40 + (i % 30), 'x')
+const valueAt = (i: number): string => `value-${i}-`.padEnd(40 + (i % 30), 'x')
 
 beforeEach(async () => {
   const tmp = await makeTempDir()
@@ -18,7 +18,7 @@ beforeEach(async () => {
   h = harness(tmp.dir, { segmentBytes: 8192 })
   store = await h.open()
   for (let i = 0; i < N; i += 50) {
-    await store.putMany(Array.from({ length: 50 }, (_, j) => ({ key: `k${i + j}`, value: bytes(valueOf(i + j)), expiresAt: 0 })))
+    await store.putMany(Array.from({ length: 50 }, (_, j) => ({ key: `k${i + j}`, value: bytes(valueAt(i + j)), expiresAt: 0 })))
   }
   await store.close()
   store = undefined
@@ -36,7 +36,7 @@ async function missingKeys(s: ColdStore): Promise<string[]> {
   const missing: string[] = []
   got.forEach((g, i) => {
     if (g === undefined) missing.push(keys[i])
-    else expect(text(g.value)).toBe(valueOf(i))
+    else expect(text(g.value)).toBe(valueAt(i))
   })
   return missing
 }
@@ -76,7 +76,7 @@ describe('recovery', () => {
     // Every key gets a second, newer value: the first stays in older segments.
     store = await h.open()
     for (let i = 0; i < N; i += 50) {
-      await store.putMany(Array.from({ length: 50 }, (_, j) => ({ key: `k${i + j}`, value: bytes(`new-${valueOf(i + j)}`), expiresAt: 0 })))
+      await store.putMany(Array.from({ length: 50 }, (_, j) => ({ key: `k${i + j}`, value: bytes(`new-${valueAt(i + j)}`), expiresAt: 0 })))
     }
     await store.close()
     const segs = await segmentFiles(h.dir)
@@ -94,7 +94,7 @@ describe('recovery', () => {
     expect(await store.get(lost[0])).toBeUndefined()
     const again = await store.getMany(keys)
     again.forEach((got, i) => {
-      if (keys[i] !== lost[0]) expect(text(got?.value)).toBe(`new-${valueOf(i)}`)
+      if (keys[i] !== lost[0]) expect(text(got?.value)).toBe(`new-${valueAt(i)}`)
     })
   })
 
@@ -148,12 +148,12 @@ describe('recovery', () => {
     odd.forEach((path, i) => expect(h.errors[i].message).toContain(path))
     expect(await missingKeys(store)).toEqual([])
     // Enough to fill the resumed segment and roll over to new ones.
-    await store.putMany(Array.from({ length: 100 }, (_, i) => ({ key: `new${i}`, value: bytes(valueOf(i)), expiresAt: 0 })))
+    await store.putMany(Array.from({ length: 100 }, (_, i) => ({ key: `new${i}`, value: bytes(valueAt(i)), expiresAt: 0 })))
     await store.close()
     expect(await segmentFiles(h.dir)).toContain(`seg-${String(next + 4).padStart(8, '0')}.log`)
     store = await h.open()
     expect(await missingKeys(store)).toEqual([])
-    expect(text((await store.get('new99'))?.value)).toBe(valueOf(99))
+    expect(text((await store.get('new99'))?.value)).toBe(valueAt(99))
     expect(h.errors).toHaveLength(8)
   }, 10_000)
 
@@ -188,14 +188,14 @@ describe('recovery', () => {
     store = await h.open()
     await store.delete('k3')
     await store.putMany([{ key: 'k5', value: bytes('five'), expiresAt: 0 }])
-    await store.putMany([{ key: 'k3', value: bytes(valueOf(3)), expiresAt: 0 }])
+    await store.putMany([{ key: 'k3', value: bytes(valueAt(3)), expiresAt: 0 }])
     await store.delete('k9')
     await store.close()
     for (const hint of await hintFiles(h.dir)) await unlink(join(h.dir, hint))
     store = await h.open()
     expect(store.has('k9')).toBe(false)
     expect(text((await store.get('k5'))?.value)).toBe('five')
-    expect(text((await store.get('k3'))?.value)).toBe(valueOf(3))
+    expect(text((await store.get('k3'))?.value)).toBe(valueAt(3))
     expect(store.stats().entries).toBe(N - 1)
   })
 })
