@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from '../../src/index.js'
 import { TagIndex } from '../../src/tag-index.js'
 import { ColdStore } from '../../src/tiers/cold/index.js'
-import { loopTurnsDuring, sliceRecorder } from '../helpers/event-loop.js'
+import { idleFloorMs, loopTurnsDuring, sliceRecorder } from '../helpers/event-loop.js'
 
 const ENTRIES = 1_000_000
 // A slice does about 1 ms of work. What a turn of the loop takes beyond that is V8:
@@ -125,9 +125,10 @@ describe('the event loop stays free while the disk opens', () => {
       await openOnce(false) // warm-up: JIT, the page cache, and collecting what writing the store left
       const withHints = await smallest(() => openOnce(false))
       const scanned = await smallest(() => openOnce(true))
-      console.log(`max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.toFixed(1)} ms, by scan ${scanned.toFixed(1)} ms`)
-      expect(withHints).toBeLessThan(MAX_DELAY_MS)
-      expect(scanned).toBeLessThan(MAX_DELAY_MS)
+      const floor = await idleFloorMs(200)
+      console.log(`max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.toFixed(1)} ms, by scan ${scanned.toFixed(1)} ms (idle floor ${floor.toFixed(1)} ms)`)
+      expect(withHints).toBeLessThan(MAX_DELAY_MS + floor)
+      expect(scanned).toBeLessThan(MAX_DELAY_MS + floor)
 
       // And what it restored is what was written.
       const cache = createCache({ cold })

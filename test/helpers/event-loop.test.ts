@@ -56,7 +56,9 @@ describe('loopTurnsDuring', () => {
       await sleep(5)
       Atomics.wait(shared, 0, 0, 50)
     })
-    expect(longestMs).toBeLessThan(10)
+    // 50 ms blocked would read 50 if counted. What the process's other threads (V8's compiler and collector
+    // helpers, the thread pool) used meanwhile does count, and reaches 10-20 ms on a busy machine: half is the line.
+    expect(longestMs).toBeLessThan(25)
   })
 })
 

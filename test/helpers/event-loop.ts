@@ -121,3 +121,14 @@ export async function loopTurnsDuring<T>(work: () => Promise<T>, progress: () =>
   }
   return { result, longestMs, secondMs, mostWork }
 }
+
+/**
+ * The longest turn `loopTurnsDuring` sees while the process only waits for
+ * `ms`: the noise floor of this machine now (the CPU time that other threads
+ * of the process, the collector's helpers and the thread pool, add to a turn),
+ * to add to a bound measured in the same test.
+ */
+export async function idleFloorMs(ms: number): Promise<number> {
+  const { longestMs } = await loopTurnsDuring(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  return longestMs
+}
