@@ -25,7 +25,7 @@ const values = keys.map((_, i) => makeRecord(i))
 const order = accessOrder(ENTRIES, MASK + 1, prng(13))
 
 const real = await importPatched([])
-const silent = await importPatched([{ file: 'src/notifier.ts', from: 'this.bus.listening', to: 'false' }])
+const silent = await importPatched([{ file: 'src/observe/notifier.ts', from: 'this.bus.listening', to: 'false' }])
 
 type Cache = ReturnType<typeof real.createCache<ProductRecord>>
 async function filled(cache: Cache): Promise<Cache> {

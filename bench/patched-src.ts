@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 export interface Patch {
-  /** Path under the project root, e.g. 'src/tier-stack.ts'. */
+  /** Path under the project root, e.g. 'src/stack/tier-stack.ts'. */
   file: string
   from: string
   to: string

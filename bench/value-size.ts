@@ -6,7 +6,7 @@
  *   npx tsx bench/value-size.ts
  */
 import { createDefaultCodec } from '../src/codec/default-codec.js'
-import { DEFAULT_MAX_VALUE_BYTES } from '../src/options.js'
+import { DEFAULT_MAX_VALUE_BYTES } from '../src/options/options.js'
 
 const codec = createDefaultCodec()
 const limit = DEFAULT_MAX_VALUE_BYTES

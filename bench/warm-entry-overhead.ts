@@ -1,7 +1,7 @@
 /**
  * Measures what one warm entry costs beyond its encoded bytes and its key's
  * characters, under each policy: the figure `WARM_ENTRY_OVERHEAD`
- * (src/tiers/warm/entry-overhead.ts) is set from. Not a scenario of
+ * (src/tiers/memory/entry-overhead.ts) is set from. Not a scenario of
  * bench/run.ts: a tool to run again when the tier's structures change.
  *
  *   npx tsx bench/warm-entry-overhead.ts [--entries 100000] [--value-bytes 100]
@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { POLICY_NAMES, type PolicyName } from '../src/policies/index.js'
-import { createWarmTier, warmEntryCharge } from '../src/tiers/warm/warm-tier.js'
+import { createWarmTier, warmEntryCharge } from '../src/tiers/memory/warm-tier.js'
 import { median } from './harness.js'
 
 const SIDE_MARK = '@@overhead '

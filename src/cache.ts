@@ -1,8 +1,8 @@
 import type { Observable } from 'rxjs'
-import type { CacheEvent } from './events.js'
-import type { Factory } from './single-flight.js'
-import type { CacheStats } from './stats.js'
-import type { EntryOptions } from './validate.js'
+import type { CacheEvent } from './observe/events.js'
+import type { Factory } from './read-through/single-flight.js'
+import type { CacheStats } from './observe/stats.js'
+import type { EntryOptions } from './facade/validate.js'
 
 export interface CacheEntry<V> extends EntryOptions {
   key: string

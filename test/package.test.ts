@@ -28,7 +28,7 @@ describe('the built package', () => {
   })
 
   it('ships a CLI that answers --version', async () => {
-    const { stdout } = await run(process.execPath, ['dist/src/cli.js', '--version'], { cwd: root, timeout: 10_000 })
+    const { stdout } = await run(process.execPath, ['dist/src/cli/main.js', '--version'], { cwd: root, timeout: 10_000 })
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 })
@@ -69,7 +69,7 @@ describe('the packed package, installed into a fresh project', () => {
 
   it('holds the build, the licence and the docs the README links to, and no tests or traces', async () => {
     const readme = await readFile(join(root, 'README.md'), 'utf8')
-    expect(packed).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js', 'LICENSE', 'README.md', 'package.json']))
+    expect(packed).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'LICENSE', 'README.md', 'package.json']))
     const links = [...readme.matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1])
     expect(links.length).toBeGreaterThan(0)
     expect(packed).toEqual(expect.arrayContaining(links.filter((l) => !l.startsWith('docs/api'))))

@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { NO_SLOT, type PolicyName } from '../../src/policies/index.js'
-import { createHotTier } from '../../src/tiers/hot/hot-tier.js'
+import { createHotTier } from '../../src/tiers/memory/hot-tier.js'
 import type { TraceKeys } from './traces.js'
 
 export interface Replay {

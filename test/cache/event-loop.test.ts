@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { type SchedulerLike, asyncScheduler } from 'rxjs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from '../../src/index.js'
-import { TagIndex } from '../../src/tag-index.js'
+import { TagIndex } from '../../src/tags/tag-index.js'
 import { ColdStore } from '../../src/tiers/cold/index.js'
 import { idleFloorMs, loopTurnsDuring, sliceRecorder } from '../helpers/event-loop.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
-import { PEEK_SNAPSHOTS } from '../../src/peek-snapshots.js'
+import { PEEK_SNAPSHOTS } from '../../src/stack/peek-snapshots.js'
 import { noise } from '../helpers/noise.js'
 import { VirtualClock } from '../helpers/virtual-time.js'
 

@@ -1,17 +1,17 @@
 import { type Observable, ReplaySubject, type SchedulerLike, type Subscription, share, takeUntil } from 'rxjs'
-import { expire } from '../streams/expire.js'
-import { sampleStats } from '../streams/sample-stats.js'
+import { expire } from '../../streams/expire.js'
+import { sampleStats } from '../../streams/sample-stats.js'
 import { BulkCalls, countTrue } from './bulk-calls.js'
-import type { Cache, CacheEntry } from './cache.js'
-import { deepFreeze, freezingCodec } from './codec/deep-freeze.js'
-import { CacheError, isCacheError } from './errors.js'
-import type { CacheEvent } from './events.js'
-import { type CacheOptions, type Loader, resolveOptions } from './options.js'
-import { PrefetchLink } from './prefetch-link.js'
-import { type Factory, SingleFlight } from './single-flight.js'
-import { callSource } from './source-call.js'
-import { type CacheStats, snapshot } from './stats.js'
-import { TierStack } from './tier-stack.js'
+import type { Cache, CacheEntry } from '../cache.js'
+import { deepFreeze, freezingCodec } from '../codec/deep-freeze.js'
+import { CacheError, isCacheError } from '../errors.js'
+import type { CacheEvent } from '../observe/events.js'
+import { type CacheOptions, type Loader, resolveOptions } from '../options/options.js'
+import { PrefetchLink } from '../prefetch/prefetch-link.js'
+import { type Factory, SingleFlight } from '../read-through/single-flight.js'
+import { callSource } from '../read-through/source-call.js'
+import { type CacheStats, snapshot } from '../observe/stats.js'
+import { TierStack } from '../stack/tier-stack.js'
 import {
   ENTRY_FIELDS,
   type EntryOptions,
@@ -26,7 +26,7 @@ import {
   isWellFormed,
   unreadableValue,
 } from './validate.js'
-import { Watchers } from './watchers.js'
+import { Watchers } from '../observe/watchers.js'
 
 const EXPIRY_SWEEP_PERIOD = 1000
 

@@ -1,9 +1,9 @@
 import type { SchedulerLike } from 'rxjs'
-import type { CacheError } from './errors.js'
+import type { CacheError } from '../errors.js'
 import { EventBus } from './event-bus.js'
 import type { EvictionReason, TierName } from './events.js'
 import { StatsCounters } from './stats.js'
-import { TagIndex } from './tag-index.js'
+import { TagIndex } from '../tags/tag-index.js'
 import type { Watchers } from './watchers.js'
 
 /**

@@ -1,4 +1,4 @@
-import { CacheError } from './errors.js'
+import { CacheError } from '../errors.js'
 import { enter, leave, within } from './flight-scope.js'
 
 interface Flight<V> {

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { CliError, EXIT_FAILED } from './cli/cli-error.js'
-import { compact } from './cli/compact.js'
-import { inspect } from './cli/inspect.js'
-import { verify } from './cli/verify.js'
+import { CliError, EXIT_FAILED } from './cli-error.js'
+import { compact } from './compact.js'
+import { inspect } from './inspect.js'
+import { verify } from './verify.js'
 
 /**
  * The package's version. The CLI is a tool run by hand, not library code: it
- * may read its own manifest at start. Built it runs from dist/src/, from
- * source (tsx) from src/, so the manifest is one or two levels up.
+ * may read its own manifest at start. Built it runs from dist/src/cli/, from
+ * source (tsx) from src/cli/, so the manifest is three or two levels up.
  */
 async function readVersion(): Promise<string> {
-  for (const rel of ['../../package.json', '../package.json']) {
+  for (const rel of ['../../../package.json', '../../package.json']) {
     try {
       const m = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }
       if (m.name === 'strata-cache' && typeof m.version === 'string') return m.version

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { WARM_ENTRY_OVERHEAD } from '../../src/tiers/warm/entry-overhead.js'
-import { createWarmTier } from '../../src/tiers/warm/warm-tier.js'
+import { WARM_ENTRY_OVERHEAD } from '../../../src/tiers/memory/entry-overhead.js'
+import { createWarmTier } from '../../../src/tiers/memory/warm-tier.js'
 
 const noExits = { evicted: () => {}, expired: () => {} }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { estimateSize } from '../../../src/tiers/hot/estimate-size.js'
+import { estimateSize } from '../../../src/tiers/memory/estimate-size.js'
 
 describe('estimateSize', () => {
   it('counts a flat value by its parts', () => {

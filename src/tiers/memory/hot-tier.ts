@@ -1,5 +1,5 @@
 import type { PolicyName } from '../../policies/index.js'
-import { MemoryTier, type TierExits } from '../memory-tier.js'
+import { MemoryTier, type TierExits } from './memory-tier.js'
 import { estimateSize } from './estimate-size.js'
 
 export interface HotTierOptions {

@@ -1,4 +1,4 @@
-import type { CacheError } from './errors.js'
+import type { CacheError } from '../errors.js'
 
 export type TierName = 'hot' | 'warm' | 'cold'
 

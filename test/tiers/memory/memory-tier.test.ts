@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { NO_SLOT } from '../../src/policies/index.js'
-import { createHotTier } from '../../src/tiers/hot/hot-tier.js'
-import type { MemoryTier, TierExits } from '../../src/tiers/memory-tier.js'
-import { createWarmTier, warmEntryCharge } from '../../src/tiers/warm/warm-tier.js'
+import { NO_SLOT } from '../../../src/policies/index.js'
+import { createHotTier } from '../../../src/tiers/memory/hot-tier.js'
+import type { MemoryTier, TierExits } from '../../../src/tiers/memory/memory-tier.js'
+import { createWarmTier, warmEntryCharge } from '../../../src/tiers/memory/warm-tier.js'
 
 interface Recorded<S> extends TierExits<S> {
   evictions: string[]

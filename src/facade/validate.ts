@@ -1,8 +1,8 @@
-import type { Codec } from './codec/codec.js'
-import { CacheError, isCacheError } from './errors.js'
-import { resolveTtl } from './options.js'
-import { tagsProblem } from './tiers/cold/tag-codec.js'
-import { estimateSize } from './tiers/hot/estimate-size.js'
+import type { Codec } from '../codec/codec.js'
+import { CacheError, isCacheError } from '../errors.js'
+import { resolveTtl } from '../options/options.js'
+import { tagsProblem } from '../tiers/cold/tag-codec.js'
+import { estimateSize } from '../tiers/memory/estimate-size.js'
 
 export interface EntryOptions {
   /** Time to live in ms, overriding the cache's default; Infinity for none. */

@@ -1,6 +1,6 @@
 import { type Observable, type SchedulerLike, takeUntil } from 'rxjs'
-import { rangeInSlices } from '../streams/slices.js'
-import type { CacheError } from './errors.js'
+import { rangeInSlices } from '../../streams/slices.js'
+import type { CacheError } from '../errors.js'
 
 // A bulk call (getMany, deleteMany, deleteByTag) does at most this many keys between two yields to the event loop
 // (about 3 ms of deletes or of reads from memory), and stops sooner once this many ms have passed (keys read from

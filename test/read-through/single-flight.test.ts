@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { anyEntered } from '../src/flight-scope.js'
-import { SingleFlight } from '../src/single-flight.js'
-import { deferred } from './helpers/deferred.js'
+import { anyEntered } from '../../src/read-through/flight-scope.js'
+import { SingleFlight } from '../../src/read-through/single-flight.js'
+import { deferred } from '../helpers/deferred.js'
 
 const ignore = (): void => undefined
 

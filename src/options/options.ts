@@ -1,9 +1,9 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs'
-import type { Codec } from './codec/codec.js'
-import { createDefaultCodec } from './codec/default-codec.js'
-import { CacheError } from './errors.js'
-import { POLICY_NAMES, type PolicyName } from './policies/index.js'
-import { type FsyncMode, resolveColdOptions } from './tiers/cold/options.js'
+import type { Codec } from '../codec/codec.js'
+import { createDefaultCodec } from '../codec/default-codec.js'
+import { CacheError } from '../errors.js'
+import { POLICY_NAMES, type PolicyName } from '../policies/index.js'
+import { type FsyncMode, resolveColdOptions } from '../tiers/cold/options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EventBus } from '../src/event-bus.js'
+import { EventBus } from '../../src/observe/event-bus.js'
 
 describe('EventBus', () => {
   it('is listening exactly while someone subscribes', () => {

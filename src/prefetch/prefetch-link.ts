@@ -1,13 +1,13 @@
 import { Observable, Subject, type Subscription } from 'rxjs'
-import { prefetch } from '../streams/prefetch.js'
-import { CacheError } from './errors.js'
-import type { Notifier } from './notifier.js'
-import type { Loader } from './options.js'
-import { PredictionScore } from './prefetch/prediction-score.js'
-import { PrefetchBuffer } from './prefetch/prefetch-buffer.js'
-import { StridePredictor } from './prefetch/stride-predictor.js'
-import { SuccessorPredictor } from './prefetch/successor-predictor.js'
-import { isWellFormed } from './validate.js'
+import { prefetch } from '../../streams/prefetch.js'
+import { CacheError } from '../errors.js'
+import type { Notifier } from '../observe/notifier.js'
+import type { Loader } from '../options/options.js'
+import { PredictionScore } from './prediction-score.js'
+import { PrefetchBuffer } from './prefetch-buffer.js'
+import { StridePredictor } from './stride-predictor.js'
+import { SuccessorPredictor } from './successor-predictor.js'
+import { isWellFormed } from '../facade/validate.js'
 
 export interface PrefetchSettings {
   maxInFlight: number

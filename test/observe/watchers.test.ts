@@ -1,7 +1,7 @@
 import type { SchedulerAction, SchedulerLike } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import { Watchers } from '../src/watchers.js'
-import { testScheduler } from './helpers/marbles.js'
+import { Watchers } from '../../src/observe/watchers.js'
+import { testScheduler } from '../helpers/marbles.js'
 
 const DAY = 24 * 60 * 60 * 1000
 const MAX_TIMER_DELAY = 2 ** 31 - 1

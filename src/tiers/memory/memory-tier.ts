@@ -1,5 +1,5 @@
-import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../policies/index.js'
-import { hashKey } from '../policies/key-hash.js'
+import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../../policies/index.js'
+import { hashKey } from '../../policies/key-hash.js'
 import { SlotTable } from './slot-table.js'
 
 export type TierName = 'hot' | 'warm'

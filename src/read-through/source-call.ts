@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs'
-import { CacheError } from './errors.js'
-import type { Notifier } from './notifier.js'
+import { CacheError } from '../errors.js'
+import type { Notifier } from '../observe/notifier.js'
 
 /** What supplies a value for a key every tier missed: the `loader` option, or a `getOrSet` factory. */
 export type Source = 'loader' | 'factory'

@@ -1,5 +1,5 @@
 import type { PolicyName } from '../../policies/index.js'
-import { MemoryTier, type TierExits } from '../memory-tier.js'
+import { MemoryTier, type TierExits } from './memory-tier.js'
 import { WARM_ENTRY_OVERHEAD } from './entry-overhead.js'
 
 export interface WarmTierOptions {
