@@ -1,5 +1,18 @@
 import { Observable, type ObservableInput, type OperatorFunction, from } from 'rxjs'
-import type { PredictionScore } from '../src/prefetch/prediction-score.js'
+
+/** What the flow asks of the accuracy score its owner keeps (the owner also reports load outcomes to it). */
+export interface PrefetchScore {
+  /** Right over judged so far. */
+  readonly accuracy: number
+  /** Verdicts so far. */
+  readonly judged: number
+  /** An access: settles held predictions of the key. */
+  accessed(key: string): void
+  /** A prediction held back, to be judged as if it had been loaded. */
+  held(key: string): void
+  /** A prediction being loaded. */
+  loading(key: string): void
+}
 
 export interface PrefetchFlowOptions {
   /** Most loads under way at once; a prediction beyond it is dropped, not queued. */
@@ -13,7 +26,7 @@ export interface PrefetchFlowOptions {
   /** Whether a predicted key is worth loading: not cached, not being loaded. */
   wanted: (key: string) => boolean
   load: (key: string) => ObservableInput<unknown>
-  score: PredictionScore
+  score: PrefetchScore
 }
 
 export type PrefetchEvent =

@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32'
 import { open, readFile, rename } from 'node:fs/promises'
 import { FLAG_TAGS } from './record-format.js'
-import { unlinkQuiet } from './segment-set.js'
+import { unlinkQuiet } from './unlink-quiet.js'
 import { isTagList } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 

@@ -1,9 +1,10 @@
 import { constants } from 'node:fs'
-import { open, readdir, unlink, type FileHandle } from 'node:fs/promises'
+import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SegmentLedger } from './cold-index.js'
 import type { HintEntry } from './hint-file.js'
 import { openRegularFile } from './regular-file.js'
+import { unlinkQuiet } from './unlink-quiet.js'
 
 const SEGMENT_NAME = /^seg-(\d{8})\.log$/
 
@@ -175,13 +176,5 @@ export class SegmentSet implements SegmentLedger {
     this.#byId.set(seg.id, seg)
     this.#ordered = undefined
     return seg
-  }
-}
-
-export async function unlinkQuiet(path: string): Promise<void> {
-  try {
-    await unlink(path)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
   }
 }
