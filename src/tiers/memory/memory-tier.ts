@@ -65,8 +65,8 @@ export class MemoryTier<Stored> {
     return this.#table.expiring
   }
 
-  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired. */
-  find(key: string, now: number): number {
+  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired (the owner hears `expired`). */
+  findOrExpire(key: string, now: number): number {
     const slot = this.#table.slots.get(key)
     if (slot === undefined) return NO_SLOT
     if (this.#table.expiring !== 0 && this.#table.isExpired(slot, now)) {
@@ -76,8 +76,8 @@ export class MemoryTier<Stored> {
     return slot
   }
 
-  /** Like `find`, but leaves an expired entry in place for a sweep. */
-  findQuietly(key: string, now: number): number {
+  /** Like `findOrExpire`, but leaves an expired entry in place for a sweep. */
+  findLive(key: string, now: number): number {
     const slot = this.#table.slots.get(key)
     if (slot === undefined) return NO_SLOT
     return this.#table.expiring !== 0 && this.#table.isExpired(slot, now) ? NO_SLOT : slot
