@@ -62,7 +62,7 @@ export class TierStack<V> {
       evicted: (key, value, expiresAt) => {
         if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
         else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
-        else notifier.left(key, 'hot', 'capacity')
+        else notifier.evicted(key, 'hot', 'capacity')
       },
       expired: (key) => this.#expired(key),
     })
@@ -70,7 +70,7 @@ export class TierStack<V> {
       this.warm = createWarmTier(options.warm, {
         evicted: (key, bytes, expiresAt) => {
           if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
-          else notifier.left(key, 'warm', 'capacity')
+          else notifier.evicted(key, 'warm', 'capacity')
         },
         expired: (key) => this.#expired(key),
       })
@@ -311,7 +311,7 @@ export class TierStack<V> {
   /** An entry left the cache from `tier` for `reason`; a tombstone its write owes the disk goes down. */
   #left(key: string, tier: TierName, reason: EvictionReason): void {
     this.cold?.released(key)
-    this.notifier.left(key, tier, reason)
+    this.notifier.evicted(key, tier, reason)
   }
 
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
@@ -370,7 +370,7 @@ export class TierStack<V> {
     if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
       // Too large for warm: straight down to the disk, when there is one.
       if (this.cold !== undefined) return this.cold.demote(entry.key, bytes, entry.expiresAt, 'hot')
-      return this.notifier.left(entry.key, 'hot', 'too-large')
+      return this.notifier.evicted(entry.key, 'hot', 'too-large')
     }
     this.#movedDuringCheckpoint?.add(entry.key)
     this.#snapshots().remember(entry.key, bytes, entry.stored as V)
