@@ -85,11 +85,6 @@ export class FrequencyBuckets {
     return NO_SLOT
   }
 
-  clear(): void {
-    this.#lists.clear()
-    this.#touches = 0
-  }
-
   #halve(): void {
     this.#touches = 0
     this.#epoch++

@@ -168,16 +168,6 @@ export class LearnedPolicy implements EvictionPolicy {
     this.#learn(keyHash)
   }
 
-  /** Forgets the entries and the ghosts; keeps the weights, which describe the workload. */
-  clear(): void {
-    this.#recency.clear()
-    this.#buckets.clear()
-    this.#lruGhosts.clear()
-    this.#lfuGhosts.clear()
-    this.#resident = 0
-    this.#pendingHash = NO_HASH
-  }
-
   /** N of LeCaR: the cache size in entries. */
   #n(): number {
     return this.#maxEntries !== Infinity ? this.#maxEntries : Math.max(1, this.#resident)

@@ -48,8 +48,4 @@ export class LfuPolicy implements EvictionPolicy {
   }
 
   miss(): void {}
-
-  clear(): void {
-    this.#buckets.clear()
-  }
 }
