@@ -1,8 +1,9 @@
+import type { TierName } from '../../observe/events.js'
 import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../../policies/index.js'
 import { hashKey } from '../../policies/key-hash.js'
 import { SlotTable } from './slot-table.js'
 
-export type TierName = 'hot' | 'warm'
+type MemoryTierName = Exclude<TierName, 'cold'>
 
 /** What a tier tells its owner when an entry leaves it on its own. */
 export interface TierExits<Stored> {
@@ -27,7 +28,7 @@ export interface MemoryTierOptions<Stored> {
  * here is synchronous: an in-memory tier answers inside the request.
  */
 export class MemoryTier<Stored> {
-  readonly name: TierName
+  readonly name: MemoryTierName
   hits = 0
   #bytes = 0
   #table: SlotTable
@@ -38,7 +39,7 @@ export class MemoryTier<Stored> {
   readonly #exits: TierExits<Stored>
   readonly #bounded: boolean
 
-  constructor(name: TierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
+  constructor(name: MemoryTierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
     this.name = name
     this.#options = options
     this.#exits = exits
