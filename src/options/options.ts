@@ -129,9 +129,9 @@ export interface ResolvedOptions<V = unknown> {
   prefetch: Required<PrefetchOptions> | false
 }
 
-export const DEFAULT_HOT_MAX_ENTRIES = 10_000
+const DEFAULT_HOT_MAX_ENTRIES = 10_000
 /** The most UTF-16 units whose UTF-8 form surely fits the 16-bit key length of a disk record. */
-export const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
+const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
 export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
 const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
