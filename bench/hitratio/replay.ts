@@ -27,7 +27,7 @@ export function replayHotTier(trace: TraceKeys, maxEntries: number, policy: Poli
   let hits = 0
   for (let i = 0; i < ids.length; i++) {
     const key = keys[ids[i]]
-    const slot = tier.find(key, 0)
+    const slot = tier.findOrExpire(key, 0)
     if (slot !== NO_SLOT) {
       tier.hit(slot)
       hits++

@@ -86,7 +86,7 @@ export class Notifier<V> {
   }
 
   /** The entry left the cache for room. */
-  left(key: string, tier: TierName, reason: EvictionReason): void {
+  evicted(key: string, tier: TierName, reason: EvictionReason): void {
     this.counters.evictions++
     if (this.bus.listening) this.bus.emit({ type: 'evict', key, tier, reason, at: this.#scheduler.now() })
     this.#gone(key)

@@ -3,7 +3,7 @@ import type { Codec } from '../codec/codec.js'
 import { createDefaultCodec } from '../codec/default-codec.js'
 import { CacheError } from '../errors.js'
 import { POLICY_NAMES, type PolicyName } from '../policies/index.js'
-import { type FsyncMode, resolveColdOptions } from '../tiers/cold/options.js'
+import { type FsyncMode, type ResolvedColdSettings, resolveColdSettings } from '../tiers/cold/options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
@@ -110,13 +110,8 @@ export type ValueKind = 'data' | 'any'
 
 export type Loader<V> = (key: string, context: { signal: AbortSignal }) => V | undefined | Promise<V | undefined>
 
-export interface ResolvedColdOptions {
-  dir: string
-  maxBytes: number
-  segmentBytes: number
-  fsync: FsyncMode
+export interface ResolvedColdOptions extends ResolvedColdSettings {
   fsyncInterval: number
-  compactionThreshold: number
 }
 
 export interface ResolvedOptions<V = unknown> {
@@ -134,9 +129,9 @@ export interface ResolvedOptions<V = unknown> {
   prefetch: Required<PrefetchOptions> | false
 }
 
-export const DEFAULT_HOT_MAX_ENTRIES = 10_000
+const DEFAULT_HOT_MAX_ENTRIES = 10_000
 /** The most UTF-16 units whose UTF-8 form surely fits the 16-bit key length of a disk record. */
-export const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
+const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
 export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
 const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
@@ -218,23 +213,8 @@ function resolveCold(cold: false | ColdOptions | undefined): ResolvedColdOptions
   if (cold === undefined || cold === false) return false
   if (typeof cold !== 'object' || cold === null) throw invalid('cold', 'must be false or an object')
   checkKeys(cold, KNOWN_COLD, 'cold.')
-  let store: ReturnType<typeof resolveColdOptions>
-  try {
-    store = resolveColdOptions({ ...cold, now: () => 0 })
-  } catch (error) {
-    // The store's own check names the option as cold.<name>; say it the way every other option is said.
-    const message = (error as Error).message.replace(/^E_INVALID_OPTIONS: /, '')
-    const option = /^(cold\.\w+)/.exec(message)?.[1] ?? 'cold'
-    throw invalid(option, message.slice(option.length).trim())
-  }
-  return {
-    dir: store.dir,
-    maxBytes: store.maxBytes,
-    segmentBytes: store.segmentBytes,
-    fsync: store.fsync,
-    fsyncInterval: resolveInteger('cold.fsyncInterval', cold.fsyncInterval, 1000),
-    compactionThreshold: store.compactionThreshold,
-  }
+  // The store's settings are checked by the store's own rules, which name the option as every option here is named.
+  return { ...resolveColdSettings(cold), fsyncInterval: resolveInteger('cold.fsyncInterval', cold.fsyncInterval, 1000) }
 }
 
 /** A time to live: a positive number of ms, Infinity for none. 0 when absent. */

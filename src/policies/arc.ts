@@ -186,17 +186,6 @@ export class ArcPolicy implements EvictionPolicy {
 
   miss(): void {}
 
-  clear(): void {
-    this.#resident.clear()
-    this.#ghosts.clear()
-    this.#table.fill(0)
-    this.#t1 = this.#t2 = this.#b1 = this.#b2 = 0
-    this.#p = 0
-    this.#adapted = false
-    this.#ghostFreeTop = 0
-    this.#ghostHighWater = 0
-  }
-
   #c(resident: number): number {
     return this.#maxEntries === Infinity ? resident : this.#maxEntries
   }

@@ -1,11 +1,10 @@
+import { FrequencyBuckets, MAX_COUNT } from './frequency-buckets.js'
 import { GhostHistory } from './ghost-history.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { SlotLists } from './slot-lists.js'
 import { xorshift32 } from './xorshift.js'
 
 const RECENCY = 0
-const MAX_COUNT = 15
-const BUCKETS = MAX_COUNT + 1
 /** LeCaR's defaults: learning rate 0.45, discount rate 0.005^(1/N). */
 const DEFAULT_LEARNING_RATE = 0.45
 const DISCOUNT_BASE = 0.005
@@ -46,7 +45,8 @@ export interface LearnedOptions {
 /**
  * LeCaR (Vietri et al., HotStorage '18): two experts over the same resident
  * slots, LRU (one recency list) and LFU (counts 0..15 in bucket lists, oldest
- * first among equals, halved every `agingPeriod` touches, as in `LfuPolicy`).
+ * first among equals, halved every `agingPeriod` touches: `FrequencyBuckets`,
+ * as in `LfuPolicy`).
  * Each eviction follows one expert drawn with probability (wLru, wLfu) and
  * records the victim's hash in that expert's ghost history (a FIFO of N
  * ghosts), unless both experts named the same victim. A request for a key in
@@ -76,14 +76,8 @@ export class LearnedPolicy implements EvictionPolicy {
   readonly name = 'learned'
   readonly usesKeyHashes = true
   readonly #recency: SlotLists
-  readonly #buckets: SlotLists
-  #count: Uint8Array
-  #stamp: Uint32Array
+  readonly #buckets: FrequencyBuckets
   #hashOf: Uint32Array
-  #epoch = 0
-  #touches = 0
-  #agingPeriod: number
-  readonly #fixedPeriod: boolean
   #resident = 0
   readonly #lruGhosts = new GhostHistory()
   readonly #lfuGhosts = new GhostHistory()
@@ -109,12 +103,8 @@ export class LearnedPolicy implements EvictionPolicy {
     this.#learningRate = learningRate
     this.#random = mixSeed(seed)
     this.#recency = new SlotLists(1, capacity)
-    this.#buckets = new SlotLists(BUCKETS, capacity)
-    this.#count = new Uint8Array(capacity)
-    this.#stamp = new Uint32Array(capacity)
+    this.#buckets = new FrequencyBuckets(capacity, agingPeriod)
     this.#hashOf = new Uint32Array(capacity)
-    this.#fixedPeriod = agingPeriod !== undefined
-    this.#agingPeriod = agingPeriod ?? Math.max(1024, capacity * 10)
   }
 
   /** [wLru, wLfu], summing to 1; allocates, so for tests and tools. */
@@ -123,25 +113,17 @@ export class LearnedPolicy implements EvictionPolicy {
   }
 
   grow(capacity: number): void {
-    if (capacity <= this.#count.length) return
+    if (capacity <= this.#hashOf.length) return
     this.#recency.grow(capacity)
     this.#buckets.grow(capacity)
-    const count = new Uint8Array(capacity)
-    const stamp = new Uint32Array(capacity)
     const hashOf = new Uint32Array(capacity)
-    count.set(this.#count)
-    stamp.set(this.#stamp)
     hashOf.set(this.#hashOf)
-    this.#count = count
-    this.#stamp = stamp
     this.#hashOf = hashOf
-    if (!this.#fixedPeriod) this.#agingPeriod = Math.max(1024, capacity * 10)
   }
 
   /** The slot's LFU count after the halvings it has not seen yet; which bucket it is in. */
   countOf(slot: number): number {
-    const halvings = this.#epoch - this.#stamp[slot]
-    return halvings >= 8 ? 0 : this.#count[slot] >> halvings
+    return this.#buckets.countOf(slot)
   }
 
   insert(slot: number, keyHash: number): void {
@@ -150,25 +132,14 @@ export class LearnedPolicy implements EvictionPolicy {
     this.#pendingHash = NO_HASH
     this.#hashOf[slot] = keyHash
     this.#recency.pushTail(RECENCY, slot)
-    this.#count[slot] = count
-    this.#stamp[slot] = this.#epoch
-    this.#buckets.pushTail(count, slot)
+    this.#buckets.insert(slot, count)
     this.#resident++
   }
 
   touch(slot: number): void {
     this.#clock++
     this.#recency.moveToTail(RECENCY, slot)
-    const count = this.countOf(slot)
-    const next = count < MAX_COUNT ? count + 1 : MAX_COUNT
-    if (next === count) this.#buckets.moveToTail(count, slot)
-    else {
-      this.#buckets.unlink(count, slot)
-      this.#buckets.pushTail(next, slot)
-    }
-    this.#count[slot] = next
-    this.#stamp[slot] = this.#epoch
-    if (++this.#touches >= this.#agingPeriod) this.#halve()
+    this.#buckets.touch(slot)
   }
 
   remove(slot: number): void {
@@ -180,13 +151,13 @@ export class LearnedPolicy implements EvictionPolicy {
     // LeCaR learns from the request before it picks the victim for it.
     this.#learn(incomingKeyHash)
     const lruVictim = this.#recency.head(RECENCY)
-    const lfuVictim = this.#lowestCountHead()
+    const lfuVictim = this.#buckets.lowest()
     const followLru = this.#nextRandom() < this.#wLru
     const victim = followLru ? lruVictim : lfuVictim
     // When both experts agree, neither alone is to blame if the key returns.
     if (lruVictim !== lfuVictim) {
       const ghosts = followLru ? this.#lruGhosts : this.#lfuGhosts
-      ghosts.add(this.#hashOf[victim], this.#clock, this.countOf(victim), this.#n(), followLru ? this.#wLru : this.#wLfu)
+      ghosts.add(this.#hashOf[victim], this.#clock, this.#buckets.countOf(victim), this.#n(), followLru ? this.#wLru : this.#wLfu)
     }
     this.#drop(victim)
     return victim
@@ -195,17 +166,6 @@ export class LearnedPolicy implements EvictionPolicy {
   miss(keyHash: number): void {
     this.#clock++
     this.#learn(keyHash)
-  }
-
-  /** Forgets the entries and the ghosts; keeps the weights, which describe the workload. */
-  clear(): void {
-    this.#recency.clear()
-    this.#buckets.clear()
-    this.#lruGhosts.clear()
-    this.#lfuGhosts.clear()
-    this.#resident = 0
-    this.#touches = 0
-    this.#pendingHash = NO_HASH
   }
 
   /** N of LeCaR: the cache size in entries. */
@@ -243,17 +203,9 @@ export class LearnedPolicy implements EvictionPolicy {
     }
   }
 
-  #lowestCountHead(): number {
-    for (let bucket = 0; bucket < BUCKETS; bucket++) {
-      const slot = this.#buckets.head(bucket)
-      if (slot !== NO_SLOT) return slot
-    }
-    return NO_SLOT
-  }
-
   #drop(slot: number): void {
     this.#recency.unlink(RECENCY, slot)
-    this.#buckets.unlink(this.countOf(slot), slot)
+    this.#buckets.remove(slot)
     this.#resident--
   }
 
@@ -261,12 +213,5 @@ export class LearnedPolicy implements EvictionPolicy {
   #nextRandom(): number {
     this.#random = xorshift32(this.#random) >>> 0
     return this.#random / 0x100000000
-  }
-
-  #halve(): void {
-    this.#touches = 0
-    this.#epoch++
-    // Ascending order: bucket c/2 has already been emptied into c/4 when c arrives.
-    for (let bucket = 1; bucket < BUCKETS; bucket++) this.#buckets.append(bucket, bucket >> 1)
   }
 }

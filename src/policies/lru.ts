@@ -37,8 +37,4 @@ export class LruPolicy implements EvictionPolicy {
   }
 
   miss(): void {}
-
-  clear(): void {
-    this.#order.clear()
-  }
 }

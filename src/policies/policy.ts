@@ -28,7 +28,6 @@ export interface EvictionPolicy {
   evict(incomingKeyHash: number): number
   /** A read of a key the tier does not hold: history for policies that learn from misses. */
   miss(keyHash: number): void
-  clear(): void
 }
 
 export type PolicyName = 'lru' | 'lfu' | 'w-tinylfu' | 'arc' | 'sieve' | 'learned'

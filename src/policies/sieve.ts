@@ -86,12 +86,6 @@ export class SievePolicy implements EvictionPolicy {
 
   miss(): void {}
 
-  clear(): void {
-    this.#head = NIL
-    this.#tail = NIL
-    this.#hand = NIL
-  }
-
   #unlink(slot: number): void {
     const newer = this.#newer[slot]
     const older = this.#older[slot]

@@ -28,10 +28,6 @@ export class SlotLists {
     this.#next = next
   }
 
-  isEmpty(list: number): boolean {
-    return this.#head[list] === NIL
-  }
-
   /** The oldest slot of a list, or -1. */
   head(list: number): number {
     const head = this.#head[list]

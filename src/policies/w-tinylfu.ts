@@ -134,8 +134,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #ghosts: RegionGhosts
   readonly #maxEntries: number
   readonly #climbs: boolean
-  readonly #initialWindowShare: number
-  readonly #seed: number
   #size = 0
   #windowSize = 0
   #probationSize = 0
@@ -171,11 +169,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries))
     this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
     this.#climbs = options.climb ?? true
-    this.#initialWindowShare = window
     this.#windowShare = window
     // xorshift32 needs a non-zero state.
-    this.#seed = (options.seed ?? DEFAULT_SEED) | 0 || DEFAULT_SEED
-    this.#random = this.#seed
+    this.#random = (options.seed ?? DEFAULT_SEED) | 0 || DEFAULT_SEED
   }
 
   /** The window's current target in entries. */
@@ -338,22 +334,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
     this.#missesInSample++
     if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
-  }
-
-  clear(): void {
-    this.#lists.clear()
-    this.#sketch.clear()
-    this.#ghosts.clear()
-    this.#size = this.#windowSize = this.#probationSize = this.#protectedSize = 0
-    this.#lastMissHash = NO_HASH
-    this.#random = this.#seed
-    this.#windowShare = this.#initialWindowShare
-    this.#protectedMaximum = 0
-    this.#evicting = false
-    this.#epoch = this.#epochLength = this.#requestsInEpoch = 0
-    this.#hitsInSample = this.#missesInSample = 0
-    this.#previousHitRate = 0
-    this.#step = -CLIMB_STEP
   }
 
   #admit(candidate: number, victim: number): boolean {

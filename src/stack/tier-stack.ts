@@ -62,7 +62,7 @@ export class TierStack<V> {
       evicted: (key, value, expiresAt) => {
         if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
         else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
-        else notifier.left(key, 'hot', 'capacity')
+        else notifier.evicted(key, 'hot', 'capacity')
       },
       expired: (key) => this.#expired(key),
     })
@@ -70,7 +70,7 @@ export class TierStack<V> {
       this.warm = createWarmTier(options.warm, {
         evicted: (key, bytes, expiresAt) => {
           if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
-          else notifier.left(key, 'warm', 'capacity')
+          else notifier.evicted(key, 'warm', 'capacity')
         },
         expired: (key) => this.#expired(key),
       })
@@ -100,7 +100,7 @@ export class TierStack<V> {
 
   get(key: string): V | undefined | Promise<V | undefined> {
     const hot = this.hot
-    let slot = hot.find(key, this.#nowFor(hot))
+    let slot = hot.findOrExpire(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
       hot.hit(slot)
       this.notifier.hit(key, 'hot')
@@ -109,7 +109,7 @@ export class TierStack<V> {
     hot.missed(key)
     const warm = this.warm
     if (warm !== undefined) {
-      slot = warm.find(key, this.#nowFor(warm))
+      slot = warm.findOrExpire(key, this.#nowFor(warm))
       if (slot !== NO_SLOT) {
         const value = this.#decode(key, slot)
         if (value !== undefined) {
@@ -128,11 +128,11 @@ export class TierStack<V> {
 
   /** The value in memory now, touching neither recency nor counters. */
   peek(key: string): V | undefined {
-    const slot = this.hot.findQuietly(key, this.#nowFor(this.hot))
+    const slot = this.hot.findLive(key, this.#nowFor(this.hot))
     if (slot !== NO_SLOT) return this.hot.valueAt(slot) as V
     const warm = this.warm
     if (warm === undefined) return undefined
-    const warmSlot = warm.findQuietly(key, this.#nowFor(warm))
+    const warmSlot = warm.findLive(key, this.#nowFor(warm))
     return warmSlot === NO_SLOT ? undefined : this.#warmSnapshot(key, warmSlot)
   }
 
@@ -155,25 +155,25 @@ export class TierStack<V> {
   }
 
   has(key: string): boolean | Promise<boolean> {
-    if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
+    if (this.hot.findLive(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
     const warm = this.warm
-    if (warm !== undefined && warm.findQuietly(key, this.#nowFor(warm)) !== NO_SLOT) return true
+    if (warm !== undefined && warm.findLive(key, this.#nowFor(warm)) !== NO_SLOT) return true
     return this.cold !== undefined ? this.cold.has(key) : false
   }
 
   /** Whether hot or warm holds a live entry for the key, touching nothing. */
   holdsInMemory(key: string): boolean {
-    if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
-    return this.warm !== undefined && this.warm.findQuietly(key, this.#nowFor(this.warm)) !== NO_SLOT
+    if (this.hot.findLive(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
+    return this.warm !== undefined && this.warm.findLive(key, this.#nowFor(this.warm)) !== NO_SLOT
   }
 
   /** The key's absolute expiry if memory holds it, 0 for none or absent. */
   expiryOf(key: string): number {
     const now = this.#scheduler.now()
-    let slot = this.hot.findQuietly(key, now)
+    let slot = this.hot.findLive(key, now)
     if (slot !== NO_SLOT) return this.hot.expiryAt(slot)
     if (this.warm === undefined) return 0
-    slot = this.warm.findQuietly(key, now)
+    slot = this.warm.findLive(key, now)
     return slot === NO_SLOT ? 0 : this.warm.expiryAt(slot)
   }
 
@@ -213,13 +213,13 @@ export class TierStack<V> {
   delete(key: string): { existed: boolean; tombstone: Promise<boolean> | undefined } {
     const now = this.#scheduler.now()
     let existed = false
-    let slot = this.hot.find(key, now)
+    let slot = this.hot.findOrExpire(key, now)
     if (slot !== NO_SLOT) {
       this.hot.removeAt(slot)
       existed = true
     }
     if (this.warm !== undefined) {
-      slot = this.warm.find(key, now)
+      slot = this.warm.findOrExpire(key, now)
       if (slot !== NO_SLOT) {
         this.warm.removeAt(slot)
         existed = true
@@ -275,8 +275,8 @@ export class TierStack<V> {
   /** Drops `key` if it has expired; for a watched key's expiry timer. */
   expireIfDue(key: string): void {
     const now = this.#scheduler.now()
-    this.hot.find(key, now)
-    this.warm?.find(key, now)
+    this.hot.findOrExpire(key, now)
+    this.warm?.findOrExpire(key, now)
   }
 
   /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
@@ -311,7 +311,7 @@ export class TierStack<V> {
   /** An entry left the cache from `tier` for `reason`; a tombstone its write owes the disk goes down. */
   #left(key: string, tier: TierName, reason: EvictionReason): void {
     this.cold?.released(key)
-    this.notifier.left(key, tier, reason)
+    this.notifier.evicted(key, tier, reason)
   }
 
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
@@ -370,7 +370,7 @@ export class TierStack<V> {
     if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
       // Too large for warm: straight down to the disk, when there is one.
       if (this.cold !== undefined) return this.cold.demote(entry.key, bytes, entry.expiresAt, 'hot')
-      return this.notifier.left(entry.key, 'hot', 'too-large')
+      return this.notifier.evicted(entry.key, 'hot', 'too-large')
     }
     this.#movedDuringCheckpoint?.add(entry.key)
     this.#snapshots().remember(entry.key, bytes, entry.stored as V)
@@ -381,7 +381,7 @@ export class TierStack<V> {
     const now = this.#scheduler.now()
     if (hit.from === 'warm') {
       const warm = this.warm as WarmTier
-      const slot = warm.findQuietly(hit.key, now)
+      const slot = warm.findLive(hit.key, now)
       if (slot === NO_SLOT) return
       warm.removeAt(slot)
       if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) {
@@ -390,8 +390,8 @@ export class TierStack<V> {
       }
     } else {
       // A copy already in memory is at least as new as the disk's.
-      if (this.hot.findQuietly(hit.key, now) !== NO_SLOT) return
-      if (this.warm !== undefined && this.warm.findQuietly(hit.key, now) !== NO_SLOT) return
+      if (this.hot.findLive(hit.key, now) !== NO_SLOT) return
+      if (this.warm !== undefined && this.warm.findLive(hit.key, now) !== NO_SLOT) return
       if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) return
     }
     this.notifier.promoted(hit.key, hit.from, 'hot')
@@ -407,7 +407,7 @@ export class TierStack<V> {
     const warm = this.warm
     if (warm !== undefined) {
       for (const key of warm.keys(now)) {
-        const slot = warm.findQuietly(key, now)
+        const slot = warm.findLive(key, now)
         if (slot !== NO_SLOT) yield { key, stored: warm.valueAt(slot), expiresAt: warm.expiryAt(slot) }
       }
     }
@@ -416,7 +416,7 @@ export class TierStack<V> {
       if (entry !== undefined) yield entry
     }
     for (const key of this.#movedDuringCheckpoint ?? []) {
-      const slot = warm?.findQuietly(key, now) ?? NO_SLOT
+      const slot = warm?.findLive(key, now) ?? NO_SLOT
       if (slot !== NO_SLOT) yield { key, stored: (warm as WarmTier).valueAt(slot), expiresAt: (warm as WarmTier).expiryAt(slot) }
     }
   }
@@ -428,7 +428,7 @@ export class TierStack<V> {
   }
 
   #hotEntry(key: string, now: number): ColdEntry | undefined {
-    const slot = this.hot.findQuietly(key, now)
+    const slot = this.hot.findLive(key, now)
     if (slot === NO_SLOT) return undefined
     try {
       return { key, stored: this.encode(this.hot.valueAt(slot)), expiresAt: this.hot.expiryAt(slot) }

@@ -15,7 +15,6 @@ interface PolicyCalls {
   remove(slot: number): void
   evict(incomingKeyHash: number): number
   miss(keyHash: number): void
-  clear(): void
 }
 
 /** The model as a tier's policy over slot numbers: -1 where it gives up nothing. */
@@ -27,7 +26,6 @@ function slotCalls(model: LeCaRModel<number>): PolicyCalls {
     remove: (slot) => model.remove(slot),
     evict: (incomingKeyHash) => model.evict(incomingKeyHash) ?? NO_SLOT,
     miss: (keyHash) => model.miss(keyHash),
-    clear: () => model.clear(),
   }
 }
 
@@ -76,11 +74,6 @@ class MiniTier {
     this.#release(slot)
   }
 
-  clear(): void {
-    for (const policy of this.policies) policy.clear()
-    for (const slot of [...this.slotOf.values()]) this.#release(slot)
-  }
-
   #admit(key: number): void {
     const hash = hashKey(`k${key}`)
     while (this.slotOf.size > 0 && this.full(this.slotOf.size)) {
@@ -112,7 +105,6 @@ type TierOp =
   | { op: 'set'; key: number }
   | { op: 'delete'; key: number }
   | { op: 'room'; entries: number }
-  | { op: 'clear' }
 
 const tierOps = (keys: number): fc.Arbitrary<TierOp[]> =>
   fc.array(
@@ -121,7 +113,6 @@ const tierOps = (keys: number): fc.Arbitrary<TierOp[]> =>
       { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.nat(keys - 1) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(keys - 1) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('room' as const), entries: fc.integer({ min: 1, max: 8 }) }) },
-      { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
     ),
     { maxLength: 400, size: 'max' }, // fast-check 4 otherwise stays under ~10 operations
   )
@@ -254,15 +245,12 @@ describe('LearnedPolicy', () => {
     expect(policy.weights).toEqual([0.5, 0.5])
   })
 
-  it('gives up nothing when empty, and forgets entries and ghosts on clear', () => {
-    const { policy, a, b, c } = disagreeing(2, 7)
-    const victim = policy.evict(c)
-    policy.clear()
+  it('gives up nothing when empty', () => {
+    const { policy, c } = disagreeing(2, 7)
+    expect(new LearnedPolicy(2, 2).evict(c)).toBe(NO_SLOT)
+    policy.evict(c)
+    policy.evict(c)
     expect(policy.evict(c)).toBe(NO_SLOT)
-    policy.miss(victim === 0 ? a : b)
-    expect(policy.weights).toEqual([0.5, 0.5])
-    policy.insert(1, a)
-    expect(policy.evict(0)).toBe(1)
   })
 
   it('keeps both orders across growth', () => {
@@ -353,8 +341,7 @@ describe('LearnedPolicy', () => {
             if (op.op === 'get') tier.get(op.key, op.load)
             else if (op.op === 'set') tier.set(op.key)
             else if (op.op === 'delete') tier.delete(op.key)
-            else if (op.op === 'room') room = op.entries
-            else tier.clear()
+            else room = op.entries
             expect(policy.weights).toEqual(model.weights)
           }
         },

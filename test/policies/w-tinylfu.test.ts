@@ -137,8 +137,6 @@ class CheckedPolicy implements EvictionPolicy {
     this.model.miss(keyHash)
     if (this.policy.windowShare !== this.model.share) expect(this.policy.windowShare, 'window share after a miss').toBe(this.model.share)
   }
-
-  clear(): void {}
 }
 
 type TierCommand = { op: 'get' | 'read' | 'set' | 'delete'; key: number }
@@ -458,16 +456,6 @@ describe('WTinyLfuPolicy', () => {
     )
     // Every rule ran: the ghosts both ways, the climber, the sketch's halving, a stale victim's halving, the draw for a warm loser and its admission.
     for (const [rule, count] of Object.entries(fired)) expect(count, rule).toBeGreaterThan(0)
-  })
-
-  it('forgets everything on clear', () => {
-    const policy = new WTinyLfuPolicy(4, 4)
-    policy.insert(0, hashOf('a'))
-    policy.touch(0)
-    policy.clear()
-    expect([policy.windowSize, policy.frequencyOf(hashOf('a')), policy.evict(0)]).toEqual([0, 0, NO_SLOT])
-    policy.insert(0, hashOf('a'))
-    expect(policy.evict(0)).toBe(0)
   })
 
   it('rejects a window share out of range', () => {

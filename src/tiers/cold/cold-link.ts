@@ -92,7 +92,7 @@ export class ColdLink<V> {
       // corrupt (told only when tagged) takes its tags with it.
       left: (key, reason) => {
         if (host.inMemory(key)) return
-        if (reason === 'evicted') notifier.left(key, 'cold', 'capacity')
+        if (reason === 'evicted') notifier.evicted(key, 'cold', 'capacity')
         else tags.remove(key)
       },
     })
@@ -134,7 +134,7 @@ export class ColdLink<V> {
       const refused = this.place(key, bytes, expiresAt)
       if (refused !== undefined) {
         this.released(key)
-        return this.#notifier.left(key, from, refused)
+        return this.#notifier.evicted(key, from, refused)
       }
     }
     this.#notifier.demoted(key, from, 'cold')
@@ -297,11 +297,11 @@ export class ColdLink<V> {
    */
   async #write(batch: readonly ColdEntry[]): Promise<void> {
     const outcome = await this.tier.write(batch)
-    for (const entry of outcome.tooLarge) this.#notifier.left(entry.key, 'cold', 'too-large')
+    for (const entry of outcome.tooLarge) this.#notifier.evicted(entry.key, 'cold', 'too-large')
     for (const entry of outcome.dropped) {
       if (this.#host.inMemory(entry.key)) continue
       this.released(entry.key)
-      this.#notifier.left(entry.key, 'cold', 'io')
+      this.#notifier.evicted(entry.key, 'cold', 'io')
     }
     if (outcome.error !== undefined) throw outcome.error
   }
@@ -316,7 +316,7 @@ export class ColdLink<V> {
     await this.tier.settleDropped()
     let n = 0
     for (const key of this.#host.memoryKeys()) {
-      if (!this.tier.onDisk(key)) this.#notifier.left(key, 'cold', 'capacity')
+      if (!this.tier.onDisk(key)) this.#notifier.evicted(key, 'cold', 'capacity')
       if (++n % CLOSE_REPORT_SLICE === 0) await yieldToLoop()
     }
   }

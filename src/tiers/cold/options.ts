@@ -3,7 +3,8 @@ import type { ColdLeaveListener } from './cold-index.js'
 
 export type FsyncMode = 'always' | 'interval' | 'never'
 
-export interface ColdStoreOptions {
+/** What the store keeps on disk and how: the part of its options a cache's `cold` option gives. */
+export interface ColdSettings {
   /** Directory of the store; created when missing. */
   dir: string
   /** Disk budget for segment files. Default 1 GiB. */
@@ -18,6 +19,9 @@ export interface ColdStoreOptions {
   fsync?: FsyncMode
   /** Dead fraction of a sealed segment that makes it due for compaction. Default 0.5. */
   compactionThreshold?: number
+}
+
+export interface ColdStoreOptions extends ColdSettings {
   /** Most positioned reads in flight at once. Default 32. */
   readConcurrency?: number
   /** The clock (ms since epoch), from the caller's scheduler. */
@@ -40,12 +44,15 @@ export interface ColdStoreOptions {
   onLeave?: ColdLeaveListener
 }
 
-export interface ResolvedColdOptions {
+export interface ResolvedColdSettings {
   dir: string
   maxBytes: number
   segmentBytes: number
   fsync: FsyncMode
   compactionThreshold: number
+}
+
+export interface ResolvedColdOptions extends ResolvedColdSettings {
   readConcurrency: number
   now: () => number
   onError: (error: CacheError) => void
@@ -55,26 +62,43 @@ export interface ResolvedColdOptions {
 const GiB = 1 << 30
 const MiB = 1 << 20
 
-const invalid = (message: string): CacheError => new CacheError('E_INVALID_OPTIONS', message)
+/** Worded as the cache words every option (`src/options/options.ts`), so that the cache passes it on as it is. */
+const invalid = (option: string, rule: string): CacheError => new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
 
-/** Fills defaults and throws E_INVALID_OPTIONS naming the first bad option. */
-export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
-  if (typeof o.dir !== 'string' || o.dir === '') throw invalid('cold.dir must be a non-empty string')
-  if (typeof o.now !== 'function') throw invalid('cold.now must be a function returning ms since epoch')
+/**
+ * The one check of the settings, for a cache's `cold` option and for a store
+ * opened alone: fills defaults and throws E_INVALID_OPTIONS naming the first
+ * bad option as `cold.<name>`.
+ */
+export function resolveColdSettings(o: ColdSettings): ResolvedColdSettings {
+  if (typeof o.dir !== 'string' || o.dir === '') throw invalid('cold.dir', 'must be a non-empty string')
   const maxBytes = o.maxBytes ?? GiB
-  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw invalid(`cold.maxBytes must be a positive integer, got ${o.maxBytes}`)
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw invalid('cold.maxBytes', `must be a positive integer, got ${o.maxBytes}`)
   const segmentBytes = o.segmentBytes ?? Math.max(4096, Math.min(64 * MiB, Math.floor(maxBytes / 8)))
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 256 || segmentBytes > GiB) {
-    throw invalid(`cold.segmentBytes must be an integer in [256, 1 GiB], got ${o.segmentBytes}`)
+    throw invalid('cold.segmentBytes', `must be an integer in [256, 1 GiB], got ${o.segmentBytes}`)
   }
-  if (segmentBytes * 2 > maxBytes) throw invalid(`cold.segmentBytes (${segmentBytes}) must be at most half of cold.maxBytes (${maxBytes})`)
+  if (segmentBytes * 2 > maxBytes) throw invalid('cold.segmentBytes', `must be at most half of cold.maxBytes (${maxBytes}), got ${segmentBytes}`)
   const fsync = o.fsync ?? 'interval'
-  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'never') throw invalid(`cold.fsync must be 'always', 'interval' or 'never', got ${String(o.fsync)}`)
+  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'never') {
+    throw invalid('cold.fsync', `must be 'always', 'interval' or 'never', got ${String(o.fsync)}`)
+  }
   const compactionThreshold = o.compactionThreshold ?? 0.5
-  if (!(compactionThreshold > 0 && compactionThreshold <= 1)) throw invalid(`cold.compactionThreshold must be in (0, 1], got ${o.compactionThreshold}`)
+  if (!(compactionThreshold > 0 && compactionThreshold <= 1)) {
+    throw invalid('cold.compactionThreshold', `must be in (0, 1], got ${o.compactionThreshold}`)
+  }
+  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold }
+}
+
+/** The settings, then what only a store opened alone is given: its clock, read concurrency and listeners. */
+export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
+  const settings = resolveColdSettings(o)
+  if (typeof o.now !== 'function') throw invalid('cold.now', 'must be a function returning ms since epoch')
   const readConcurrency = o.readConcurrency ?? 32
-  if (!Number.isInteger(readConcurrency) || readConcurrency < 1) throw invalid(`cold.readConcurrency must be a positive integer, got ${o.readConcurrency}`)
+  if (!Number.isInteger(readConcurrency) || readConcurrency < 1) {
+    throw invalid('cold.readConcurrency', `must be a positive integer, got ${o.readConcurrency}`)
+  }
   const onError = o.onError ?? (() => undefined)
-  if (o.onLeave !== undefined && typeof o.onLeave !== 'function') throw invalid('cold.onLeave must be a function')
-  return { dir: o.dir, maxBytes, segmentBytes, fsync, compactionThreshold, readConcurrency, now: o.now, onError, onLeave: o.onLeave }
+  if (o.onLeave !== undefined && typeof o.onLeave !== 'function') throw invalid('cold.onLeave', 'must be a function')
+  return { ...settings, readConcurrency, now: o.now, onError, onLeave: o.onLeave }
 }

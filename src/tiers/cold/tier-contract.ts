@@ -15,12 +15,8 @@ export interface WriteOutcome {
   error?: CacheError
 }
 
-export interface ColdTierStats {
-  entries: number
-  bytes: number
-  diskBytes: number
-  hits: number
-}
+// Declared with the cache's stats, which report it as it is.
+export type { ColdTierStats } from '../../observe/stats.js'
 
 /**
  * Where the tags of the cache's keys live (the cache's tag index). The disk

@@ -1,8 +1,9 @@
+import type { TierName } from '../../observe/events.js'
 import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../../policies/index.js'
 import { hashKey } from '../../policies/key-hash.js'
 import { SlotTable } from './slot-table.js'
 
-export type TierName = 'hot' | 'warm'
+type MemoryTierName = Exclude<TierName, 'cold'>
 
 /** What a tier tells its owner when an entry leaves it on its own. */
 export interface TierExits<Stored> {
@@ -27,7 +28,7 @@ export interface MemoryTierOptions<Stored> {
  * here is synchronous: an in-memory tier answers inside the request.
  */
 export class MemoryTier<Stored> {
-  readonly name: TierName
+  readonly name: MemoryTierName
   hits = 0
   #bytes = 0
   #table: SlotTable
@@ -38,7 +39,7 @@ export class MemoryTier<Stored> {
   readonly #exits: TierExits<Stored>
   readonly #bounded: boolean
 
-  constructor(name: TierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
+  constructor(name: MemoryTierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
     this.name = name
     this.#options = options
     this.#exits = exits
@@ -65,8 +66,8 @@ export class MemoryTier<Stored> {
     return this.#table.expiring
   }
 
-  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired. */
-  find(key: string, now: number): number {
+  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired (the owner hears `expired`). */
+  findOrExpire(key: string, now: number): number {
     const slot = this.#table.slots.get(key)
     if (slot === undefined) return NO_SLOT
     if (this.#table.expiring !== 0 && this.#table.isExpired(slot, now)) {
@@ -76,8 +77,8 @@ export class MemoryTier<Stored> {
     return slot
   }
 
-  /** Like `find`, but leaves an expired entry in place for a sweep. */
-  findQuietly(key: string, now: number): number {
+  /** Like `findOrExpire`, but leaves an expired entry in place for a sweep. */
+  findLive(key: string, now: number): number {
     const slot = this.#table.slots.get(key)
     if (slot === undefined) return NO_SLOT
     return this.#table.expiring !== 0 && this.#table.isExpired(slot, now) ? NO_SLOT : slot

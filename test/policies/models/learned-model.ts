@@ -186,15 +186,4 @@ export class LeCaRModel<K> {
     this.clock++
     this.learn(hash)
   }
-
-  /** Forgets the entries and the ghosts; keeps the weights, the clock and the generator. */
-  clear(): void {
-    this.recency = []
-    this.buckets = Array.from({ length: MAX_COUNT + 1 }, () => [])
-    this.counts.clear()
-    this.hashes.clear()
-    this.ghosts = [[], []]
-    this.touches = 0
-    this.pending = undefined
-  }
 }

@@ -442,23 +442,6 @@ export class WTinyLfuModel<K> {
     return victim
   }
 
-  clear(): void {
-    this.window = []
-    this.probation = []
-    this.protected = []
-    this.hashOf.clear()
-    this.sketch.clear()
-    this.ghosts.clear()
-    this.lastMiss = NO_HASH
-    this.random = this.seed
-    this.share = this.initialShare
-    this.evicting = false
-    this.hits = this.misses = this.previousHitRate = 0
-    this.step = -CLIMB_STEP
-    this.requests = this.epochLength = this.epoch = 0
-    this.touchedAt.clear()
-  }
-
   admit(candidate: K, victim: K): boolean {
     const candidateFrequency = this.sketch.frequency(this.hashOf.get(candidate) as number)
     let victimFrequency = this.sketch.frequency(this.hashOf.get(victim) as number)
