@@ -134,7 +134,7 @@ export function checkTargets(rows: Row[], summaries: PolicySummary[], defaultPol
 // ---------------------------------------------------------------------------
 // Formatting
 
-export const pct = (fraction: number): string => `${fraction < 0 ? '−' : ''}${Math.abs(Math.round(fraction * 100))} %`
+const pct = (fraction: number): string => `${fraction < 0 ? '−' : ''}${Math.abs(Math.round(fraction * 100))} %`
 const points = (p: number): string => `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(2)} pts`
 const ratioCell = (hits: number, row: Row): string => percent(hits, row).toFixed(2)
 const gapCell = (hits: number, row: Row): string => {

@@ -33,7 +33,7 @@ export interface Trace extends TraceKeys {
 export const SHARED_TRACES_DIR = fileURLToPath(new URL('../traces/', import.meta.url))
 
 /** Numbers the raw keys densely in order of first use; the string of an id is its raw key in decimal. */
-export function densify(raw: Int32Array): TraceKeys {
+function densify(raw: Int32Array): TraceKeys {
   const idOf = new Map<number, number>()
   const keys: string[] = []
   const ids = new Int32Array(raw.length)
@@ -136,7 +136,7 @@ export function zipfSampler(n: number, skew: number, random: () => number): () =
 const scramble = (n: number): number => Math.imul(n, 0x9e3779b1)
 
 /** Zipf over `keys` keys. */
-export function zipfTrace(keys: number, skew: number, requests: number, seed: number): Int32Array {
+function zipfTrace(keys: number, skew: number, requests: number, seed: number): Int32Array {
   const next = zipfSampler(keys, skew, xorshift128(seed))
   const raw = new Int32Array(requests)
   for (let i = 0; i < requests; i++) raw[i] = scramble(next())
@@ -144,7 +144,7 @@ export function zipfTrace(keys: number, skew: number, requests: number, seed: nu
 }
 
 /** 0, 1, …, length-1, 0, 1, …: LRU's worst case when `length` is just above the cache. */
-export function loopTrace(length: number, requests: number): Int32Array {
+function loopTrace(length: number, requests: number): Int32Array {
   const raw = new Int32Array(requests)
   for (let i = 0; i < requests; i++) raw[i] = scramble(i % length)
   return raw
@@ -154,7 +154,7 @@ export function loopTrace(length: number, requests: number): Int32Array {
  * Zipf over `keys` keys, interrupted after every `between` requests by a scan
  * of `scan` keys that are each read once and never again.
  */
-export function zipfWithScans(keys: number, skew: number, between: number, scan: number, requests: number, seed: number): Int32Array {
+function zipfWithScans(keys: number, skew: number, between: number, scan: number, requests: number, seed: number): Int32Array {
   const next = zipfSampler(keys, skew, xorshift128(seed))
   const raw = new Int32Array(requests)
   let fresh = keys
@@ -166,7 +166,7 @@ export function zipfWithScans(keys: number, skew: number, between: number, scan:
 }
 
 /** Zipf over a working set of `set` keys that is replaced by a disjoint one every `phase` requests. */
-export function shiftingTrace(set: number, skew: number, phase: number, requests: number, seed: number): Int32Array {
+function shiftingTrace(set: number, skew: number, phase: number, requests: number, seed: number): Int32Array {
   const next = zipfSampler(set, skew, xorshift128(seed))
   const raw = new Int32Array(requests)
   for (let i = 0; i < requests; i++) raw[i] = scramble(Math.floor(i / phase) * set + next())
@@ -183,7 +183,7 @@ interface SyntheticSpec {
 
 const SEED = 20_260_517
 
-export const SYNTHETIC_TRACES: readonly SyntheticSpec[] = [
+const SYNTHETIC_TRACES: readonly SyntheticSpec[] = [
   {
     name: 'zipf-0.9',
     description: 'Zipf, skew 0.9, over 1,000,000 keys; 2,000,000 requests; caches of 0.1 % and 1 % of the keys',

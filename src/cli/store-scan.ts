@@ -7,7 +7,7 @@ import { describeFsError } from './cli-error.js'
 import { hintPath, readStoreDir, type StoreDir, type StoreFile } from './store-dir.js'
 
 /** Bytes of a segment that hold no valid record. */
-export interface CorruptRegion {
+interface CorruptRegion {
   offset: number
   length: number
   /** Runs to the end of the newest segment: a write cut short by a crash (recovery cuts it off). */
@@ -22,9 +22,9 @@ export interface CorruptRegion {
  * exactly the records the scan finds. 'mismatch': valid, so opening trusts it,
  * yet it disagrees with the segment.
  */
-export type HintStatus = 'none' | 'stale' | 'ok' | 'mismatch'
+type HintStatus = 'none' | 'stale' | 'ok' | 'mismatch'
 
-export interface SegmentReport {
+interface SegmentReport {
   id: number
   file: string
   size: number

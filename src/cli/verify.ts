@@ -6,7 +6,7 @@ export interface VerifyOptions {
   json?: boolean
 }
 
-export interface VerifyFinding {
+interface VerifyFinding {
   file: string
   offset: number
   length: number

@@ -38,7 +38,7 @@ export interface HintEntry {
  * entry without its tags would restore the key untagged.
  */
 const HINT_MAGIC = 0x31484353
-export const HINT_VERSION = 2
+const HINT_VERSION = 2
 const HEAD = 20
 const ENTRY = 28
 const SLICE = 2048

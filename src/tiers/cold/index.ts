@@ -1,5 +1,2 @@
 export { ColdStore } from './cold-store.js'
-export type { ColdReadOptions } from './cold-reads.js'
-export type { ColdHit, ColdPut, ColdStoreStats } from './types.js'
-export type { ColdStoreOptions, FsyncMode } from './options.js'
-export type { ColdLeaveListener, ColdLeaveReason } from './cold-index.js'
+export type { ColdStoreOptions } from './options.js'

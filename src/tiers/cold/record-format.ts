@@ -28,7 +28,7 @@ import { isTagList } from './tag-codec.js'
  * flag it does not know as it rejects another version), so a store that holds
  * tagged records must not be opened by a version before tags were stored.
  */
-export const RECORD_MAGIC = 0x31524353
+const RECORD_MAGIC = 0x31524353
 export const MAGIC_BYTES = Buffer.from([0x53, 0x43, 0x52, 0x31])
 export const FORMAT_VERSION = 1
 export const HEADER_BYTES = 32

@@ -25,7 +25,7 @@ export interface ScannedRecord {
 }
 
 /** Bytes [offset, offset + length) that hold no valid record. */
-export interface CorruptRegion {
+interface CorruptRegion {
   offset: number
   length: number
   /** The region runs to the end of the file (a torn tail, most likely). */
@@ -59,7 +59,7 @@ export interface ScanOptions {
 const pread = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
   new Promise((resolve, reject) => read(fd, buf, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))))
 
-export async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length)
   let filled = 0
   while (filled < length) {

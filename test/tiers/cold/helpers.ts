@@ -10,7 +10,7 @@ export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promi
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
 }
 
-export class FakeClock {
+class FakeClock {
   t = 1_700_000_000_000
   now = (): number => this.t
 }
