@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr'
 import { compressSync, uncompressSync } from 'lz4-napi'
 import type { Codec } from './codec.js'
-import { surveyValue } from './round-trip.js'
+import { surveyValue, takeSurvey } from './round-trip.js'
 
 export interface DefaultCodecOptions {
   /** Encoded values at least this long are compressed with LZ4 when that makes them smaller. */
@@ -19,6 +19,27 @@ export interface DefaultCodecOptions {
 export const VALUE_WEIGHT = 1
 export const OBJECT_WEIGHT = 64
 
+/** Codecs whose encoding the survey of their `check` bounds: default codecs, and wrappers that encode with one. */
+const surveyBounded = new WeakSet<Codec>()
+
+/** Marks `wrapper` as encoding what `inner` encodes, so that `encodedBound` trusts its surveys too. */
+export function encodesLike(wrapper: Codec, inner: Codec): void {
+  if (surveyBounded.has(inner)) surveyBounded.add(wrapper)
+}
+
+/**
+ * At least `codec.encode(value)`'s length, from the survey that `codec`'s
+ * `check` (or `reject`) just made of `value`, taken once: a fit check after
+ * the value check needs no second walk. Undefined for any other codec, or
+ * when the last survey was of another value.
+ */
+export function encodedBound(codec: Codec, value: unknown): number | undefined {
+  if (!surveyBounded.has(codec)) return undefined
+  const survey = takeSurvey(value)
+  // One tag byte; LZ4's output is kept only when smaller.
+  return survey === undefined ? undefined : survey.maxPackedBytes + 1
+}
+
 // The first byte of every encoding says how the rest is stored.
 const RAW = 0
 const LZ4 = 1
@@ -31,7 +52,7 @@ export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
   const compressAbove = options.compressAbove ?? 512
   const packr = new Packr({ structuredClone: true })
 
-  return {
+  const codec: Codec = {
     name: 'msgpackr+lz4',
 
     encode(value) {
@@ -69,6 +90,8 @@ export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
       return size > maxBytes ? size : undefined
     },
   }
+  surveyBounded.add(codec)
+  return codec
 }
 
 // One exact-size allocation: msgpackr's result shares a large scratch buffer
