@@ -4,9 +4,15 @@ import type { Codec } from './codec.js'
 import { surveyValue, takeSurvey } from './round-trip.js'
 
 export interface DefaultCodecOptions {
-  /** Encoded values at least this long are compressed with LZ4 when that makes them smaller. */
+  /** Encoded values at least this long are compressed with LZ4 when that makes them smaller. Default 1,024. */
   compressAbove?: number
 }
+
+// Below 1 KiB LZ4 saved 12 % of typical records (~1 KiB as JSON, 724 B packed)
+// for ~5 µs an encode and ~1.5 µs a decode: a quarter of a write through the
+// public API. Frames say whether they are compressed, so data written with
+// any threshold reads back.
+const COMPRESS_ABOVE = 1024
 
 /**
  * What a value's size counts besides its msgpack bytes (before compression),
@@ -49,7 +55,7 @@ const LZ4 = 1
  * BigInt, RegExp, Error, cycles), then LZ4 above a size threshold.
  */
 export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
-  const compressAbove = options.compressAbove ?? 512
+  const compressAbove = options.compressAbove ?? COMPRESS_ABOVE
   const packr = new Packr({ structuredClone: true })
 
   const codec: Codec = {
