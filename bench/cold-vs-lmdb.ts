@@ -391,7 +391,7 @@ phase('disk bytes')
     unit: 'B/entry',
     ratio: coldDisk.allocated / lmdbDisk.allocated,
     notes: [
-      `ColdStore holds the cache's encoding (createDefaultCodec: msgpackr, LZ4 above 512 B), ${Math.round(encodedBytes / ENTRIES)} B a value on average, ` +
+      `ColdStore holds the cache's encoding (createDefaultCodec: msgpackr, LZ4 from 1 KiB), ${Math.round(encodedBytes / ENTRIES)} B a value on average, ` +
         `plus a 32-byte header and the key per record; lmdb holds its default msgpack encoding of the same objects (no compression); ` +
         `the JSON form is ${Math.round(valueBytes / ENTRIES)} B on average`,
       `allocated bytes (st_blocks × 512) of every file: cold ${(coldDisk.allocated / 2 ** 20).toFixed(1)} MiB (${coldDisk.files.length} files, apparent ${(coldDisk.size / 2 ** 20).toFixed(1)} MiB), ` +

@@ -1,4 +1,5 @@
 import type { Codec } from './codec.js'
+import { encodesLike } from './default-codec.js'
 
 /** Roots frozen through and through already: setting the same value again costs one lookup. */
 const frozenRoots = new WeakSet<object>()
@@ -56,11 +57,13 @@ function push(stack: object[], value: unknown): void {
 
 /** The codec, with every value it decodes frozen as a stored value is: a value reads the same from any tier. */
 export function freezingCodec(codec: Codec): Codec {
-  return {
+  const freezing: Codec = {
     name: codec.name,
     encode: (value) => codec.encode(value),
     decode: (bytes) => deepFreeze(codec.decode(bytes)),
     ...(codec.reject === undefined ? {} : { reject: (value: unknown) => (codec.reject as NonNullable<Codec['reject']>)(value) }),
     ...(codec.check === undefined ? {} : { check: (value: unknown, maxBytes: number) => (codec.check as NonNullable<Codec['check']>)(value, maxBytes) }),
   }
+  encodesLike(freezing, codec)
+  return freezing
 }

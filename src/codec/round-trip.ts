@@ -27,6 +27,12 @@ export const MAX_DEPTH = 256
  */
 export const roundTripProblem = (value: unknown): string | undefined => surveyValue(value).problem
 
+// The last survey and its root: a write checks its value and then its fit in
+// the tiers, and the fit check reads the bound from here rather than walk the
+// value again. One slot, emptied when taken.
+let lastRoot: unknown
+let lastSurvey: ValueSurvey | undefined
+
 /**
  * Walks the value once, in the order msgpackr encodes it, remembering the
  * objects seen: shared objects and cycles (which msgpackr keeps) are walked
@@ -34,8 +40,22 @@ export const roundTripProblem = (value: unknown): string | undefined => surveyVa
  * it. Throws what the value throws (a getter, a revoked Proxy).
  */
 export function surveyValue(root: unknown): ValueSurvey {
-  const quick = quickSurvey(root)
-  if (quick !== undefined) return quick
+  const survey = quickSurvey(root) ?? fullSurvey(root)
+  lastRoot = root
+  lastSurvey = survey
+  return survey
+}
+
+/** The survey just made of `value`, taken once; undefined when the last survey was of something else. */
+export function takeSurvey(value: unknown): ValueSurvey | undefined {
+  const survey = lastSurvey
+  if (survey === undefined || lastRoot !== value) return undefined
+  lastRoot = undefined
+  lastSurvey = undefined
+  return survey
+}
+
+function fullSurvey(root: unknown): ValueSurvey {
   const survey: ValueSurvey = { problem: undefined, maxPackedBytes: 0, values: 0, objects: 0 }
   let problem: Found | undefined
   const seen = new Set<object>()

@@ -51,7 +51,7 @@ export interface CacheOptions<V = unknown> {
   ttl?: number
   /** All time and timers come from it. Default `asyncScheduler`. */
   scheduler?: SchedulerLike
-  /** Encoding for the byte tiers. Default msgpackr, LZ4 above 512 bytes. */
+  /** Encoding for the byte tiers. Default msgpackr, LZ4 from 1 KiB. */
   codec?: Codec
   /** Ms between `stats$` samples. Default 1,000. */
   statsInterval?: number

@@ -86,3 +86,30 @@ describe('SingleFlight abort signals', () => {
     expect(late?.reason).toMatchObject({ code: 'E_CLOSED' })
   })
 })
+
+describe('SingleFlight abort signals of superseded flights', () => {
+  // A newer write supersedes a flight without aborting it (its result is just not stored); close still aborts it.
+  it('makes no controller when superseded, and its signal first read after close is aborted', async () => {
+    const made = vi.spyOn(globalThis, 'AbortController')
+    const flights = new SingleFlight<string>()
+    const gate = deferred<void>()
+    let context: { signal: AbortSignal } | undefined
+    const pending = flights.run(
+      'k',
+      async (given) => {
+        context = given
+        await gate.promise
+        return 'v'
+      },
+      ignore,
+    )
+    flights.supersede('k')
+    expect(made).not.toHaveBeenCalled()
+    made.mockRestore()
+    flights.close()
+    await expect(pending).rejects.toMatchObject({ code: 'E_CLOSED' })
+    expect(context?.signal.aborted).toBe(true)
+    expect(context?.signal.reason).toMatchObject({ code: 'E_CLOSED' })
+    gate.resolve()
+  })
+})
