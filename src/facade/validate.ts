@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.js'
 import { CacheError, isCacheError } from '../errors.js'
 import { resolveTtl } from '../options/options.js'
-import { tagsProblem } from '../tiers/cold/tag-codec.js'
+import { tagsProblem } from '../tags/tag-rules.js'
 import { estimateSize } from '../tiers/memory/estimate-size.js'
 
 export interface EntryOptions {
