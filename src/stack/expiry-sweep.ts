@@ -25,7 +25,6 @@ export class ExpirySweep {
   #tier = 0
   #cursor = 0
   #timer: Subscription | undefined
-  #closed = false
 
   constructor(tiers: readonly Sweepable[], scheduler: SchedulerLike) {
     this.#tiers = tiers
@@ -34,7 +33,7 @@ export class ExpirySweep {
 
   /** Entries were written: starts the timer if one of them may expire and none runs. */
   arm(): void {
-    if (this.#timer !== undefined || this.#closed || !this.#pending()) return
+    if (this.#timer !== undefined || !this.#pending()) return
     this.#timer = expire({ period: EXPIRY_SWEEP_PERIOD, pending: () => this.#pending(), sweepSlice: () => this.#slice() }, this.#scheduler)
       // It ends itself at the first tick with nothing that can expire.
       .subscribe({ complete: () => (this.#timer = undefined) })
@@ -46,16 +45,17 @@ export class ExpirySweep {
     this.#cursor = 0
   }
 
-  /** Stops the timer for good: the cache is closing. */
+  /** Stops the timer: the cache is closing, and writes no more. */
   close(): void {
-    this.#closed = true
     this.#timer?.unsubscribe()
     this.#timer = undefined
   }
 
   /** Whether any entry carries an expiry. */
   #pending(): boolean {
-    return this.#tiers.some((tier) => tier.expiring !== 0)
+    // Asked after every write while no timer runs: a plain loop, no callback.
+    for (let i = 0; i < this.#tiers.length; i++) if (this.#tiers[i].expiring !== 0) return true
+    return false
   }
 
   /** One bounded slice of the pass; true while the pass has more to do. */
