@@ -75,6 +75,7 @@ class StrataCache<V> implements Cache<V> {
       maxValueBytes: resolved.maxValueBytes,
       heapBounded: resolved.hot.maxBytes !== Infinity,
     }
+    // The watchers read the stack and the stack's notifier tells them of changes: made first, they read it once it exists.
     this.#watchers = new Watchers<V>(
       {
         current: (key) => stack.peek(key),
