@@ -26,3 +26,7 @@ export class CacheError extends Error {
 
 export const isCacheError = (error: unknown, code?: CacheErrorCode): error is CacheError =>
   error instanceof CacheError && (code === undefined || error.code === code)
+
+/** `error` itself when it is a `CacheError`; otherwise a `CacheError` of `code` saying `message`, with `error` as its cause. */
+export const asCacheError = (error: unknown, code: CacheErrorCode, message: string): CacheError =>
+  isCacheError(error) ? error : new CacheError(code, message, { cause: error })

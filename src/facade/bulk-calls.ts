@@ -10,7 +10,7 @@ const BULK_SLICE_MS = 5
 // Keys done between two looks at the clock; a call of no more is done at once.
 const BULK_CHECK_KEYS = 64
 
-/** Bulk calls in slices on the scheduler, so that none holds the event loop for long. */
+/** Bulk calls, one call per key in slices on the scheduler, so that none holds the event loop for long. */
 export class BulkCalls {
   readonly #scheduler: SchedulerLike
   readonly #closing: Observable<void>
@@ -23,13 +23,31 @@ export class BulkCalls {
     this.#closed = closed
   }
 
+  /** What `each` gives for every key (getMany's reads), in order. */
+  all<T>(keys: readonly string[], each: (key: string) => Promise<T>): Promise<T[]> {
+    const results = new Array<Promise<T>>(keys.length)
+    const visit = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) results[i] = each(keys[i])
+    }
+    return this.#run(keys.length, visit, results, () => Promise.all(results))
+  }
+
+  /** For how many keys `each` gives true (deleteMany's deletes), once all are in. */
+  count(keys: readonly string[], each: (key: string) => boolean | Promise<boolean>): Promise<number> {
+    const results = new Array<boolean | Promise<boolean>>(keys.length)
+    const visit = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) results[i] = each(keys[i])
+    }
+    return this.#run(keys.length, visit, results, async () => (await Promise.all(results)).filter(Boolean).length)
+  }
+
   /**
    * Runs `visit` over `[0, count)`, the first slice at once and the rest as
    * scheduled actions, then resolves with what `finish` makes of the
    * results. When the cache closes first, rejects, and the failures of the
    * results begun are still seen (never unhandled).
    */
-  run<T>(count: number, visit: (from: number, to: number) => void, results: readonly unknown[], finish: () => Promise<T>): Promise<T> {
+  #run<T>(count: number, visit: (from: number, to: number) => void, results: readonly unknown[], finish: () => Promise<T>): Promise<T> {
     const sliced = this.#slice(count, visit)
     if (sliced === undefined) return finish()
     return sliced.then(finish, (error: unknown) => {
@@ -56,7 +74,3 @@ export class BulkCalls {
     return finished ? undefined : sliced
   }
 }
-
-/** How many of the results are true, once all are in. */
-export const countTrue = async (results: readonly (boolean | Promise<boolean>)[]): Promise<number> =>
-  (await Promise.all(results)).filter(Boolean).length

@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.js'
-import { CacheError, isCacheError } from '../errors.js'
+import { asCacheError, CacheError } from '../errors.js'
 import { resolveTtl } from '../options/options.js'
-import { tagsProblem } from '../tiers/cold/tag-codec.js'
+import { tagsProblem } from '../tags/tag-rules.js'
 import { estimateSize } from '../tiers/memory/estimate-size.js'
 
 export interface EntryOptions {
@@ -51,6 +51,42 @@ export function checkKey(key: unknown, maxLength: number): string {
   return key
 }
 
+/** The keys of a bulk call: an array of keys, each as `checkKey` wants it. */
+export function checkKeys(keys: unknown, maxLength: number): string[] {
+  if (!Array.isArray(keys)) throw new CacheError('E_INVALID_OPTIONS', `argument 'keys' must be an array of keys`)
+  for (const key of keys) checkKey(key, maxLength)
+  return keys
+}
+
+export function checkTag(tag: unknown): string {
+  if (typeof tag !== 'string' || tag.length === 0) throw new CacheError('E_INVALID_OPTIONS', `argument 'tag' must be a non-empty string`)
+  return tag
+}
+
+export function checkFactory(factory: unknown): void {
+  if (typeof factory !== 'function') throw new CacheError('E_INVALID_OPTIONS', `argument 'factory' must be a function`)
+}
+
+/**
+ * The entries of `setMany`, each an object with a key a write takes, a value
+ * that `checkValue` accepts and valid options: the options of each, in order.
+ */
+export function checkEntries<V>(
+  entries: unknown,
+  maxLength: number,
+  checkValue: (key: string, value: V) => void,
+): { ttl: number; tags: string[] | undefined }[] {
+  if (!Array.isArray(entries)) throw new CacheError('E_INVALID_OPTIONS', `argument 'entries' must be an array`)
+  return entries.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) {
+      throw new CacheError('E_INVALID_OPTIONS', `every entry must be an object with key and value`)
+    }
+    const { key, value } = entry as { key: unknown; value: V }
+    checkValue(checkWrittenKey(key, maxLength), value)
+    return checkEntryOptions(entry as EntryOptions, ENTRY_FIELDS)
+  })
+}
+
 /** What a value must meet to be written. */
 export interface ValueRules {
   /** The codec that must give every value back, or undefined while only live objects are held. */
@@ -89,10 +125,8 @@ export function checkValue(value: unknown, rules: ValueRules): void {
 }
 
 /** A value that threw when read, as the error a write rejects with; a `CacheError` as it is. */
-export function unreadableValue(error: unknown): CacheError {
-  if (isCacheError(error)) return error
-  return new CacheError('E_INVALID_VALUE', `reading the value threw (${String(error)})`, { cause: error })
-}
+export const unreadableValue = (error: unknown): CacheError =>
+  asCacheError(error, 'E_INVALID_VALUE', `reading the value threw (${String(error)})`)
 
 function heapProblem(value: unknown, rules: ValueRules): number | undefined {
   // Live objects are never encoded, so no size can stall the loop: measured only for a heap-bounded hot tier.

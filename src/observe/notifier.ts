@@ -17,11 +17,13 @@ export class Notifier<V> {
   readonly counters = new StatsCounters()
   readonly bus = new EventBus()
   readonly tags = new TagIndex()
-  watchers: Watchers<V> | undefined
+  readonly #watchers: Watchers<V> | undefined
   readonly #scheduler: SchedulerLike
 
-  constructor(scheduler: SchedulerLike) {
+  /** `watchers`: the subscribers of `watch(key)`, told of every change of a key's value. */
+  constructor(scheduler: SchedulerLike, watchers?: Watchers<V>) {
     this.#scheduler = scheduler
+    this.#watchers = watchers
   }
 
   hit(key: string, tier: TierName): void {
@@ -48,7 +50,7 @@ export class Notifier<V> {
     this.counters.sets++
     if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
     if (this.bus.listening) this.bus.emit({ type: 'set', key, at: this.#scheduler.now() })
-    if (value !== undefined) this.watchers?.changed(key, value, expiresAt)
+    if (value !== undefined) this.#watchers?.changed(key, value, expiresAt)
   }
 
   deleted(key: string): void {
@@ -111,7 +113,7 @@ export class Notifier<V> {
   cleared(): void {
     this.tags.clear()
     if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.#scheduler.now() })
-    this.watchers?.cleared()
+    this.#watchers?.cleared()
   }
 
   complete(): void {
@@ -120,6 +122,6 @@ export class Notifier<V> {
 
   #gone(key: string): void {
     this.tags.remove(key)
-    this.watchers?.changed(key, undefined, 0)
+    this.#watchers?.changed(key, undefined, 0)
   }
 }

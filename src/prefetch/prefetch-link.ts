@@ -7,7 +7,6 @@ import { PredictionScore } from './prediction-score.js'
 import { PrefetchBuffer } from './prefetch-buffer.js'
 import { StridePredictor } from './stride-predictor.js'
 import { SuccessorPredictor } from './successor-predictor.js'
-import { isWellFormed } from '../facade/validate.js'
 
 export interface PrefetchSettings {
   maxInFlight: number
@@ -24,9 +23,9 @@ const NONE: readonly string[] = []
  * loader into a buffer outside the tiers, where a `get` finds it.
  */
 export class PrefetchLink<V> {
-  readonly buffer: PrefetchBuffer<V>
+  readonly #buffer: PrefetchBuffer<V>
   /** Outcomes of the loads ahead: the flow pauses loading when too few are used. */
-  readonly score: PredictionScore
+  readonly #score: PredictionScore
   readonly #accesses = new Subject<string>()
   /**
    * Loads under way, each settled when it ends; `stale` when its key is
@@ -36,11 +35,14 @@ export class PrefetchLink<V> {
   readonly #loading = new Map<string, { stale: boolean; cleared: boolean; done: Promise<void> }>()
   readonly #subscription: Subscription
 
-  /** `isCached`: whether the cache holds the key, or is already loading it for a read. */
-  constructor(settings: PrefetchSettings, loader: Loader<V>, isCached: (key: string) => boolean, notifier: Notifier<V>) {
+  /**
+   * `needless`: whether loading the key ahead would be wasted: the cache holds it, is already loading it for a
+   * read, or could not store a value under it (a key a write would refuse; a read of one is allowed).
+   */
+  constructor(settings: PrefetchSettings, loader: Loader<V>, needless: (key: string) => boolean, notifier: Notifier<V>) {
     const capacity = Math.max(64, settings.maxInFlight * BUFFERED_PER_LOAD)
-    const score = (this.score = new PredictionScore({ shadowCapacity: capacity }))
-    this.buffer = new PrefetchBuffer<V>(capacity, (_key, used) => score.judge(used))
+    const score = (this.#score = new PredictionScore({ shadowCapacity: capacity }))
+    const buffer = (this.#buffer = new PrefetchBuffer<V>(capacity, (_key, used) => score.judge(used)))
     const stride = new StridePredictor()
     const successors = new SuccessorPredictor()
     // The successors are pushed here, then copied out only when there are some: most accesses allocate nothing.
@@ -54,8 +56,7 @@ export class PrefetchLink<V> {
       for (const follower of followers) if (follower !== next) predicted.push(follower)
       return predicted
     }
-    // A key a write would refuse (a read of one is allowed) is never loaded ahead: its value could not be cached.
-    const wanted = (key: string): boolean => isWellFormed(key) && !this.#loading.has(key) && !this.buffer.has(key) && !isCached(key)
+    const wanted = (key: string): boolean => !this.#loading.has(key) && !buffer.has(key) && !needless(key)
     const load = (key: string): Observable<never> =>
       new Observable<never>((subscriber) => {
         const controller = new AbortController()
@@ -72,7 +73,7 @@ export class PrefetchLink<V> {
               } else if (loading.stale || value === undefined) {
                 score.judge(false) // written meanwhile, or nothing to load: a read goes to the loader
               } else {
-                this.buffer.put(key, value)
+                buffer.put(key, value)
               }
               subscriber.complete()
             },
@@ -101,21 +102,26 @@ export class PrefetchLink<V> {
     return this.#loading.get(key)?.done
   }
 
+  /** The value loaded ahead for `key`, handed over (it leaves the buffer); undefined when none waits. */
+  take(key: string): V | undefined {
+    return this.#buffer.take(key)
+  }
+
   accessed(key: string): void {
     this.#accesses.next(key)
   }
 
   /** The key was written or deleted: a value loaded ahead is out of date. */
   written(key: string): void {
-    this.buffer.drop(key)
-    this.score.written(key)
+    this.#buffer.drop(key)
+    this.#score.written(key)
     const loading = this.#loading.get(key)
     if (loading !== undefined) loading.stale = true
   }
 
   cleared(): void {
-    this.buffer.clear()
-    this.score.cleared()
+    this.#buffer.clear()
+    this.#score.cleared()
     for (const loading of this.#loading.values()) loading.cleared = true
   }
 

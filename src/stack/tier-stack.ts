@@ -54,10 +54,10 @@ export class TierStack<V> {
   /** What `peek` decoded from warm, made on its first warm peek. */
   #peekSnapshots: PeekSnapshots<V> | undefined
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, notifier = new Notifier<V>(options.scheduler)) {
     this.#scheduler = options.scheduler
     this.#codec = options.codec
-    const notifier = (this.notifier = new Notifier<V>(options.scheduler))
+    this.notifier = notifier
     this.hot = createHotTier(options.hot, {
       evicted: (key, value, expiresAt) => {
         if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
@@ -91,7 +91,7 @@ export class TierStack<V> {
       })
     }
     this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
-    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], () => this.#scheduler.now())
+    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], this.#scheduler)
   }
 
   now(): number {
@@ -189,6 +189,7 @@ export class TierStack<V> {
     if (this.hot.set(key, value, expiresAt)) {
       this.warm?.delete(key)
       this.cold?.mask(key)
+      this.sweep.arm()
       return this.notifier.written(key, value, expiresAt, tags)
     }
     // Too large for hot: encoded for the first tier below that takes it, or refused with nothing changed.
@@ -203,6 +204,7 @@ export class TierStack<V> {
         return this.notifier.written(key, undefined, 0, undefined)
       }
     }
+    this.sweep.arm()
     this.notifier.written(key, value, expiresAt, tags)
   }
 
@@ -281,6 +283,7 @@ export class TierStack<V> {
 
   /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
   async close(): Promise<void> {
+    this.sweep.close()
     try {
       await this.cold?.close()
     } finally {

@@ -86,6 +86,16 @@ describe('close', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it('stops the expiry sweep’s timer, while entries that can expire remain', async () => {
+    const clock = new VirtualClock()
+    const cache = createCache<number>({ scheduler: clock, hot: { maxEntries: 2 }, warm: { maxBytes: 1 << 20 } })
+    for (let i = 0; i < 4; i++) await cache.set(`k${i}`, i, { ttl: 60_000 })
+    clock.advance(5000) // sweeps that find nothing due leave the timer armed
+    expect(clock.pending).toBe(1)
+    await cache.close()
+    expect(clock.pending).toBe(0)
+  })
+
   it('lets a script that used and closed a cache exit by itself', async () => {
     const script = fileURLToPath(new URL('../fixtures/use-and-close.ts', import.meta.url))
     const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 })

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { Notifier } from '../../src/observe/notifier.js'
+import { Watchers } from '../../src/observe/watchers.js'
+import { VirtualClock } from '../helpers/virtual-time.js'
+
+describe('Notifier', () => {
+  it('tells the watchers it was given at construction of every change of a value', () => {
+    const clock = new VirtualClock()
+    const watchers = new Watchers<string>({ current: () => undefined, expiryOf: () => 0, due: () => undefined }, clock)
+    const notifier = new Notifier<string>(clock, watchers)
+    const seen: (string | undefined)[] = []
+    watchers.watch('k').subscribe((value) => seen.push(value))
+    notifier.written('k', 'a', 0, undefined)
+    notifier.deleted('k')
+    notifier.written('k', 'b', 0, undefined)
+    notifier.expired('k')
+    notifier.written('k', 'c', 0, undefined)
+    notifier.cleared()
+    expect(seen).toEqual([undefined, 'a', undefined, 'b', undefined, 'c', undefined])
+  })
+
+  it('counts and tells events without watchers', () => {
+    const notifier = new Notifier<string>(new VirtualClock())
+    notifier.written('k', 'a', 0, ['t'])
+    notifier.deleted('k')
+    notifier.cleared()
+    expect(notifier.counters).toMatchObject({ sets: 1, deletes: 1 })
+    expect(notifier.tags.keysOf('t')).toEqual([])
+  })
+})
