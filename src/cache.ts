@@ -2,7 +2,6 @@ import type { Observable } from 'rxjs'
 import type { CacheEvent } from './observe/events.js'
 import type { Factory } from './read-through/single-flight.js'
 import type { CacheStats } from './observe/stats.js'
-import type { EntryOptions } from './facade/validate.js'
 
 export interface CacheEntry<V> extends EntryOptions {
   key: string
@@ -75,4 +74,15 @@ export interface Cache<V> extends AsyncDisposable {
   readonly stats$: Observable<CacheStats>
   /** Checkpoints into the cold tier, then releases every timer, subscription, factory and file; idempotent. */
   close(): Promise<void>
+}
+
+export interface EntryOptions {
+  /** Time to live in ms, overriding the cache's default; Infinity for none. */
+  ttl?: number
+  /**
+   * Labels for `deleteByTag`: non-empty, well-formed strings, at most 65,535
+   * bytes together as UTF-8 with one to three bytes of length each (what a
+   * disk record can hold; the bound is the same without a cold tier).
+   */
+  tags?: string[]
 }

@@ -22,8 +22,8 @@ const COMPRESS_ABOVE = 1024
  * array, 0.3-5 ns a byte of a string or Buffer; with these weights, any value
  * of 1 MiB encodes and decodes in under 10 ms.
  */
-export const VALUE_WEIGHT = 1
-export const OBJECT_WEIGHT = 64
+const VALUE_WEIGHT = 1
+const OBJECT_WEIGHT = 64
 
 /** Codecs whose encoding the survey of their `check` bounds: default codecs, and wrappers that encode with one. */
 const surveyBounded = new WeakSet<Codec>()

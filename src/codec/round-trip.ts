@@ -3,6 +3,7 @@
  * structured-clone mode): why it would not come back as it went in, and how
  * large its encoding can be.
  */
+import { isWellFormed } from './well-formed.js'
 export interface ValueSurvey {
   /** Why the value would not come back as it was, and where; undefined when it would. */
   problem: string | undefined
@@ -281,8 +282,6 @@ function byteLength(object: object): number {
 
 // UTF-8 takes at most 3 bytes per UTF-16 unit; a long string is worth measuring exactly (natively).
 const stringBound = (value: string): number => 5 + (value.length <= 64 ? 3 * value.length : Buffer.byteLength(value))
-
-const isWellFormed = (value: string): boolean => (value as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const propertyStep = (name: string): string => (IDENTIFIER.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`)

@@ -1,7 +1,7 @@
 import { type Observable, ReplaySubject, share, takeUntil } from 'rxjs'
 import { sampleStats } from '../../streams/sample-stats.js'
 import { BulkCalls } from './bulk-calls.js'
-import type { Cache, CacheEntry } from '../cache.js'
+import type { Cache, CacheEntry, EntryOptions } from '../cache.js'
 import { deepFreeze, freezingCodec } from '../codec/deep-freeze.js'
 import { asCacheError, CacheError } from '../errors.js'
 import type { CacheEvent } from '../observe/events.js'
@@ -13,7 +13,6 @@ import type { Factory } from '../read-through/single-flight.js'
 import { type CacheStats, snapshot } from '../observe/stats.js'
 import { TierStack } from '../stack/tier-stack.js'
 import {
-  type EntryOptions,
   type ValueRules,
   checkEntries,
   checkEntryOptions,
@@ -26,10 +25,10 @@ import {
   illFormedKey,
   invalidKey,
   isValidKey,
-  isWellFormed,
   unreadableValue,
 } from './validate.js'
 import { Watchers } from '../observe/watchers.js'
+import { isWellFormed } from '../codec/well-formed.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the

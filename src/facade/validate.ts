@@ -3,17 +3,8 @@ import { asCacheError, CacheError } from '../errors.js'
 import { resolveTtl } from '../options/options.js'
 import { tagsProblem } from '../tags/tag-rules.js'
 import { estimateSize } from '../tiers/memory/estimate-size.js'
-
-export interface EntryOptions {
-  /** Time to live in ms, overriding the cache's default; Infinity for none. */
-  ttl?: number
-  /**
-   * Labels for `deleteByTag`: non-empty, well-formed strings, at most 65,535
-   * bytes together as UTF-8 with one to three bytes of length each (what a
-   * disk record can hold; the bound is the same without a cold tier).
-   */
-  tags?: string[]
-}
+import type { EntryOptions } from '../cache.js'
+import { isWellFormed } from '../codec/well-formed.js'
 
 export const isValidKey = (key: unknown, maxLength: number): key is string =>
   typeof key === 'string' && key.length !== 0 && key.length <= maxLength
@@ -31,15 +22,9 @@ export function checkWrittenKey(key: unknown, maxLength: number): string {
   return key as string
 }
 
-export const isWellFormed = (key: string): boolean => (key as unknown as WellFormedCheck).isWellFormed()
-
 export const illFormedKey = (): CacheError =>
   new CacheError('E_INVALID_KEY', `a key must be a well-formed string: this one holds a lone surrogate, which UTF-8 cannot store`)
 
-/** `String.prototype.isWellFormed` (Node 20+), which this project's ES2022 library does not declare. */
-interface WellFormedCheck {
-  isWellFormed(): boolean
-}
 
 export function invalidKey(key: unknown, maxLength: number): CacheError {
   const shown = typeof key === 'string' ? `a string of length ${key.length}` : describe(key)
@@ -190,9 +175,9 @@ export function checkEntryOptions(
   return ttl === 0 && tags === undefined ? NO_OPTIONS : { ttl, tags }
 }
 
-export const ENTRY_OPTIONS: readonly string[] = ['ttl', 'tags']
+const ENTRY_OPTIONS: readonly string[] = ['ttl', 'tags']
 /** What a `setMany` entry may hold. */
-export const ENTRY_FIELDS: readonly string[] = ['key', 'value', 'ttl', 'tags']
+const ENTRY_FIELDS: readonly string[] = ['key', 'value', 'ttl', 'tags']
 
 const NO_OPTIONS = Object.freeze({ ttl: 0, tags: undefined })
 
