@@ -84,14 +84,13 @@ class StrataCache<V> implements Cache<V> {
       heapBounded: resolved.hot.maxBytes !== Infinity,
     }
     const stack = (this.#stack = new TierStack<V>(resolved))
-    const cold = stack.cold
     this.#watchers = stack.notifier.watchers = new Watchers<V>(
       {
         current: (key) => stack.peek(key),
         expiryOf: (key) => stack.expiryOf(key),
         due: (key) => stack.expireIfDue(key),
         // A key only the disk holds is read as `peek` reads memory: a watch is not a get.
-        load: cold === undefined ? undefined : (key) => cold.peek(key),
+        load: stack.lowerTiers.length === 0 ? undefined : (key) => stack.peekBelow(key) as Promise<V | undefined>,
       },
       this.#scheduler,
     )
@@ -101,21 +100,16 @@ class StrataCache<V> implements Cache<V> {
       share(),
     )
     if (resolved.prefetch !== false && resolved.loader !== undefined) {
-      const scheduler = this.#scheduler
-      const isCached = (key: string): boolean =>
-        this.#loads.has(key) || stack.holdsInMemory(key) || (stack.cold?.tier.holds(key, scheduler.now()) ?? false)
+      const isCached = (key: string): boolean => this.#loads.has(key) || stack.holds(key)
       this.#prefetch = new PrefetchLink<V>(resolved.prefetch, resolved.loader, isCached, stack.notifier)
     }
-    this.ready =
-      stack.cold === undefined
-        ? Promise.resolve()
-        : stack.cold.tier.ready.then(
-            () => undefined,
-            (error: unknown) => {
-              this.#unusable ??= isCacheError(error) ? error : new CacheError('E_IO', String(error), { cause: error })
-              throw this.#unusable
-            },
-          )
+    this.ready = stack.ready.then(
+      () => undefined,
+      (error: unknown) => {
+        this.#unusable ??= isCacheError(error) ? error : new CacheError('E_IO', String(error), { cause: error })
+        throw this.#unusable
+      },
+    )
     this.ready.catch(() => undefined) // operations report it too: an unwatched `ready` must not crash the process
   }
 
@@ -139,7 +133,7 @@ class StrataCache<V> implements Cache<V> {
       checkWrittenKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      this.#set(key, value, ttl, tags)
+      return this.#set(key, value, ttl, tags)
     })
   }
 
@@ -192,7 +186,13 @@ class StrataCache<V> implements Cache<V> {
         this.#checkValue(entry.key, entry.value)
         return checkEntryOptions(entry, ENTRY_FIELDS)
       })
-      for (let i = 0; i < entries.length; i++) this.#set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
+      // A value that went straight to a full lower tier is stored, and waits for room there.
+      const waits: Promise<void>[] = []
+      for (let i = 0; i < entries.length; i++) {
+        const wait = this.#set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
+        if (wait !== undefined) waits.push(wait)
+      }
+      if (waits.length > 0) await Promise.all(waits)
     })
   }
 
@@ -238,13 +238,8 @@ class StrataCache<V> implements Cache<V> {
   }
 
   stats(): CacheStats {
-    const { hot, warm, cold, notifier } = this.#stack
-    return snapshot(
-      notifier.counters,
-      { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
-      warm === undefined ? { entries: 0, bytes: 0, hits: 0 } : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
-      cold === undefined ? { entries: 0, bytes: 0, diskBytes: 0, hits: 0 } : cold.tier.stats(),
-    )
+    const tiers = this.#stack.stats()
+    return snapshot(this.#stack.notifier.counters, tiers.hot, tiers.warm, tiers.cold)
   }
 
   /** Checkpoints into the cold tier (if any), then releases everything. Rejects if that checkpoint failed. */
@@ -324,12 +319,13 @@ class StrataCache<V> implements Cache<V> {
     }
   }
 
-  #set(key: string, value: V, ttl: number, tags: string[] | undefined): void {
+  #set(key: string, value: V, ttl: number, tags: string[] | undefined): undefined | Promise<void> {
     this.#flights.supersede(key)
     this.#loads.supersede(key)
     this.#prefetch?.written(key)
-    this.#stack.set(key, this.#freezes ? deepFreeze(value) : value, ttl === 0 ? this.#defaultTtl : ttl, tags)
+    const wait = this.#stack.set(key, this.#freezes ? deepFreeze(value) : value, ttl === 0 ? this.#defaultTtl : ttl, tags)
     if (this.#sweep === undefined && this.#stack.sweep.pending) this.#startSweep()
+    return wait
   }
 
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */

@@ -1,101 +1,93 @@
-import { Subject, type SchedulerLike, type Subscription } from 'rxjs'
-import { demote } from '../../streams/demote.js'
-import { promote } from '../../streams/promote.js'
+import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
-import { ColdLink } from '../tiers/cold/cold-link.js'
 import { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
-import { ExpirySweep } from './expiry-sweep.js'
-import type { ResolvedOptions } from '../options/options.js'
 import { Notifier } from '../observe/notifier.js'
-import { PeekSnapshots } from './peek-snapshots.js'
+import type { ColdTierStats, TierStats } from '../observe/stats.js'
+import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
-import type { ColdEntry } from '../tiers/cold/cold-tier.js'
+import { ColdTier } from '../tiers/cold/cold-tier.js'
+import type { LowerEntry, LowerLeaveReason, LowerTier, LowerTierExits } from '../tiers/lower-tier.js'
+import { estimateSize } from '../tiers/memory/estimate-size.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
+import { ExpirySweep } from './expiry-sweep.js'
+import { LowerReads } from './lower-reads.js'
+import { MemoryEntries } from './memory-entries.js'
+import { PeekSnapshots } from './peek-snapshots.js'
 
-/** An entry on its way between tiers. */
-export interface Moving<S> {
-  key: string
-  stored: S
-  expiresAt: number
-}
-
-/** A hit in a lower tier, offered to the promotion flow. */
-interface LowerHit<V> extends Moving<V> {
-  from: 'warm' | 'cold'
-  bytes: Uint8Array
-}
+const NO_TIER: TierStats = { entries: 0, bytes: 0, hits: 0 }
+const NO_COLD: ColdTierStats = { entries: 0, bytes: 0, diskBytes: 0, hits: 0 }
 
 /**
  * The tiers in order, and the rules that move entries between them. Every
  * read and write of the cache comes through here, already validated:
  *
- * - get: hot, then warm, then cold; a lower hit is decoded and offered to `promote`.
- * - set: the value goes to the top; the key's copies below are dropped.
- * - a hot eviction goes through `demote` into warm, encoded; a warm eviction
- *   goes to cold (see `ColdLink`), or leaves the cache without one.
+ * - the tiers: memory's (hot, then warm; synchronous, direct calls), then
+ *   `lowerTiers` (today the disk, or none), each a `LowerTier` behind its
+ *   own bounded inbox. Adding a tier below is implementing that interface
+ *   and adding it to the list;
+ * - get: hot, then warm, then each lower tier in turn; a lower hit is decoded
+ *   and moved up into hot at once;
+ * - set: the value goes to the top; the key's copies below are dropped, and
+ *   every lower tier masks its copy;
+ * - a hot eviction is encoded into warm; a warm eviction (or a hot one without
+ *   warm) goes to the first lower tier, unless it already holds the key's
+ *   value; an entry no tier can take leaves the cache;
+ * - whether a value that left a lower tier left the cache is judged here,
+ *   against memory.
  *
- * Memory answers synchronously; an answer that needs the disk is a Promise.
+ * Memory answers synchronously; an answer that needs a lower tier is a Promise.
  */
 export class TierStack<V> {
   readonly notifier: Notifier<V>
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
-  readonly cold: ColdLink<V> | undefined
+  readonly lowerTiers: readonly LowerTier[]
+  readonly sweep: ExpirySweep
+  /** Resolves when every lower tier has opened; rejects as the first that cannot. */
+  readonly ready: Promise<void>
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
-  readonly #hotEvictions = new Subject<Moving<unknown>>()
-  readonly #lowerHits = new Subject<LowerHit<V>>()
-  readonly #flows: Subscription[] = []
-  readonly sweep: ExpirySweep
-  /** While a checkpoint runs: keys moved from hot to warm behind its back, to write at its end. */
-  #movedDuringCheckpoint: Set<string> | undefined
+  /** The first lower tier: where memory's evictions go. */
+  readonly #below: LowerTier | undefined
+  readonly #reads: LowerReads<V>
+  readonly #memory: MemoryEntries
   /** What `peek` decoded from warm, made on its first warm peek. */
   #peekSnapshots: PeekSnapshots<V> | undefined
 
   constructor(options: ResolvedOptions) {
-    this.#scheduler = options.scheduler
+    const scheduler = (this.#scheduler = options.scheduler)
     this.#codec = options.codec
-    const notifier = (this.notifier = new Notifier<V>(options.scheduler))
+    const notifier = (this.notifier = new Notifier<V>(scheduler))
     this.hot = createHotTier(options.hot, {
-      evicted: (key, value, expiresAt) => {
-        if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
-        else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
-        else notifier.left(key, 'hot', 'capacity')
-      },
+      evicted: (key, value, expiresAt) => this.#hotEvicted(key, value, expiresAt),
       expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
       this.warm = createWarmTier(options.warm, {
         evicted: (key, bytes, expiresAt) => {
-          if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
+          if (this.#below !== undefined) this.#demoteBelow(this.#below, key, bytes, expiresAt, 'warm')
           else notifier.left(key, 'warm', 'capacity')
         },
         expired: (key) => this.#expired(key),
       })
-      this.#flows.push(
-        this.#hotEvictions
-          .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
-          .subscribe((batch) => {
-            for (const entry of batch) this.#demote(entry)
-          }),
-      )
     }
-    if (options.cold !== false) {
-      this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, notifier, {
-        promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
-        memoryEntries: () => this.#memoryEntries(),
-        inMemory: (key) => this.holdsInMemory(key),
-        memoryKeys: () => this.#memoryKeys(),
-      })
-    }
-    this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
-    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], () => this.#scheduler.now())
-  }
-
-  now(): number {
-    return this.#scheduler.now()
+    const tags = notifier.tags
+    this.lowerTiers =
+      options.cold === false
+        ? []
+        : [new ColdTier(options.cold, scheduler, this.#exits('cold'), { of: (key) => tags.tagsOf(key), restore: (key, list) => tags.set(key, list) })]
+    this.#below = this.lowerTiers[0]
+    this.ready = this.lowerTiers.length === 0 ? Promise.resolve() : Promise.all(this.lowerTiers.map((tier) => tier.ready)).then(() => undefined)
+    this.ready.catch(() => undefined) // the facade reports it
+    this.#reads = new LowerReads<V>(this.lowerTiers, {
+      decode: (key, entry) => this.#decodeBelow(key, entry),
+      found: (key, value, entry, tier) => this.#promoteFromBelow(key, value, entry, tier),
+      counted: (key, tier) => (tier === undefined ? notifier.miss(key) : notifier.hit(key, tier.name)),
+    })
+    this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), (value) => this.encode(value), notifier as Notifier<unknown>)
+    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], () => scheduler.now())
   }
 
   get(key: string): V | undefined | Promise<V | undefined> {
@@ -113,15 +105,17 @@ export class TierStack<V> {
       if (slot !== NO_SLOT) {
         const value = this.#decode(key, slot)
         if (value !== undefined) {
+          const bytes = warm.valueAt(slot)
           warm.hit(slot)
           this.notifier.hit(key, 'warm')
-          this.#lowerHits.next({ key, stored: value, bytes: warm.valueAt(slot), expiresAt: warm.expiryAt(slot), from: 'warm' })
+          // A listener told of the hit may have changed the slot: then it is not this entry's any more.
+          if (warm.valueAt(slot) === bytes) this.#promoteFromWarm(warm, key, slot, value, bytes)
           return value
         }
       }
       warm.missed(key)
     }
-    if (this.cold !== undefined) return this.cold.read(key)
+    if (this.#below !== undefined) return this.#reads.read(key)
     this.notifier.miss(key)
     return undefined
   }
@@ -136,35 +130,29 @@ export class TierStack<V> {
     return warmSlot === NO_SLOT ? undefined : this.#warmSnapshot(key, warmSlot)
   }
 
-  /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
-  #warmSnapshot(key: string, slot: number): V | undefined {
-    const value = this.#decode(key, slot)
-    if (value !== undefined) this.#snapshots().remember(key, (this.warm as WarmTier).valueAt(slot), value)
-    return value
-  }
-
-  /**
-   * The values last seen as objects of the keys warm holds as bytes: what a
-   * peek decoded, and what hot held when it went down (values are frozen,
-   * so sharing them is safe). Reads of those bytes give that same object
-   * back, so a snapshot stays the same object across moves between tiers.
-   */
-  #snapshots(): PeekSnapshots<V> {
-    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
-    return (this.#peekSnapshots ??= new PeekSnapshots<V>((this.warm as WarmTier).maxBytes / 16))
+  /** The value only a lower tier holds, read as `peek` reads memory: neither moved up nor counted. Undefined without lower tiers. */
+  peekBelow(key: string): Promise<V | undefined> | undefined {
+    return this.#below === undefined ? undefined : this.#reads.peek(key)
   }
 
   has(key: string): boolean | Promise<boolean> {
-    if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
-    const warm = this.warm
-    if (warm !== undefined && warm.findQuietly(key, this.#nowFor(warm)) !== NO_SLOT) return true
-    return this.cold !== undefined ? this.cold.has(key) : false
+    if (this.holdsInMemory(key)) return true
+    const below = this.#below
+    return below !== undefined ? below.has(key) : false
   }
 
   /** Whether hot or warm holds a live entry for the key, touching nothing. */
   holdsInMemory(key: string): boolean {
     if (this.hot.findQuietly(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
     return this.warm !== undefined && this.warm.findQuietly(key, this.#nowFor(this.warm)) !== NO_SLOT
+  }
+
+  /** Whether any tier holds a live entry for the key, without I/O (a lower tier not yet open holds nothing). */
+  holds(key: string): boolean {
+    if (this.holdsInMemory(key)) return true
+    const now = this.#scheduler.now()
+    for (const tier of this.lowerTiers) if (tier.holds(key, now)) return true
+    return false
   }
 
   /** The key's absolute expiry if memory holds it, 0 for none or absent. */
@@ -177,33 +165,63 @@ export class TierStack<V> {
     return slot === NO_SLOT ? 0 : this.warm.expiryAt(slot)
   }
 
+  /** Each tier's figures for `stats()`. */
+  stats(): { hot: TierStats; warm: TierStats; cold: ColdTierStats } {
+    const { hot, warm } = this
+    return {
+      hot: { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
+      warm: warm === undefined ? NO_TIER : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
+      cold: this.#below === undefined ? NO_COLD : this.#below.stats(),
+    }
+  }
+
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
   checkFits(key: string, value: V): void {
-    this.cold?.checkFits(key, value)
+    const below = this.#below
+    // The heap estimate is over twice what msgpack writes for any value; encode only near the limit.
+    if (below !== undefined && !below.fits(key, 2 * estimateSize(value))) {
+      const bytes = this.#codec.encode(value)
+      if (!below.fits(key, bytes.byteLength)) {
+        throw new CacheError('E_INVALID_VALUE', `the value of '${key}' encodes to ${bytes.byteLength} bytes, more than the ${below.name} tier holds in one entry`)
+      }
+    }
     if (!this.hot.accepts(key, value)) this.#encodeBelowHot(key, value)
   }
 
-  /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
+  /**
+   * Stores a validated value; `ttl` 0 means none, Infinity means never. A
+   * Promise when the value goes straight to a lower tier whose inbox is full
+   * and waits: it resolves once there is room (the value is stored already).
+   */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void> {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
     if (this.hot.set(key, value, expiresAt)) {
       this.warm?.delete(key)
-      this.cold?.mask(key)
-      return this.notifier.written(key, value, expiresAt, tags)
+      this.#maskBelow(key)
+      this.notifier.written(key, value, expiresAt, tags)
+      return
     }
     // Too large for hot: encoded for the first tier below that takes it, or refused with nothing changed.
     const bytes = this.#encodeBelowHot(key, value)
+    const warm = this.warm
+    const below = warm === undefined || !warm.accepts(key, bytes) ? (this.#below as LowerTier) : undefined
+    below?.checkRoom()
     this.hot.delete(key)
-    this.warm?.delete(key)
-    this.cold?.mask(key)
-    if (this.warm === undefined || !this.warm.set(key, bytes, expiresAt)) {
-      const refused = (this.cold as ColdLink<V>).place(key, bytes, expiresAt)
-      if (refused !== undefined) {
-        this.#left(key, 'cold', refused)
-        return this.notifier.written(key, undefined, 0, undefined)
-      }
+    warm?.delete(key)
+    this.#maskBelow(key)
+    if (below === undefined) {
+      ;(warm as WarmTier).set(key, bytes, expiresAt)
+      this.notifier.written(key, value, expiresAt, tags)
+      return
+    }
+    const put = below.put({ key, stored: bytes, expiresAt })
+    if (typeof put === 'string') {
+      this.#left(key, below.name, put)
+      this.notifier.written(key, undefined, 0, undefined)
+      return
     }
     this.notifier.written(key, value, expiresAt, tags)
+    return put
   }
 
   /**
@@ -226,12 +244,16 @@ export class TierStack<V> {
       }
     }
     let tombstone: Promise<boolean> | undefined
-    if (this.cold !== undefined) {
-      existed = this.cold.tier.holds(key, now) || existed
-      tombstone = this.cold.invalidate(key)
+    if (this.#below !== undefined) {
+      this.#reads.supersede(key)
+      for (const tier of this.lowerTiers) {
+        existed = tier.holds(key, now) || existed
+        const removed = tier.invalidate(key)
+        if (removed !== undefined) tombstone = tombstone === undefined ? removed : either(tombstone, removed)
+      }
     }
     if (existed) this.notifier.deleted(key)
-    // Before the store has opened, whether the disk held the key is known only once the tombstone is down.
+    // Before a lower tier has opened, whether it held the key is known only once the tombstone is down.
     else if (tombstone !== undefined) {
       tombstone = tombstone.then((found) => {
         if (found) this.notifier.deleted(key)
@@ -242,34 +264,34 @@ export class TierStack<V> {
   }
 
   /**
-   * The keys that carry `tag`. With a cold tier that has not opened yet, once
-   * it has: the tags of keys only the disk holds are known from then on.
+   * The keys that carry `tag`. With a lower tier that has not opened yet, once
+   * it has: the tags of keys only it holds are known from then on.
    */
   keysOfTag(tag: string): readonly string[] | Promise<readonly string[]> {
-    const cold = this.cold
-    if (cold === undefined || cold.tier.isOpen) return this.notifier.tags.keysOf(tag)
-    return cold.tier.ready.then(() => this.notifier.tags.keysOf(tag))
+    if (this.lowerTiers.every((tier) => tier.isOpen)) return this.notifier.tags.keysOf(tag)
+    return this.ready.then(() => this.notifier.tags.keysOf(tag))
   }
 
-  /** Empties memory at once; the returned Promise empties the disk. */
+  /** Empties memory at once; the returned Promise empties the tiers below. */
   clear(): Promise<void> | undefined {
     this.hot.reset()
     this.warm?.reset()
     this.sweep.restart()
-    const disk = this.cold?.clear()
+    let below: Promise<void> | undefined
+    if (this.#below !== undefined) {
+      this.#reads.supersedeAll()
+      below = Promise.all(this.lowerTiers.map((tier) => tier.clear())).then(() => undefined)
+    }
     this.notifier.cleared()
-    return disk
+    return below
   }
 
-  /** Writes every entry held in memory to disk and makes it durable; resolves at once without a cold tier. */
+  /** Writes every entry held in memory to the tiers below and makes it durable; resolves at once without one. */
   async checkpoint(): Promise<void> {
-    if (this.cold === undefined) return
-    this.#movedDuringCheckpoint = new Set()
-    try {
-      await this.cold.checkpoint()
-    } finally {
-      this.#movedDuringCheckpoint = undefined
-    }
+    if (this.#below === undefined) return
+    await this.#memory.during(async () => {
+      for (const tier of this.lowerTiers) await tier.checkpoint(this.#memory)
+    })
   }
 
   /** Drops `key` if it has expired; for a watched key's expiry timer. */
@@ -279,14 +301,13 @@ export class TierStack<V> {
     this.warm?.find(key, now)
   }
 
-  /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
+  /** Closes the tiers below (each checkpoints first), then ends the notifier. */
   async close(): Promise<void> {
     try {
-      await this.cold?.close()
+      await this.#memory.during(async () => {
+        for (const tier of this.lowerTiers) await tier.close(this.#memory)
+      })
     } finally {
-      for (const flow of this.#flows) flow.unsubscribe()
-      this.#hotEvictions.complete()
-      this.#lowerHits.complete()
       this.notifier.complete()
     }
   }
@@ -302,16 +323,47 @@ export class TierStack<V> {
     }
   }
 
-  /** An entry expired in memory; a tombstone its write owes the disk goes down. */
+  /** What a lower tier reports, judged here: whether memory still holds the key decides what leaving means. */
+  #exits(name: TierName): LowerTierExits {
+    return {
+      left: (key: string, reason: LowerLeaveReason) => this.#leftBelow(name, key, reason),
+      error: (error, key) => this.notifier.error(error, key),
+    }
+  }
+
+  #leftBelow(name: TierName, key: string, reason: LowerLeaveReason): void {
+    switch (reason) {
+      case 'too-large':
+        return this.notifier.left(key, name, 'too-large')
+      case 'closing':
+        return this.notifier.left(key, name, 'capacity')
+      case 'expired-in-transit':
+        return this.notifier.expired(key)
+    }
+    // Memory's copy is the key's value still: nothing left the cache.
+    if (this.holdsInMemory(key)) return
+    if (reason === 'evicted') this.notifier.left(key, name, 'capacity')
+    else if (reason === 'io') this.#left(key, name, 'io')
+    // An entry that expired or was found corrupt takes its tags with it; its expiry was told above, or is no one's.
+    else this.notifier.tags.remove(key)
+  }
+
+  /** An entry expired in memory; what its write owes the tiers below goes down. */
   #expired(key: string): void {
-    this.cold?.released(key)
+    for (const tier of this.lowerTiers) tier.released(key)
     this.notifier.expired(key)
   }
 
-  /** An entry left the cache from `tier` for `reason`; a tombstone its write owes the disk goes down. */
+  /** An entry left the cache from `tier` for `reason`; what its write owes the tiers below goes down. */
   #left(key: string, tier: TierName, reason: EvictionReason): void {
-    this.cold?.released(key)
+    for (const lower of this.lowerTiers) lower.released(key)
     this.notifier.left(key, tier, reason)
+  }
+
+  #maskBelow(key: string): void {
+    if (this.#below === undefined) return
+    this.#reads.supersede(key)
+    for (const tier of this.lowerTiers) tier.mask(key)
   }
 
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
@@ -326,24 +378,103 @@ export class TierStack<V> {
   #encodeBelowHot(key: string, value: unknown): Uint8Array {
     const tooLarge = (what: string): CacheError =>
       new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
-    if (this.warm === undefined && this.cold === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
+    if (this.warm === undefined && this.#below === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
     const bytes = this.encode(value)
-    if (this.warm?.accepts(key, bytes) === true || this.cold?.tier.fits(key, bytes.byteLength) === true) return bytes
+    if (this.warm?.accepts(key, bytes) === true || this.#below?.fits(key, bytes.byteLength) === true) return bytes
     throw tooLarge(`hot.maxBytes and every tier below (${bytes.byteLength} bytes encoded)`)
   }
 
-  #demoteToCold(key: string, value: unknown, expiresAt: number): void {
-    const cold = this.cold as ColdLink<V>
-    // A value read from disk and promoted is still there: no encoding to find that out.
-    if (cold.tier.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', 'cold')
-    let bytes: Uint8Array
+  /** Hot let an entry go for room: down to warm, or to the first lower tier, or out of the cache. */
+  #hotEvicted(key: string, value: unknown, expiresAt: number): void {
+    const warm = this.warm
+    const below = this.#below
+    if (warm === undefined) {
+      if (below === undefined) return this.notifier.left(key, 'hot', 'capacity')
+      // A value read from a lower tier and promoted is still there: no encoding to find that out.
+      if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', below.name)
+      const bytes = this.#encodeOrLeave(key, value)
+      if (bytes !== undefined) this.#demoteInto(below, key, bytes, expiresAt, 'hot')
+      return
+    }
+    // It expired on its way down.
+    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now()) return this.#expired(key)
+    const bytes = this.#encodeOrLeave(key, value)
+    if (bytes === undefined) return
+    if (!warm.set(key, bytes, expiresAt)) {
+      // Too large for warm: straight down to the first lower tier, when there is one.
+      if (below !== undefined) return this.#demoteBelow(below, key, bytes, expiresAt, 'hot')
+      return this.notifier.left(key, 'hot', 'too-large')
+    }
+    this.#memory.moved(key)
+    this.#snapshots().remember(key, bytes, value as V)
+    this.notifier.demoted(key, 'hot', 'warm')
+  }
+
+  #encodeOrLeave(key: string, value: unknown): Uint8Array | undefined {
     try {
-      bytes = this.encode(value)
+      return this.encode(value)
     } catch (error) {
       this.notifier.error(error as CacheError, key)
-      return this.#left(key, 'hot', 'capacity')
+      this.#left(key, 'hot', 'capacity')
+      return undefined
     }
-    cold.demote(key, bytes, expiresAt, 'hot')
+  }
+
+  /** An entry memory let go, to the lower tier unless it holds the key's value already. */
+  #demoteBelow(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
+    if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, from, below.name)
+    this.#demoteInto(below, key, bytes, expiresAt, from)
+  }
+
+  #demoteInto(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
+    const refused = below.demote({ key, stored: bytes, expiresAt })
+    if (refused !== undefined) return this.#left(key, from, refused)
+    this.notifier.demoted(key, from, below.name)
+  }
+
+  /** A warm hit moves up into hot; a value too large for hot stays where it was. */
+  #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V, bytes: Uint8Array): void {
+    const expiresAt = warm.expiryAt(slot)
+    warm.removeAt(slot)
+    if (!this.hot.set(key, value, expiresAt)) {
+      warm.set(key, bytes, expiresAt)
+      return
+    }
+    this.notifier.promoted(key, 'warm', 'hot')
+  }
+
+  /** A value read from a lower tier moves up into hot, unless memory has the key: its copy is at least as new. */
+  #promoteFromBelow(key: string, value: V, entry: LowerEntry, tier: LowerTier): void {
+    if (this.holdsInMemory(key)) return
+    if (this.hot.set(key, value, entry.expiresAt)) this.notifier.promoted(key, tier.name, 'hot')
+  }
+
+  #decodeBelow(key: string, entry: LowerEntry): V | undefined {
+    try {
+      return this.#codec.decode(entry.stored) as V
+    } catch (error) {
+      this.notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }))
+      for (const tier of this.lowerTiers) tier.invalidate(key)?.catch(() => undefined)
+      return undefined
+    }
+  }
+
+  /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
+  #warmSnapshot(key: string, slot: number): V | undefined {
+    const value = this.#decode(key, slot)
+    if (value !== undefined) this.#snapshots().remember(key, (this.warm as WarmTier).valueAt(slot), value)
+    return value
+  }
+
+  /**
+   * The values last seen as objects of the keys warm holds as bytes: what a
+   * peek decoded, and what hot held when it went down (values are frozen,
+   * so sharing them is safe). Reads of those bytes give that same object
+   * back, so a snapshot stays the same object across moves between tiers.
+   */
+  #snapshots(): PeekSnapshots<V> {
+    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
+    return (this.#peekSnapshots ??= new PeekSnapshots<V>((this.warm as WarmTier).maxBytes / 16))
   }
 
   #decode(key: string, slot: number): V | undefined {
@@ -358,83 +489,6 @@ export class TierStack<V> {
       return undefined
     }
   }
-
-  #demote(entry: Moving<unknown>): void {
-    let bytes: Uint8Array
-    try {
-      bytes = this.encode(entry.stored)
-    } catch (error) {
-      this.notifier.error(error as CacheError, entry.key)
-      return this.#left(entry.key, 'hot', 'capacity')
-    }
-    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
-      // Too large for warm: straight down to the disk, when there is one.
-      if (this.cold !== undefined) return this.cold.demote(entry.key, bytes, entry.expiresAt, 'hot')
-      return this.notifier.left(entry.key, 'hot', 'too-large')
-    }
-    this.#movedDuringCheckpoint?.add(entry.key)
-    this.#snapshots().remember(entry.key, bytes, entry.stored as V)
-    this.notifier.demoted(entry.key, 'hot', 'warm')
-  }
-
-  #promote(hit: LowerHit<V>): void {
-    const now = this.#scheduler.now()
-    if (hit.from === 'warm') {
-      const warm = this.warm as WarmTier
-      const slot = warm.findQuietly(hit.key, now)
-      if (slot === NO_SLOT) return
-      warm.removeAt(slot)
-      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) {
-        warm.set(hit.key, hit.bytes, hit.expiresAt)
-        return
-      }
-    } else {
-      // A copy already in memory is at least as new as the disk's.
-      if (this.hot.findQuietly(hit.key, now) !== NO_SLOT) return
-      if (this.warm !== undefined && this.warm.findQuietly(hit.key, now) !== NO_SLOT) return
-      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) return
-    }
-    this.notifier.promoted(hit.key, hit.from, 'hot')
-  }
-
-  /**
-   * Every entry in memory as bytes, warm first, then hot, then what moved from
-   * hot to warm while the walk was under way (the Map walks see entries added
-   * behind them, so promotions into hot are not missed).
-   */
-  *#memoryEntries(): Generator<ColdEntry> {
-    const now = this.#scheduler.now()
-    const warm = this.warm
-    if (warm !== undefined) {
-      for (const key of warm.keys(now)) {
-        const slot = warm.findQuietly(key, now)
-        if (slot !== NO_SLOT) yield { key, stored: warm.valueAt(slot), expiresAt: warm.expiryAt(slot) }
-      }
-    }
-    for (const key of this.hot.keys(now)) {
-      const entry = this.#hotEntry(key, now)
-      if (entry !== undefined) yield entry
-    }
-    for (const key of this.#movedDuringCheckpoint ?? []) {
-      const slot = warm?.findQuietly(key, now) ?? NO_SLOT
-      if (slot !== NO_SLOT) yield { key, stored: (warm as WarmTier).valueAt(slot), expiresAt: (warm as WarmTier).expiryAt(slot) }
-    }
-  }
-
-  *#memoryKeys(): Generator<string> {
-    const now = this.#scheduler.now()
-    yield* this.hot.keys(now)
-    if (this.warm !== undefined) yield* this.warm.keys(now)
-  }
-
-  #hotEntry(key: string, now: number): ColdEntry | undefined {
-    const slot = this.hot.findQuietly(key, now)
-    if (slot === NO_SLOT) return undefined
-    try {
-      return { key, stored: this.encode(this.hot.valueAt(slot)), expiresAt: this.hot.expiryAt(slot) }
-    } catch (error) {
-      this.notifier.error(error as CacheError, key)
-      return undefined
-    }
-  }
 }
+
+const either = (a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> => Promise.all([a, b]).then(([x, y]) => x || y)
