@@ -40,6 +40,8 @@ export interface Inbox {
   ask<T>(letter: Letter<T>): void
   /** Whether a request asked now would be admitted at once. */
   readonly hasRoom: boolean
+  /** The error a request refused for a full inbox gets. */
+  full(): CacheError
   /** Fails the waiting senders with `E_CLOSED` and stops taking work; work under way ends as it does. */
   close(): void
 }
@@ -101,6 +103,7 @@ export function inbox(options: InboxOptions): Inbox {
         complete: () => end(undefined),
       })
     })
+  const full = (): CacheError => new CacheError('E_BACKPRESSURE', `the ${options.name} inbox is full (${capacity} requests held)`)
   const flow: Subscription = letters.pipe(mergeMap(deliver, concurrency)).subscribe()
 
   return {
@@ -113,6 +116,7 @@ export function inbox(options: InboxOptions): Inbox {
     get hasRoom() {
       return held < capacity && waiting.length === 0
     },
+    full,
     hold() {
       if (closed || held >= capacity) return false
       held++
@@ -137,10 +141,7 @@ export function inbox(options: InboxOptions): Inbox {
       }
       if (whenFull === 'reject') {
         letter.units = 0
-        return letter.done(
-          new CacheError('E_BACKPRESSURE', `the ${options.name} inbox is full (${capacity} requests held)`),
-          undefined,
-        )
+        return letter.done(full(), undefined)
       }
       letter.units = 0
       waiting.push(letter as Letter<unknown>)
@@ -158,3 +159,10 @@ export function inbox(options: InboxOptions): Inbox {
 }
 
 const closedError = (name: string): CacheError => new CacheError('E_CLOSED', `the ${name} tier is closed`)
+
+/** A request whose sender awaits, as a Promise: its work's last value, or why it failed. */
+export function ask<T>(inbox: Inbox, work: () => ObservableInput<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    inbox.ask<T>({ units: 0, work, done: (error, value) => (error === undefined ? resolve(value as T) : reject(error)) }),
+  )
+}

@@ -1,3 +1,5 @@
+import type { Codec } from '../codec/codec.js'
+import { CacheError } from '../errors.js'
 import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
 
 /** One key being read from the tiers below memory. */
@@ -9,8 +11,8 @@ class LowerRead<V> {
 
 /** What the stack does with what a read found. */
 export interface ReadOutcome<V> {
-  /** The bytes as a value; undefined when they cannot be decoded (then they are gone). */
-  decode(key: string, entry: LowerEntry): V | undefined
+  /** The key's bytes could not be decoded: its value is gone (the tiers drop their copies). */
+  lost(key: string, error: CacheError): void
   /** Found in `tier`, and nothing overtook the read: the stack may move it up. */
   found(key: string, value: V, entry: LowerEntry, tier: LowerTier): void
   /** Counts a caller's hit (`tier`) or miss (undefined). */
@@ -24,11 +26,13 @@ export interface ReadOutcome<V> {
  */
 export class LowerReads<V> {
   readonly #tiers: readonly LowerTier[]
+  readonly #codec: Codec
   readonly #outcome: ReadOutcome<V>
   readonly #reads = new Map<string, LowerRead<V>>()
 
-  constructor(tiers: readonly LowerTier[], outcome: ReadOutcome<V>) {
+  constructor(tiers: readonly LowerTier[], codec: Codec, outcome: ReadOutcome<V>) {
     this.#tiers = tiers
+    this.#codec = codec
     this.#outcome = outcome
   }
 
@@ -51,7 +55,7 @@ export class LowerReads<V> {
   async peek(key: string): Promise<V | undefined> {
     for (const tier of this.#tiers) {
       const entry = await tier.read(key)
-      if (entry !== undefined) return this.#outcome.decode(key, entry)
+      if (entry !== undefined) return this.#decode(key, entry)
     }
     return undefined
   }
@@ -86,7 +90,7 @@ export class LowerReads<V> {
   #settle(key: string, read: LowerRead<V>, entry: LowerEntry | undefined, tier: LowerTier): V | undefined {
     this.#end(key, read)
     const outcome = this.#outcome
-    const value = entry === undefined ? undefined : outcome.decode(key, entry)
+    const value = entry === undefined ? undefined : this.#decode(key, entry)
     if (value === undefined) {
       outcome.counted(key, undefined)
       return undefined
@@ -94,6 +98,16 @@ export class LowerReads<V> {
     if (!read.superseded) outcome.found(key, value, entry as LowerEntry, tier)
     outcome.counted(key, tier)
     return value
+  }
+
+  #decode(key: string, entry: LowerEntry): V | undefined {
+    try {
+      return this.#codec.decode(entry.stored) as V
+    } catch (error) {
+      this.#outcome.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }))
+      for (const tier of this.#tiers) tier.invalidate(key)?.catch(() => undefined)
+      return undefined
+    }
   }
 
   #end(key: string, read: LowerRead<V>): void {

@@ -1,20 +1,20 @@
 import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
-import { CacheError } from '../errors.js'
+import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import { Notifier } from '../observe/notifier.js'
 import type { ColdTierStats, TierStats } from '../observe/stats.js'
 import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
-import { ColdTier } from '../tiers/cold/cold-tier.js'
-import type { LowerEntry, LowerLeaveReason, LowerTier, LowerTierExits } from '../tiers/lower-tier.js'
-import { estimateSize } from '../tiers/memory/estimate-size.js'
+import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
 import { ExpirySweep } from './expiry-sweep.js'
+import { createLowerTiers } from './lower-tiers.js'
 import { LowerReads } from './lower-reads.js'
 import { MemoryEntries } from './memory-entries.js'
-import { PeekSnapshots } from './peek-snapshots.js'
+import { checkFits, encodeBelowHot, encodeValue, type Landing } from './value-fit.js'
+import { WarmValues } from './warm-values.js'
 
 const NO_TIER: TierStats = { entries: 0, bytes: 0, hits: 0 }
 const NO_COLD: ColdTierStats = { entries: 0, bytes: 0, diskBytes: 0, hits: 0 }
@@ -53,8 +53,8 @@ export class TierStack<V> {
   readonly #below: LowerTier | undefined
   readonly #reads: LowerReads<V>
   readonly #memory: MemoryEntries
-  /** What `peek` decoded from warm, made on its first warm peek. */
-  #peekSnapshots: PeekSnapshots<V> | undefined
+  readonly #warmValues: WarmValues<V> | undefined
+  readonly #landing: Landing
 
   constructor(options: ResolvedOptions) {
     const scheduler = (this.#scheduler = options.scheduler)
@@ -73,20 +73,22 @@ export class TierStack<V> {
         expired: (key) => this.#expired(key),
       })
     }
-    const tags = notifier.tags
-    this.lowerTiers =
-      options.cold === false
-        ? []
-        : [new ColdTier(options.cold, scheduler, this.#exits('cold'), { of: (key) => tags.tagsOf(key), restore: (key, list) => tags.set(key, list) })]
+    if (this.warm !== undefined) this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
+    this.lowerTiers = createLowerTiers(options, {
+      notifier: notifier as Notifier<unknown>,
+      holdsInMemory: (key) => this.holdsInMemory(key),
+      left: (key, tier, reason) => this.#left(key, tier, reason),
+    })
     this.#below = this.lowerTiers[0]
+    this.#landing = { hot: this.hot, warm: this.warm, below: this.#below, encode: (value) => encodeValue(this.#codec, value) }
     this.ready = this.lowerTiers.length === 0 ? Promise.resolve() : Promise.all(this.lowerTiers.map((tier) => tier.ready)).then(() => undefined)
     this.ready.catch(() => undefined) // the facade reports it
-    this.#reads = new LowerReads<V>(this.lowerTiers, {
-      decode: (key, entry) => this.#decodeBelow(key, entry),
+    this.#reads = new LowerReads<V>(this.lowerTiers, this.#codec, {
+      lost: (key, error) => notifier.lost(key, error),
       found: (key, value, entry, tier) => this.#promoteFromBelow(key, value, entry, tier),
       counted: (key, tier) => (tier === undefined ? notifier.miss(key) : notifier.hit(key, tier.name)),
     })
-    this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), (value) => this.encode(value), notifier as Notifier<unknown>)
+    this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), (value) => encodeValue(this.#codec, value), notifier as Notifier<unknown>)
     this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], () => scheduler.now())
   }
 
@@ -103,7 +105,7 @@ export class TierStack<V> {
     if (warm !== undefined) {
       slot = warm.find(key, this.#nowFor(warm))
       if (slot !== NO_SLOT) {
-        const value = this.#decode(key, slot)
+        const value = (this.#warmValues as WarmValues<V>).decode(key, slot)
         if (value !== undefined) {
           const bytes = warm.valueAt(slot)
           warm.hit(slot)
@@ -127,7 +129,7 @@ export class TierStack<V> {
     const warm = this.warm
     if (warm === undefined) return undefined
     const warmSlot = warm.findQuietly(key, this.#nowFor(warm))
-    return warmSlot === NO_SLOT ? undefined : this.#warmSnapshot(key, warmSlot)
+    return warmSlot === NO_SLOT ? undefined : (this.#warmValues as WarmValues<V>).snapshot(key, warmSlot)
   }
 
   /** The value only a lower tier holds, read as `peek` reads memory: neither moved up nor counted. Undefined without lower tiers. */
@@ -177,15 +179,7 @@ export class TierStack<V> {
 
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
   checkFits(key: string, value: V): void {
-    const below = this.#below
-    // The heap estimate is over twice what msgpack writes for any value; encode only near the limit.
-    if (below !== undefined && !below.fits(key, 2 * estimateSize(value))) {
-      const bytes = this.#codec.encode(value)
-      if (!below.fits(key, bytes.byteLength)) {
-        throw new CacheError('E_INVALID_VALUE', `the value of '${key}' encodes to ${bytes.byteLength} bytes, more than the ${below.name} tier holds in one entry`)
-      }
-    }
-    if (!this.hot.accepts(key, value)) this.#encodeBelowHot(key, value)
+    checkFits(this.#landing, key, value)
   }
 
   /**
@@ -202,7 +196,7 @@ export class TierStack<V> {
       return
     }
     // Too large for hot: encoded for the first tier below that takes it, or refused with nothing changed.
-    const bytes = this.#encodeBelowHot(key, value)
+    const bytes = encodeBelowHot(this.#landing, key, value)
     const warm = this.warm
     const below = warm === undefined || !warm.accepts(key, bytes) ? (this.#below as LowerTier) : undefined
     below?.checkRoom()
@@ -312,42 +306,6 @@ export class TierStack<V> {
     }
   }
 
-  /** Encodes, or refuses: the reason a value cannot go into a byte tier. */
-  encode(value: unknown): Uint8Array {
-    try {
-      return this.#codec.encode(value)
-    } catch (error) {
-      throw new CacheError('E_INVALID_VALUE', `the codec '${this.#codec.name}' cannot encode the value`, {
-        cause: error,
-      })
-    }
-  }
-
-  /** What a lower tier reports, judged here: whether memory still holds the key decides what leaving means. */
-  #exits(name: TierName): LowerTierExits {
-    return {
-      left: (key: string, reason: LowerLeaveReason) => this.#leftBelow(name, key, reason),
-      error: (error, key) => this.notifier.error(error, key),
-    }
-  }
-
-  #leftBelow(name: TierName, key: string, reason: LowerLeaveReason): void {
-    switch (reason) {
-      case 'too-large':
-        return this.notifier.left(key, name, 'too-large')
-      case 'closing':
-        return this.notifier.left(key, name, 'capacity')
-      case 'expired-in-transit':
-        return this.notifier.expired(key)
-    }
-    // Memory's copy is the key's value still: nothing left the cache.
-    if (this.holdsInMemory(key)) return
-    if (reason === 'evicted') this.notifier.left(key, name, 'capacity')
-    else if (reason === 'io') this.#left(key, name, 'io')
-    // An entry that expired or was found corrupt takes its tags with it; its expiry was told above, or is no one's.
-    else this.notifier.tags.remove(key)
-  }
-
   /** An entry expired in memory; what its write owes the tiers below goes down. */
   #expired(key: string): void {
     for (const tier of this.lowerTiers) tier.released(key)
@@ -369,19 +327,6 @@ export class TierStack<V> {
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
   #nowFor(tier: HotTier | WarmTier): number {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
-  }
-
-  /**
-   * The bytes of a value too large for hot, when a tier below can hold them;
-   * otherwise `E_INVALID_VALUE`, since no tier could keep the value.
-   */
-  #encodeBelowHot(key: string, value: unknown): Uint8Array {
-    const tooLarge = (what: string): CacheError =>
-      new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
-    if (this.warm === undefined && this.#below === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
-    const bytes = this.encode(value)
-    if (this.warm?.accepts(key, bytes) === true || this.#below?.fits(key, bytes.byteLength) === true) return bytes
-    throw tooLarge(`hot.maxBytes and every tier below (${bytes.byteLength} bytes encoded)`)
   }
 
   /** Hot let an entry go for room: down to warm, or to the first lower tier, or out of the cache. */
@@ -406,13 +351,13 @@ export class TierStack<V> {
       return this.notifier.left(key, 'hot', 'too-large')
     }
     this.#memory.moved(key)
-    this.#snapshots().remember(key, bytes, value as V)
+    ;(this.#warmValues as WarmValues<V>).remember(key, bytes, value as V)
     this.notifier.demoted(key, 'hot', 'warm')
   }
 
   #encodeOrLeave(key: string, value: unknown): Uint8Array | undefined {
     try {
-      return this.encode(value)
+      return encodeValue(this.#codec, value)
     } catch (error) {
       this.notifier.error(error as CacheError, key)
       this.#left(key, 'hot', 'capacity')
@@ -447,47 +392,6 @@ export class TierStack<V> {
   #promoteFromBelow(key: string, value: V, entry: LowerEntry, tier: LowerTier): void {
     if (this.holdsInMemory(key)) return
     if (this.hot.set(key, value, entry.expiresAt)) this.notifier.promoted(key, tier.name, 'hot')
-  }
-
-  #decodeBelow(key: string, entry: LowerEntry): V | undefined {
-    try {
-      return this.#codec.decode(entry.stored) as V
-    } catch (error) {
-      this.notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }))
-      for (const tier of this.lowerTiers) tier.invalidate(key)?.catch(() => undefined)
-      return undefined
-    }
-  }
-
-  /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
-  #warmSnapshot(key: string, slot: number): V | undefined {
-    const value = this.#decode(key, slot)
-    if (value !== undefined) this.#snapshots().remember(key, (this.warm as WarmTier).valueAt(slot), value)
-    return value
-  }
-
-  /**
-   * The values last seen as objects of the keys warm holds as bytes: what a
-   * peek decoded, and what hot held when it went down (values are frozen,
-   * so sharing them is safe). Reads of those bytes give that same object
-   * back, so a snapshot stays the same object across moves between tiers.
-   */
-  #snapshots(): PeekSnapshots<V> {
-    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
-    return (this.#peekSnapshots ??= new PeekSnapshots<V>((this.warm as WarmTier).maxBytes / 16))
-  }
-
-  #decode(key: string, slot: number): V | undefined {
-    const warm = this.warm as WarmTier
-    const known = this.#peekSnapshots?.get(key, warm.valueAt(slot))
-    if (known !== undefined) return known
-    try {
-      return this.#codec.decode(warm.valueAt(slot)) as V
-    } catch (error) {
-      warm.removeAt(slot)
-      this.notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}'`, { cause: error }))
-      return undefined
-    }
   }
 }
 

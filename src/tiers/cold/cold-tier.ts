@@ -1,30 +1,23 @@
 import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
-import { demote } from '../../../streams/demote.js'
-import { type Inbox, inbox } from '../../../streams/inbox.js'
-import { maintain } from '../../../streams/maintain.js'
+import { ask, type Inbox, inbox } from '../../../streams/inbox.js'
 import { CacheError, isCacheError } from '../../errors.js'
 import type { ColdTierStats } from '../../observe/stats.js'
 import type { LowerEntry, LowerTier, LowerTierExits, MemoryImage, Refusal } from '../lower-tier.js'
 import { type BatchState, writeBatch } from './batch-write.js'
+import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnReserve } from './checkpoint.js'
+import { coldFlows } from './cold-flows.js'
 import { ColdStore } from './cold-store.js'
 import { DiskRead, MISS, type SettleRead } from './disk-read.js'
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
-import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
+import { RecordFit } from './record-fit.js'
 import { Staging } from './staging.js'
 import { Supersessions } from './supersessions.js'
-import { encodedTagsLength } from './tag-codec.js'
 import { restoreTags } from './tag-restore.js'
 import type { ColdTags } from './tier-contract.js'
 import { yieldToLoop } from './yield.js'
 
-// Demotions gather for this long before one group-committed write.
-const BATCH_WINDOW_MS = 10
-const MAX_BATCH = 512
 const MAX_STAGED_BYTES = 64 << 20
-const MAINTENANCE_PERIOD_MS = 1000
-const CHECKPOINT_BATCH = 256
-const CLOSE_REPORT_SLICE = 4096
 // Requests handed to the store at once. Its own pool bounds the I/O (32 positioned reads); this bounds what
 // waits in its queue, and takes a whole slice of a bulk call (4,096 keys), so that the slice's reads start in its turn.
 const CONCURRENCY = 4096
@@ -69,7 +62,9 @@ export class ColdTier implements LowerTier {
   readonly #staging: Staging
   /** Which disk copies are not their key's value any more, and the tombstones owed for them. */
   readonly #superseded = new Supersessions()
-  readonly #batch: BatchState
+  readonly #fit: RecordFit
+  /** What a batch write and a checkpoint read and change of the tier. */
+  readonly #parts: BatchState & CheckpointHost
   /** Staged entries, and owed tombstones, on their way to the demotion flow. */
   readonly #evictions = new Subject<LowerEntry>()
   /** Batch writes not yet done, queued ones too: a checkpoint waits for them. */
@@ -93,15 +88,20 @@ export class ColdTier implements LowerTier {
     this.#exits = exits
     this.#inbox = inbox({ ...options.inbox, concurrency: CONCURRENCY, name: 'cold' })
     this.#staging = new Staging(MAX_STAGED_BYTES, this.#inbox)
-    this.#batch = {
+    const fit = (this.#fit = new RecordFit(options.segmentBytes, tags))
+    this.#parts = {
       staging: this.#staging,
       superseded: this.#superseded,
       tags,
-      fitsWith: (key, bytes, list) => this.#fitsWith(key, bytes, list),
+      fitsWith: (key, bytes, list) => fit.fitsWith(key, bytes, list),
+      fitsWithTags: (key, bytes) => fit.fitsWithTags(key, bytes),
       ioError: (error, what) => this.#ioError(error, what),
       wrote: (ok) => {
         this.#refusing = !ok
       },
+      onDisk: (key) => this.#onDisk(key),
+      write: (batch) => this.#write(batch),
+      admit: () => ask(this.#inbox, () => Promise.resolve()),
     }
     const leaves = new Leaves(
       (key) => this.#staging.has(key) || this.#superseded.isMasked(key) || this.#store?.has(key) === true,
@@ -138,7 +138,7 @@ export class ColdTier implements LowerTier {
   }
 
   fits(key: string, encodedBytes: number): boolean {
-    return recordLength(Buffer.byteLength(key), encodedBytes) <= this.#options.segmentBytes
+    return this.#fit.fits(key, encodedBytes)
   }
 
   read(key: string): Promise<LowerEntry | undefined> {
@@ -172,11 +172,11 @@ export class ColdTier implements LowerTier {
     if (this.#staging.bytes + entry.stored.byteLength > MAX_STAGED_BYTES) return 'io'
     this.#staging.force(entry)
     this.#evictions.next(entry)
-    return this.#ask(() => Promise.resolve()).then(noop, noop) // closed meanwhile: the close wrote it, or said why not
+    return ask(this.#inbox, () => Promise.resolve()).then(noop, noop) // closed meanwhile: the close wrote it, or said why not
   }
 
   checkRoom(): void {
-    if (this.#options.inbox.whenFull === 'reject' && !this.#inbox.hasRoom) throw this.#full()
+    if (this.#options.inbox.whenFull === 'reject' && !this.#inbox.hasRoom) throw this.#inbox.full()
   }
 
   mask(key: string): void {
@@ -245,11 +245,14 @@ export class ColdTier implements LowerTier {
     if (opened) {
       try {
         await this.#checkpoint(memory, false)
-        await this.#reportLeftAtClose(memory)
+        // What the disk's size bound dropped meanwhile is told now, instead of whenever a read would find out.
+        await this.#store?.settleDropped()
+        await yieldToLoop() // the leaves are judged in a microtask
+        await reportLeftAtClose(this.#parts, memory, (key) => this.#exits.left(key, 'closing'))
       } catch (error) {
         failure = error
         // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
-        await this.#writeOwedOnReserve().catch((last: unknown) => this.#exits.error(asCacheError(last, this.#options.dir)))
+        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(asCacheError(last, this.#options.dir)))
       }
     }
     this.#inbox.close()
@@ -269,25 +272,30 @@ export class ColdTier implements LowerTier {
   }
 
   #startFlows(): void {
-    const reportError = (error: unknown): void => this.#exits.error(asCacheError(error, this.#options.dir))
-    const expired = (entry: LowerEntry): void => {
-      // An entry a newer write replaced meanwhile is not the key's value: its expiry is no one's.
-      if (this.#staging.get(entry.key) !== entry) return
-      this.#staging.remove(entry.key)
-      this.released(entry.key)
-      this.#exits.left(entry.key, 'expired-in-transit')
-    }
-    const scheduler = this.#scheduler
-    this.#flows.push(
-      this.#evictions
-        .pipe(demote({ batchWindow: BATCH_WINDOW_MS, maxBatch: MAX_BATCH, expired }, scheduler))
-        .subscribe((batch) => this.#writeDown(batch, reportError)),
-      maintain({ period: MAINTENANCE_PERIOD_MS, slice: () => this.#maintain(), onError: reportError }, scheduler).subscribe(),
+    const flows = coldFlows(
+      {
+        evictions: this.#evictions,
+        expired: (entry) => {
+          // An entry a newer write replaced meanwhile is not the key's value: its expiry is no one's.
+          if (this.#staging.get(entry.key) !== entry) return
+          this.#staging.remove(entry.key)
+          this.released(entry.key)
+          this.#exits.left(entry.key, 'expired-in-transit')
+        },
+        writeDown: (batch) => this.#writeDown(batch),
+        maintain: async () => {
+          // Each run lets demotions try the disk again after a failed write: the next batch is the probe.
+          this.#refusing = false
+          return this.#store === undefined ? false : this.#store.maintain()
+        },
+        sync: async () => this.#store?.sync(),
+        reportError: (error) => this.#reportError(error),
+      },
+      this.#options.fsync,
+      this.#options.fsyncInterval,
+      this.#scheduler,
     )
-    if (this.#options.fsync === 'interval') {
-      const sync = async (): Promise<boolean> => (await this.#store?.sync(), false)
-      this.#flows.push(maintain({ period: this.#options.fsyncInterval, slice: sync, onError: reportError }, scheduler).subscribe())
-    }
+    this.#flows.push(...flows)
     // A tier refused its directory (E_LOCKED, E_IO) has nothing to flush or upkeep, and
     // its timers must not keep the process alive when the program never calls close().
     this.#opened.catch(() => {
@@ -296,7 +304,7 @@ export class ColdTier implements LowerTier {
   }
 
   /** A demotion batch, in line behind the requests before it: its entries hold their units already. */
-  #writeDown(batch: readonly LowerEntry[], reportError: (error: unknown) => void): void {
+  #writeDown(batch: readonly LowerEntry[]): void {
     let settle = (): void => undefined
     const written = new Promise<void>((resolve) => (settle = resolve))
     this.#writes.add(written)
@@ -304,55 +312,17 @@ export class ColdTier implements LowerTier {
       units: 0,
       work: () => this.#write(batch),
       done: (error) => {
-        if (error !== undefined) reportError(error)
+        if (error !== undefined) this.#reportError(error)
         this.#writes.delete(written)
         settle()
       },
     })
   }
 
-  /**
-   * One slice of compaction and size enforcement; true while more is due.
-   * Each run also lets demotions try the disk again after a failed write:
-   * the next batch is the probe.
-   */
-  async #maintain(): Promise<boolean> {
-    this.#refusing = false
-    return this.#store === undefined ? false : this.#store.maintain()
-  }
-
   async #checkpoint(memory: MemoryImage, admit: boolean): Promise<void> {
     const store = await this.#opened
     await Promise.all(this.#writes)
-    // Written with the last batch: a tombstone that memory's newer value paid meanwhile is no longer owed, and is skipped.
-    const owed: LowerEntry[] = []
-    for (const tombstone of this.#superseded.owed()) if (!this.#staging.has(tombstone.key)) owed.push(tombstone)
-    let batch: LowerEntry[] = [...this.#staging.values()]
-    const entries = memory.entries()[Symbol.iterator]()
-    for (let more = true; more; ) {
-      if (admit) await this.#ask(() => Promise.resolve())
-      // Staged in one synchronous run after the wait, so that every entry is the key's value as it is now.
-      for (let next = entries.next(); ; next = entries.next()) {
-        if (next.done === true) {
-          more = false
-          break
-        }
-        const entry = next.value
-        if (this.#onDisk(entry.key)) continue
-        if (!this.#fitsWithTags(entry.key, entry.stored.byteLength)) {
-          // It stays in memory, but cannot pay for the older disk copy it masks.
-          const tombstone = this.#superseded.owedFor(entry.key)
-          if (tombstone !== undefined) batch.push(tombstone)
-          continue
-        }
-        this.#staging.force(entry)
-        batch.push(entry)
-        if (batch.length >= CHECKPOINT_BATCH) break
-      }
-      // Ahead of the last entries: a value of the same key in this batch must land after its tombstone.
-      await this.#write(more ? batch : owed.concat(batch))
-      batch = []
-    }
+    await writeMemoryDown(this.#parts, memory, admit)
     await store.sync()
   }
 
@@ -362,7 +332,7 @@ export class ColdTier implements LowerTier {
    * for every tier does; one that a failed write dropped is judged above.
    */
   async #write(batch: readonly LowerEntry[]): Promise<void> {
-    const outcome = await writeBatch(await this.#opened, this.#batch, batch)
+    const outcome = await writeBatch(await this.#opened, this.#parts, batch)
     for (const entry of outcome.tooLarge) this.#exits.left(entry.key, 'too-large')
     for (const entry of outcome.dropped) this.#exits.left(entry.key, 'io')
     if (outcome.error !== undefined) throw outcome.error
@@ -383,7 +353,7 @@ export class ColdTier implements LowerTier {
     const masking = this.#superseded.deleting(key)
     try {
       const store = await this.#opened
-      const deleted = await this.#ask(() => store.delete(key))
+      const deleted = await ask(this.#inbox, () => store.delete(key))
       // The tombstone is the key's current state, unless the key was written again meanwhile.
       this.#superseded.deleted(key, masking)
       // A staged value (perhaps being written) is the disk's copy: its own liveness decides.
@@ -393,44 +363,6 @@ export class ColdTier implements LowerTier {
       this.#superseded.deleteFailed(key, masking)
       throw this.#ioError(error, 'delete from')
     }
-  }
-
-  /**
-   * The last resort of a close whose checkpoint failed (a full disk, most
-   * likely): frees the store's reserve and writes every tombstone still owed,
-   * for keys in memory too, whose newer values are about to be lost. Rejects
-   * when even that cannot be written.
-   */
-  async #writeOwedOnReserve(): Promise<void> {
-    const store = this.#store
-    if (store === undefined || this.#superseded.owedCount === 0) return
-    await store.releaseReserve()
-    const outcome = await writeBatch(store, this.#batch, [...this.#superseded.owed()])
-    if (outcome.error !== undefined) throw outcome.error
-    await store.sync()
-  }
-
-  /**
-   * Memory is about to go: every entry it holds that the closing checkpoint
-   * did not leave on disk (the disk's size bound pushed it out again, or it
-   * does not fit a segment with its tags) leaves the cache now, and says so,
-   * as does every disk-only value the bound dropped during the checkpoint.
-   */
-  async #reportLeftAtClose(memory: MemoryImage): Promise<void> {
-    await this.#store?.settleDropped()
-    await yieldToLoop() // the leaves are judged in a microtask
-    let n = 0
-    for (const key of memory.keys()) {
-      if (!this.#onDisk(key)) this.#exits.left(key, 'closing')
-      if (++n % CLOSE_REPORT_SLICE === 0) await yieldToLoop()
-    }
-  }
-
-  /** A request whose caller awaits, through the inbox: waits for room, or fails with E_BACKPRESSURE, as the option says. */
-  #ask<T>(work: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) =>
-      this.#inbox.ask<T>({ units: 0, work, done: (error, value) => (error === undefined ? resolve(value as T) : reject(error)) }),
-    )
   }
 
   /** Whether the open store itself holds the key's current value: written, not just staged. */
@@ -444,24 +376,14 @@ export class ColdTier implements LowerTier {
     return store === undefined || this.#staging.has(key) || store.has(key) || store.writing(key)
   }
 
-  #fitsWithTags(key: string, encodedBytes: number): boolean {
-    const tags = this.#batch.tags?.of(key)
-    return tags === undefined ? this.fits(key, encodedBytes) : this.#fitsWith(key, encodedBytes, tags)
-  }
-
-  #fitsWith(key: string, encodedBytes: number, tags: readonly string[]): boolean {
-    const tagBytes = tags.length === 0 ? 0 : TAGS_LENGTH_BYTES + encodedTagsLength(tags)
-    return recordLength(Buffer.byteLength(key), encodedBytes + tagBytes) <= this.#options.segmentBytes
+  #reportError(error: unknown): void {
+    this.#exits.error(asCacheError(error, this.#options.dir))
   }
 
   #hit(entry: LowerEntry, now: number): LowerEntry | undefined {
     if (entry.expiresAt !== 0 && entry.expiresAt <= now) return undefined
     this.hits++
     return entry
-  }
-
-  #full(): CacheError {
-    return new CacheError('E_BACKPRESSURE', `the cold inbox is full (${this.#options.inbox.capacity} requests held)`)
   }
 
   #ioError(error: unknown, what: string): CacheError {
