@@ -3,21 +3,19 @@ import type { Codec } from '../codec/codec.js'
 import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import { Notifier } from '../observe/notifier.js'
-import type { ColdTierStats, TierStats } from '../observe/stats.js'
 import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
 import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
 import { ExpirySweep } from './expiry-sweep.js'
+import { KeptBytes } from './kept-bytes.js'
 import { createLowerTiers } from './lower-tiers.js'
 import { LowerReads } from './lower-reads.js'
 import { MemoryEntries } from './memory-entries.js'
+import { tierStats } from './tier-stats.js'
 import { checkFits, encodeBelowHot, encodeValue, type Landing } from './value-fit.js'
 import { WarmValues } from './warm-values.js'
-
-const NO_TIER: TierStats = { entries: 0, bytes: 0, hits: 0 }
-const NO_COLD: ColdTierStats = { entries: 0, bytes: 0, diskBytes: 0, hits: 0 }
 
 /**
  * The tiers in order, and the rules that move entries between them. Every
@@ -55,6 +53,8 @@ export class TierStack<V> {
   readonly #memory: MemoryEntries
   readonly #warmValues: WarmValues<V> | undefined
   readonly #landing: Landing
+  /** With warm and a lower tier: the bytes values read from below came up with, for warm when they leave hot. */
+  readonly #kept: KeptBytes | undefined
 
   constructor(options: ResolvedOptions) {
     const scheduler = (this.#scheduler = options.scheduler)
@@ -80,6 +80,8 @@ export class TierStack<V> {
       left: (key, tier, reason) => this.#left(key, tier, reason),
     })
     this.#below = this.lowerTiers[0]
+    // A quarter of warm's budget at most: bytes held beside hot's values, on top of what warm holds.
+    if (this.warm !== undefined && this.#below !== undefined) this.#kept = new KeptBytes(this.warm.maxBytes / 4)
     this.#landing = { hot: this.hot, warm: this.warm, below: this.#below, encode: (value) => encodeValue(this.#codec, value) }
     this.ready = this.lowerTiers.length === 0 ? Promise.resolve() : Promise.all(this.lowerTiers.map((tier) => tier.ready)).then(() => undefined)
     this.ready.catch(() => undefined) // the facade reports it
@@ -168,13 +170,8 @@ export class TierStack<V> {
   }
 
   /** Each tier's figures for `stats()`. */
-  stats(): { hot: TierStats; warm: TierStats; cold: ColdTierStats } {
-    const { hot, warm } = this
-    return {
-      hot: { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
-      warm: warm === undefined ? NO_TIER : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
-      cold: this.#below === undefined ? NO_COLD : this.#below.stats(),
-    }
+  stats(): ReturnType<typeof tierStats> {
+    return tierStats(this.hot, this.warm, this.#below)
   }
 
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
@@ -269,6 +266,7 @@ export class TierStack<V> {
   /** Empties memory at once; the returned Promise empties the tiers below. */
   clear(): Promise<void> | undefined {
     this.hot.reset()
+    this.#kept?.clear()
     this.warm?.reset()
     this.sweep.restart()
     let below: Promise<void> | undefined
@@ -343,7 +341,9 @@ export class TierStack<V> {
     }
     // It expired on its way down.
     if (expiresAt !== 0 && expiresAt <= this.#scheduler.now()) return this.#expired(key)
-    const bytes = this.#encodeOrLeave(key, value)
+    // Read from below and unchanged since: the bytes it came up with, no encoding (docs/architecture.md, the stack).
+    const kept = this.#kept !== undefined && this.#kept.size !== 0 ? this.#kept.take(key, value) : undefined
+    const bytes = kept ?? this.#encodeOrLeave(key, value)
     if (bytes === undefined) return
     if (!warm.set(key, bytes, expiresAt)) {
       // Too large for warm: straight down to the first lower tier, when there is one.
@@ -391,7 +391,9 @@ export class TierStack<V> {
   /** A value read from a lower tier moves up into hot, unless memory has the key: its copy is at least as new. */
   #promoteFromBelow(key: string, value: V, entry: LowerEntry, tier: LowerTier): void {
     if (this.holdsInMemory(key)) return
-    if (this.hot.set(key, value, entry.expiresAt)) this.notifier.promoted(key, tier.name, 'hot')
+    if (!this.hot.set(key, value, entry.expiresAt)) return
+    this.#kept?.keep(key, value, entry.stored)
+    this.notifier.promoted(key, tier.name, 'hot')
   }
 }
 
