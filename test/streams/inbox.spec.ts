@@ -42,10 +42,11 @@ describe('inbox', () => {
   it('makes a request wait for room when full and told to wait', () => {
     testScheduler().run((helpers) => {
       const replies = new Subject<string>()
-      const requests = box('wait')
-      // capacity 2: c waits until a is done, then its turn comes after b.
-      helpers.hot('(abc)').subscribe((value) => requests.ask(letter(helpers, '--(x|)', value, replies)))
-      helpers.expectObservable(replies).toBe('--a-b-c')
+      const requests = box('wait', 2, 4)
+      // Room for two: c, arriving with them, waits until a is done (frame 1), though more could work at once.
+      const work: Record<string, string> = { a: '-(x|)', b: '----(x|)', c: '-(x|)' }
+      helpers.hot('(abc)').subscribe((value) => requests.ask(letter(helpers, work[value], value, replies)))
+      helpers.expectObservable(replies).toBe('-ac-b')
     })
   })
 
