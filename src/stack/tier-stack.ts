@@ -22,16 +22,12 @@ import { WarmValues } from './warm-values.js'
  * read and write of the cache comes through here, already validated:
  *
  * - the tiers: memory's (hot, then warm; synchronous, direct calls), then
- *   `lowerTiers` (today the disk, or none), each a `LowerTier` behind its
- *   own bounded inbox. Adding a tier below is implementing that interface
- *   and adding it to the list;
- * - get: hot, then warm, then each lower tier in turn; a lower hit is decoded
- *   and moved up into hot at once;
- * - set: the value goes to the top; the key's copies below are dropped, and
- *   every lower tier masks its copy;
- * - a hot eviction is encoded into warm; a warm eviction (or a hot one without
- *   warm) goes to the first lower tier, unless it already holds the key's
- *   value; an entry no tier can take leaves the cache;
+ *   `lowerTiers` (`LowerTier`s behind bounded inboxes; see lower-tiers.ts);
+ * - get: hot, then warm, then each lower tier; a lower hit moves up into hot;
+ * - set: the value goes to the top; the copies below are dropped or masked;
+ * - a hot eviction goes into warm (encoded, or with the bytes it came up
+ *   with); a warm eviction (or a hot one without warm) to the first lower
+ *   tier unless it holds the value already; one no tier takes leaves;
  * - whether a value that left a lower tier left the cache is judged here,
  *   against memory.
  *
