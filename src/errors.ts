@@ -13,6 +13,8 @@ export type CacheErrorCode =
   | 'E_CORRUPT'
   | 'E_LOADER'
   | 'E_REENTRANT'
+  /** A tier's inbox was full and its `inbox.whenFull` option says 'reject': the request was not taken, nothing changed. */
+  | 'E_BACKPRESSURE'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

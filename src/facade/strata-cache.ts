@@ -81,17 +81,17 @@ class StrataCache<V> implements Cache<V> {
         expiryOf: (key) => stack.expiryOf(key),
         due: (key) => stack.expireIfDue(key),
         // A key only the disk holds is read as `peek` reads memory: a watch is not a get.
-        load: resolved.cold === false ? undefined : (key) => (stack.cold as NonNullable<typeof stack.cold>).peek(key),
+        load: resolved.cold === false ? undefined : (key) => stack.peekBelow(key) as Promise<V | undefined>,
       },
       scheduler,
     )
     const stack = (this.#stack = new TierStack<V>(resolved, new Notifier<V>(scheduler, this.#watchers)))
-    const { notifier, cold } = stack
+    const { notifier } = stack
     this.events$ = notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, scheduler).pipe(takeUntil(this.#closing), share())
     // A load ahead is wasted on a key the cache holds or loads already, and on one a write would refuse.
     const needless = (key: string): boolean =>
-      !isWellFormed(key) || readThrough.isLoading(key) || stack.holdsInMemory(key) || (cold?.tier.holds(key, scheduler.now()) ?? false)
+      !isWellFormed(key) || readThrough.isLoading(key) || stack.holds(key)
     const readThrough = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
@@ -109,16 +109,13 @@ class StrataCache<V> implements Cache<V> {
         resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
       scheduler,
     }))
-    this.ready =
-      cold === undefined
-        ? Promise.resolve()
-        : cold.tier.ready.then(
-            () => undefined,
-            (error: unknown) => {
-              this.#unusable ??= asCacheError(error, 'E_IO', String(error))
-              throw this.#unusable
-            },
-          )
+    this.ready = stack.ready.then(
+      () => undefined,
+      (error: unknown) => {
+        this.#unusable ??= asCacheError(error, 'E_IO', String(error))
+        throw this.#unusable
+      },
+    )
     this.ready.catch(() => undefined) // operations report it too: an unwatched `ready` must not crash the process
   }
 
@@ -142,7 +139,7 @@ class StrataCache<V> implements Cache<V> {
       checkWrittenKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      this.#readThrough.set(key, value, ttl, tags)
+      return this.#readThrough.set(key, value, ttl, tags)
     })
   }
 
@@ -166,7 +163,13 @@ class StrataCache<V> implements Cache<V> {
   setMany(entries: CacheEntry<V>[]): Promise<void> {
     return this.#run(async () => {
       const checked = checkEntries<V>(entries, this.#maxKeyLength, (key, value) => this.#checkValue(key, value))
-      for (let i = 0; i < entries.length; i++) this.#readThrough.set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
+      // A value that went straight to a full lower tier is stored, and waits for room there.
+      const waits: Promise<void>[] = []
+      for (let i = 0; i < entries.length; i++) {
+        const wait = this.#readThrough.set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
+        if (wait !== undefined) waits.push(wait)
+      }
+      if (waits.length > 0) await Promise.all(waits)
     })
   }
 
@@ -197,13 +200,8 @@ class StrataCache<V> implements Cache<V> {
   }
 
   stats(): CacheStats {
-    const { hot, warm, cold, notifier } = this.#stack
-    return snapshot(
-      notifier.counters,
-      { entries: hot.entries, bytes: hot.bytes, hits: hot.hits },
-      warm === undefined ? { entries: 0, bytes: 0, hits: 0 } : { entries: warm.entries, bytes: warm.bytes, hits: warm.hits },
-      cold === undefined ? { entries: 0, bytes: 0, diskBytes: 0, hits: 0 } : cold.tier.stats(),
-    )
+    const tiers = this.#stack.stats()
+    return snapshot(this.#stack.notifier.counters, tiers.hot, tiers.warm, tiers.cold)
   }
 
   /** Checkpoints into the cold tier (if any), then releases everything. Rejects if that checkpoint failed. */

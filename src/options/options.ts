@@ -3,7 +3,14 @@ import type { Codec } from '../codec/codec.js'
 import { createDefaultCodec } from '../codec/default-codec.js'
 import { CacheError } from '../errors.js'
 import { POLICY_NAMES, type PolicyName } from '../policies/index.js'
-import { type FsyncMode, type ResolvedColdSettings, resolveColdSettings } from '../tiers/cold/options.js'
+import {
+  type ColdInboxOptions,
+  type FsyncMode,
+  type ResolvedColdInboxOptions,
+  type ResolvedColdSettings,
+  resolveColdInboxOptions,
+  resolveColdSettings,
+} from '../tiers/cold/options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
@@ -39,6 +46,15 @@ export interface ColdOptions {
   fsyncInterval?: number
   /** Dead fraction of a segment that makes it due for a rewrite. Default 0.5. */
   compactionThreshold?: number
+  /**
+   * The disk tier's bounded inbox: `capacity` (default 1,048,576) bounds the
+   * requests it holds (staged demotions, queued and running reads, tombstones,
+   * writes, checkpoint batches); `whenFull` says what a request whose caller
+   * awaits does at a full inbox: 'wait' (default) for room, or 'reject' with
+   * `E_BACKPRESSURE`. A demotion never waits: at a full inbox the entry
+   * leaves the cache (`evict`, reason 'io').
+   */
+  inbox?: ColdInboxOptions
 }
 
 export interface CacheOptions<V = unknown> {
@@ -110,8 +126,9 @@ export type ValueKind = 'data' | 'any'
 
 export type Loader<V> = (key: string, context: { signal: AbortSignal }) => V | undefined | Promise<V | undefined>
 
-export interface ResolvedColdOptions extends ResolvedColdSettings {
+interface ResolvedColdOptions extends ResolvedColdSettings {
   fsyncInterval: number
+  inbox: ResolvedColdInboxOptions
 }
 
 export interface ResolvedOptions<V = unknown> {
@@ -138,7 +155,7 @@ const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterva
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
-const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold']
+const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold', 'inbox']
 
 const invalid = (option: string, rule: string): CacheError =>
   new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
@@ -214,7 +231,11 @@ function resolveCold(cold: false | ColdOptions | undefined): ResolvedColdOptions
   if (typeof cold !== 'object' || cold === null) throw invalid('cold', 'must be false or an object')
   checkKeys(cold, KNOWN_COLD, 'cold.')
   // The store's settings are checked by the store's own rules, which name the option as every option here is named.
-  return { ...resolveColdSettings(cold), fsyncInterval: resolveInteger('cold.fsyncInterval', cold.fsyncInterval, 1000) }
+  return {
+    ...resolveColdSettings(cold),
+    fsyncInterval: resolveInteger('cold.fsyncInterval', cold.fsyncInterval, 1000),
+    inbox: resolveColdInboxOptions(cold.inbox),
+  }
 }
 
 /** A time to live: a positive number of ms, Infinity for none. 0 when absent. */

@@ -8,8 +8,11 @@ import { callSource } from './source-call.js'
 /** What read-through needs of the tiers: the stack's reads and writes, and where loads are told. */
 export interface ReadThroughTiers<V> {
   get(key: string): V | undefined | Promise<V | undefined>
-  /** Stores a checked value; `ttl` 0 means the cache's default. */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void
+  /**
+   * Stores a checked value; `ttl` 0 means the cache's default. A Promise when
+   * the value went straight to a lower tier whose full inbox makes it wait.
+   */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void>
   delete(key: string): { existed: boolean; tombstone: Promise<boolean> | undefined }
   clear(): Promise<void> | undefined
   readonly notifier: Pick<Notifier<V>, 'loaded' | 'error' | 'prefetchHit'>
@@ -109,10 +112,10 @@ export class ReadThrough<V> {
     return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
   }
 
-  /** Stores a checked value; loads of the key under way are out of date. */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
+  /** Stores a checked value; loads of the key under way are out of date. Waits as `ReadThroughTiers.set` says. */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void> {
     this.#superseded(key)
-    this.#tiers.set(key, value, ttl, tags)
+    return this.#tiers.set(key, value, ttl, tags)
   }
 
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */

@@ -1,101 +1,93 @@
-import { Subject, type SchedulerLike, type Subscription } from 'rxjs'
-import { demote } from '../../streams/demote.js'
-import { promote } from '../../streams/promote.js'
+import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
-import { ColdLink } from '../tiers/cold/cold-link.js'
-import { CacheError } from '../errors.js'
+import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
-import { ExpirySweep } from './expiry-sweep.js'
-import type { ResolvedOptions } from '../options/options.js'
 import { Notifier } from '../observe/notifier.js'
-import { PeekSnapshots } from './peek-snapshots.js'
+import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
-import type { ColdEntry } from '../tiers/cold/cold-tier.js'
+import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
-
-/** An entry on its way between tiers. */
-export interface Moving<S> {
-  key: string
-  stored: S
-  expiresAt: number
-}
-
-/** A hit in a lower tier, offered to the promotion flow. */
-interface LowerHit<V> extends Moving<V> {
-  from: 'warm' | 'cold'
-  bytes: Uint8Array
-}
+import { ExpirySweep } from './expiry-sweep.js'
+import { KeptBytes } from './kept-bytes.js'
+import { createLowerTiers } from './lower-tiers.js'
+import { LowerReads } from './lower-reads.js'
+import { MemoryEntries } from './memory-entries.js'
+import { tierStats } from './tier-stats.js'
+import { checkFits, encodeBelowHot, encodeValue, type Landing } from './value-fit.js'
+import { WarmValues } from './warm-values.js'
 
 /**
  * The tiers in order, and the rules that move entries between them. Every
  * read and write of the cache comes through here, already validated:
  *
- * - get: hot, then warm, then cold; a lower hit is decoded and offered to `promote`.
- * - set: the value goes to the top; the key's copies below are dropped.
- * - a hot eviction goes through `demote` into warm, encoded; a warm eviction
- *   goes to cold (see `ColdLink`), or leaves the cache without one.
+ * - the tiers: memory's (hot, then warm; synchronous, direct calls), then
+ *   `lowerTiers` (`LowerTier`s behind bounded inboxes; see lower-tiers.ts);
+ * - get: hot, then warm, then each lower tier; a lower hit moves up into hot;
+ * - set: the value goes to the top; the copies below are dropped or masked;
+ * - a hot eviction goes into warm (encoded, or with the bytes it came up
+ *   with); a warm eviction (or a hot one without warm) to the first lower
+ *   tier unless it holds the value already; one no tier takes leaves;
+ * - whether a value that left a lower tier left the cache is judged here,
+ *   against memory.
  *
- * Memory answers synchronously; an answer that needs the disk is a Promise.
+ * Memory answers synchronously; an answer that needs a lower tier is a Promise.
  */
 export class TierStack<V> {
   readonly notifier: Notifier<V>
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
-  readonly cold: ColdLink<V> | undefined
+  readonly lowerTiers: readonly LowerTier[]
+  readonly sweep: ExpirySweep
+  /** Resolves when every lower tier has opened; rejects as the first that cannot. */
+  readonly ready: Promise<void>
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
-  readonly #hotEvictions = new Subject<Moving<unknown>>()
-  readonly #lowerHits = new Subject<LowerHit<V>>()
-  readonly #flows: Subscription[] = []
-  readonly sweep: ExpirySweep
-  /** While a checkpoint runs: keys moved from hot to warm behind its back, to write at its end. */
-  #movedDuringCheckpoint: Set<string> | undefined
-  /** What `peek` decoded from warm, made on its first warm peek. */
-  #peekSnapshots: PeekSnapshots<V> | undefined
+  /** The first lower tier: where memory's evictions go. */
+  readonly #below: LowerTier | undefined
+  readonly #reads: LowerReads<V>
+  readonly #memory: MemoryEntries
+  readonly #warmValues: WarmValues<V> | undefined
+  readonly #landing: Landing
+  /** With warm and a lower tier: the bytes values read from below came up with, for warm when they leave hot. */
+  readonly #kept: KeptBytes | undefined
 
   constructor(options: ResolvedOptions, notifier = new Notifier<V>(options.scheduler)) {
-    this.#scheduler = options.scheduler
+    const scheduler = (this.#scheduler = options.scheduler)
     this.#codec = options.codec
     this.notifier = notifier
     this.hot = createHotTier(options.hot, {
-      evicted: (key, value, expiresAt) => {
-        if (this.warm !== undefined) this.#hotEvictions.next({ key, stored: value, expiresAt })
-        else if (this.cold !== undefined) this.#demoteToCold(key, value, expiresAt)
-        else notifier.evicted(key, 'hot', 'capacity')
-      },
+      evicted: (key, value, expiresAt) => this.#hotEvicted(key, value, expiresAt),
       expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
       this.warm = createWarmTier(options.warm, {
         evicted: (key, bytes, expiresAt) => {
-          if (this.cold !== undefined) this.cold.demote(key, bytes, expiresAt, 'warm')
+          if (this.#below !== undefined) this.#demoteBelow(this.#below, key, bytes, expiresAt, 'warm')
           else notifier.evicted(key, 'warm', 'capacity')
         },
         expired: (key) => this.#expired(key),
       })
-      this.#flows.push(
-        this.#hotEvictions
-          .pipe(demote({ expired: (entry) => this.#expired(entry.key) }, this.#scheduler))
-          .subscribe((batch) => {
-            for (const entry of batch) this.#demote(entry)
-          }),
-      )
     }
-    if (options.cold !== false) {
-      this.cold = new ColdLink<V>(options.cold, options.codec, options.scheduler, notifier, {
-        promote: (key, value, bytes, expiresAt) => this.#lowerHits.next({ key, stored: value, bytes, expiresAt, from: 'cold' }),
-        memoryEntries: () => this.#memoryEntries(),
-        inMemory: (key) => this.holdsInMemory(key),
-        memoryKeys: () => this.#memoryKeys(),
-      })
-    }
-    this.#flows.push(this.#lowerHits.pipe(promote({ after: 1 }, this.#scheduler)).subscribe((hit) => this.#promote(hit)))
-    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], this.#scheduler)
-  }
-
-  now(): number {
-    return this.#scheduler.now()
+    if (this.warm !== undefined) this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
+    this.lowerTiers = createLowerTiers(options, {
+      notifier: notifier as Notifier<unknown>,
+      holdsInMemory: (key) => this.holdsInMemory(key),
+      left: (key, tier, reason) => this.#left(key, tier, reason),
+    })
+    this.#below = this.lowerTiers[0]
+    // A quarter of warm's budget at most: bytes held beside hot's values, on top of what warm holds.
+    if (this.warm !== undefined && this.#below !== undefined) this.#kept = new KeptBytes(this.warm.maxBytes / 4)
+    this.#landing = { hot: this.hot, warm: this.warm, below: this.#below, encode: (value) => encodeValue(this.#codec, value) }
+    this.ready = this.lowerTiers.length === 0 ? Promise.resolve() : Promise.all(this.lowerTiers.map((tier) => tier.ready)).then(() => undefined)
+    this.ready.catch(() => undefined) // the facade reports it
+    this.#reads = new LowerReads<V>(this.lowerTiers, this.#codec, {
+      lost: (key, error) => notifier.lost(key, error),
+      found: (key, value, entry, tier) => this.#promoteFromBelow(key, value, entry, tier),
+      counted: (key, tier) => (tier === undefined ? notifier.miss(key) : notifier.hit(key, tier.name)),
+    })
+    this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), (value) => encodeValue(this.#codec, value), notifier as Notifier<unknown>)
+    this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], scheduler)
   }
 
   get(key: string): V | undefined | Promise<V | undefined> {
@@ -111,17 +103,19 @@ export class TierStack<V> {
     if (warm !== undefined) {
       slot = warm.findOrExpire(key, this.#nowFor(warm))
       if (slot !== NO_SLOT) {
-        const value = this.#decode(key, slot)
+        const value = (this.#warmValues as WarmValues<V>).decode(key, slot)
         if (value !== undefined) {
+          const bytes = warm.valueAt(slot)
           warm.hit(slot)
           this.notifier.hit(key, 'warm')
-          this.#lowerHits.next({ key, stored: value, bytes: warm.valueAt(slot), expiresAt: warm.expiryAt(slot), from: 'warm' })
+          // A listener told of the hit may have changed the slot: then it is not this entry's any more.
+          if (warm.valueAt(slot) === bytes) this.#promoteFromWarm(warm, key, slot, value, bytes)
           return value
         }
       }
       warm.missed(key)
     }
-    if (this.cold !== undefined) return this.cold.read(key)
+    if (this.#below !== undefined) return this.#reads.read(key)
     this.notifier.miss(key)
     return undefined
   }
@@ -133,38 +127,32 @@ export class TierStack<V> {
     const warm = this.warm
     if (warm === undefined) return undefined
     const warmSlot = warm.findLive(key, this.#nowFor(warm))
-    return warmSlot === NO_SLOT ? undefined : this.#warmSnapshot(key, warmSlot)
+    return warmSlot === NO_SLOT ? undefined : (this.#warmValues as WarmValues<V>).snapshot(key, warmSlot)
   }
 
-  /** The warm value at `slot` as `peek` last decoded it, while its bytes are unchanged: a stable snapshot. */
-  #warmSnapshot(key: string, slot: number): V | undefined {
-    const value = this.#decode(key, slot)
-    if (value !== undefined) this.#snapshots().remember(key, (this.warm as WarmTier).valueAt(slot), value)
-    return value
-  }
-
-  /**
-   * The values last seen as objects of the keys warm holds as bytes: what a
-   * peek decoded, and what hot held when it went down (values are frozen,
-   * so sharing them is safe). Reads of those bytes give that same object
-   * back, so a snapshot stays the same object across moves between tiers.
-   */
-  #snapshots(): PeekSnapshots<V> {
-    // A sixteenth of warm's budget in encodings: the decoded copies stay a fraction of what warm holds.
-    return (this.#peekSnapshots ??= new PeekSnapshots<V>((this.warm as WarmTier).maxBytes / 16))
+  /** The value only a lower tier holds, read as `peek` reads memory: neither moved up nor counted. Undefined without lower tiers. */
+  peekBelow(key: string): Promise<V | undefined> | undefined {
+    return this.#below === undefined ? undefined : this.#reads.peek(key)
   }
 
   has(key: string): boolean | Promise<boolean> {
-    if (this.hot.findLive(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
-    const warm = this.warm
-    if (warm !== undefined && warm.findLive(key, this.#nowFor(warm)) !== NO_SLOT) return true
-    return this.cold !== undefined ? this.cold.has(key) : false
+    if (this.holdsInMemory(key)) return true
+    const below = this.#below
+    return below !== undefined ? below.has(key) : false
   }
 
   /** Whether hot or warm holds a live entry for the key, touching nothing. */
   holdsInMemory(key: string): boolean {
     if (this.hot.findLive(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
     return this.warm !== undefined && this.warm.findLive(key, this.#nowFor(this.warm)) !== NO_SLOT
+  }
+
+  /** Whether any tier holds a live entry for the key, without I/O (a lower tier not yet open holds nothing). */
+  holds(key: string): boolean {
+    if (this.holdsInMemory(key)) return true
+    const now = this.#scheduler.now()
+    for (const tier of this.lowerTiers) if (tier.holds(key, now)) return true
+    return false
   }
 
   /** The key's absolute expiry if memory holds it, 0 for none or absent. */
@@ -177,35 +165,53 @@ export class TierStack<V> {
     return slot === NO_SLOT ? 0 : this.warm.expiryAt(slot)
   }
 
-  /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
-  checkFits(key: string, value: V): void {
-    this.cold?.checkFits(key, value)
-    if (!this.hot.accepts(key, value)) this.#encodeBelowHot(key, value)
+  /** Each tier's figures for `stats()`. */
+  stats(): ReturnType<typeof tierStats> {
+    return tierStats(this.hot, this.warm, this.#below)
   }
 
-  /** Stores a validated value; `ttl` 0 means none, Infinity means never. */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): void {
+  /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
+  checkFits(key: string, value: V): void {
+    checkFits(this.#landing, key, value)
+  }
+
+  /**
+   * Stores a validated value; `ttl` 0 means none, Infinity means never. A
+   * Promise when the value goes straight to a lower tier whose inbox is full
+   * and waits: it resolves once there is room (the value is stored already).
+   */
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void> {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
     if (this.hot.set(key, value, expiresAt)) {
       this.warm?.delete(key)
-      this.cold?.mask(key)
+      this.#maskBelow(key)
       this.sweep.arm()
-      return this.notifier.written(key, value, expiresAt, tags)
+      this.notifier.written(key, value, expiresAt, tags)
+      return
     }
     // Too large for hot: encoded for the first tier below that takes it, or refused with nothing changed.
-    const bytes = this.#encodeBelowHot(key, value)
+    const bytes = encodeBelowHot(this.#landing, key, value)
+    const warm = this.warm
+    const below = warm === undefined || !warm.accepts(key, bytes) ? (this.#below as LowerTier) : undefined
+    below?.checkRoom()
     this.hot.delete(key)
-    this.warm?.delete(key)
-    this.cold?.mask(key)
-    if (this.warm === undefined || !this.warm.set(key, bytes, expiresAt)) {
-      const refused = (this.cold as ColdLink<V>).place(key, bytes, expiresAt)
-      if (refused !== undefined) {
-        this.#left(key, 'cold', refused)
-        return this.notifier.written(key, undefined, 0, undefined)
-      }
+    warm?.delete(key)
+    this.#maskBelow(key)
+    if (below === undefined) {
+      ;(warm as WarmTier).set(key, bytes, expiresAt)
+      this.sweep.arm()
+      this.notifier.written(key, value, expiresAt, tags)
+      return
+    }
+    const put = below.put({ key, stored: bytes, expiresAt })
+    if (typeof put === 'string') {
+      this.#left(key, below.name, put)
+      this.notifier.written(key, undefined, 0, undefined)
+      return
     }
     this.sweep.arm()
     this.notifier.written(key, value, expiresAt, tags)
+    return put
   }
 
   /**
@@ -228,12 +234,16 @@ export class TierStack<V> {
       }
     }
     let tombstone: Promise<boolean> | undefined
-    if (this.cold !== undefined) {
-      existed = this.cold.tier.holds(key, now) || existed
-      tombstone = this.cold.invalidate(key)
+    if (this.#below !== undefined) {
+      this.#reads.supersede(key)
+      for (const tier of this.lowerTiers) {
+        existed = tier.holds(key, now) || existed
+        const removed = tier.invalidate(key)
+        if (removed !== undefined) tombstone = tombstone === undefined ? removed : either(tombstone, removed)
+      }
     }
     if (existed) this.notifier.deleted(key)
-    // Before the store has opened, whether the disk held the key is known only once the tombstone is down.
+    // Before a lower tier has opened, whether it held the key is known only once the tombstone is down.
     else if (tombstone !== undefined) {
       tombstone = tombstone.then((found) => {
         if (found) this.notifier.deleted(key)
@@ -244,34 +254,35 @@ export class TierStack<V> {
   }
 
   /**
-   * The keys that carry `tag`. With a cold tier that has not opened yet, once
-   * it has: the tags of keys only the disk holds are known from then on.
+   * The keys that carry `tag`. With a lower tier that has not opened yet, once
+   * it has: the tags of keys only it holds are known from then on.
    */
   keysOfTag(tag: string): readonly string[] | Promise<readonly string[]> {
-    const cold = this.cold
-    if (cold === undefined || cold.tier.isOpen) return this.notifier.tags.keysOf(tag)
-    return cold.tier.ready.then(() => this.notifier.tags.keysOf(tag))
+    if (this.lowerTiers.every((tier) => tier.isOpen)) return this.notifier.tags.keysOf(tag)
+    return this.ready.then(() => this.notifier.tags.keysOf(tag))
   }
 
-  /** Empties memory at once; the returned Promise empties the disk. */
+  /** Empties memory at once; the returned Promise empties the tiers below. */
   clear(): Promise<void> | undefined {
     this.hot.reset()
+    this.#kept?.clear()
     this.warm?.reset()
     this.sweep.restart()
-    const disk = this.cold?.clear()
+    let below: Promise<void> | undefined
+    if (this.#below !== undefined) {
+      this.#reads.supersedeAll()
+      below = Promise.all(this.lowerTiers.map((tier) => tier.clear())).then(() => undefined)
+    }
     this.notifier.cleared()
-    return disk
+    return below
   }
 
-  /** Writes every entry held in memory to disk and makes it durable; resolves at once without a cold tier. */
+  /** Writes every entry held in memory to the tiers below and makes it durable; resolves at once without one. */
   async checkpoint(): Promise<void> {
-    if (this.cold === undefined) return
-    this.#movedDuringCheckpoint = new Set()
-    try {
-      await this.cold.checkpoint()
-    } finally {
-      this.#movedDuringCheckpoint = undefined
-    }
+    if (this.#below === undefined) return
+    await this.#memory.during(async () => {
+      for (const tier of this.lowerTiers) await tier.checkpoint(this.#memory)
+    })
   }
 
   /** Drops `key` if it has expired; for a watched key's expiry timer. */
@@ -281,40 +292,34 @@ export class TierStack<V> {
     this.warm?.findOrExpire(key, now)
   }
 
-  /** Stops the flows; with a cold tier, checkpoints and closes the store first. */
+  /** Closes the tiers below (each checkpoints first), then ends the notifier. */
   async close(): Promise<void> {
     this.sweep.close()
     try {
-      await this.cold?.close()
+      await this.#memory.during(async () => {
+        for (const tier of this.lowerTiers) await tier.close(this.#memory)
+      })
     } finally {
-      for (const flow of this.#flows) flow.unsubscribe()
-      this.#hotEvictions.complete()
-      this.#lowerHits.complete()
       this.notifier.complete()
     }
   }
 
-  /** Encodes, or refuses: the reason a value cannot go into a byte tier. */
-  encode(value: unknown): Uint8Array {
-    try {
-      return this.#codec.encode(value)
-    } catch (error) {
-      throw new CacheError('E_INVALID_VALUE', `the codec '${this.#codec.name}' cannot encode the value`, {
-        cause: error,
-      })
-    }
-  }
-
-  /** An entry expired in memory; a tombstone its write owes the disk goes down. */
+  /** An entry expired in memory; what its write owes the tiers below goes down. */
   #expired(key: string): void {
-    this.cold?.released(key)
+    for (const tier of this.lowerTiers) tier.released(key)
     this.notifier.expired(key)
   }
 
-  /** An entry left the cache from `tier` for `reason`; a tombstone its write owes the disk goes down. */
+  /** An entry left the cache from `tier` for `reason`; what its write owes the tiers below goes down. */
   #left(key: string, tier: TierName, reason: EvictionReason): void {
-    this.cold?.released(key)
+    for (const lower of this.lowerTiers) lower.released(key)
     this.notifier.evicted(key, tier, reason)
+  }
+
+  #maskBelow(key: string): void {
+    if (this.#below === undefined) return
+    this.#reads.supersede(key)
+    for (const tier of this.lowerTiers) tier.mask(key)
   }
 
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
@@ -322,122 +327,74 @@ export class TierStack<V> {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
 
-  /**
-   * The bytes of a value too large for hot, when a tier below can hold them;
-   * otherwise `E_INVALID_VALUE`, since no tier could keep the value.
-   */
-  #encodeBelowHot(key: string, value: unknown): Uint8Array {
-    const tooLarge = (what: string): CacheError =>
-      new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
-    if (this.warm === undefined && this.cold === undefined) throw tooLarge(`hot.maxBytes (${this.hot.maxBytes})`)
-    const bytes = this.encode(value)
-    if (this.warm?.accepts(key, bytes) === true || this.cold?.tier.fits(key, bytes.byteLength) === true) return bytes
-    throw tooLarge(`hot.maxBytes and every tier below (${bytes.byteLength} bytes encoded)`)
-  }
-
-  #demoteToCold(key: string, value: unknown, expiresAt: number): void {
-    const cold = this.cold as ColdLink<V>
-    // A value read from disk and promoted is still there: no encoding to find that out.
-    if (cold.tier.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', 'cold')
-    let bytes: Uint8Array
-    try {
-      bytes = this.encode(value)
-    } catch (error) {
-      this.notifier.error(error as CacheError, key)
-      return this.#left(key, 'hot', 'capacity')
-    }
-    cold.demote(key, bytes, expiresAt, 'hot')
-  }
-
-  #decode(key: string, slot: number): V | undefined {
-    const warm = this.warm as WarmTier
-    const known = this.#peekSnapshots?.get(key, warm.valueAt(slot))
-    if (known !== undefined) return known
-    try {
-      return this.#codec.decode(warm.valueAt(slot)) as V
-    } catch (error) {
-      warm.removeAt(slot)
-      this.notifier.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}'`, { cause: error }))
-      return undefined
-    }
-  }
-
-  #demote(entry: Moving<unknown>): void {
-    let bytes: Uint8Array
-    try {
-      bytes = this.encode(entry.stored)
-    } catch (error) {
-      this.notifier.error(error as CacheError, entry.key)
-      return this.#left(entry.key, 'hot', 'capacity')
-    }
-    if (!(this.warm as WarmTier).set(entry.key, bytes, entry.expiresAt)) {
-      // Too large for warm: straight down to the disk, when there is one.
-      if (this.cold !== undefined) return this.cold.demote(entry.key, bytes, entry.expiresAt, 'hot')
-      return this.notifier.evicted(entry.key, 'hot', 'too-large')
-    }
-    this.#movedDuringCheckpoint?.add(entry.key)
-    this.#snapshots().remember(entry.key, bytes, entry.stored as V)
-    this.notifier.demoted(entry.key, 'hot', 'warm')
-  }
-
-  #promote(hit: LowerHit<V>): void {
-    const now = this.#scheduler.now()
-    if (hit.from === 'warm') {
-      const warm = this.warm as WarmTier
-      const slot = warm.findLive(hit.key, now)
-      if (slot === NO_SLOT) return
-      warm.removeAt(slot)
-      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) {
-        warm.set(hit.key, hit.bytes, hit.expiresAt)
-        return
-      }
-    } else {
-      // A copy already in memory is at least as new as the disk's.
-      if (this.hot.findLive(hit.key, now) !== NO_SLOT) return
-      if (this.warm !== undefined && this.warm.findLive(hit.key, now) !== NO_SLOT) return
-      if (!this.hot.set(hit.key, hit.stored, hit.expiresAt)) return
-    }
-    this.notifier.promoted(hit.key, hit.from, 'hot')
-  }
-
-  /**
-   * Every entry in memory as bytes, warm first, then hot, then what moved from
-   * hot to warm while the walk was under way (the Map walks see entries added
-   * behind them, so promotions into hot are not missed).
-   */
-  *#memoryEntries(): Generator<ColdEntry> {
-    const now = this.#scheduler.now()
+  /** Hot let an entry go for room: down to warm, or to the first lower tier, or out of the cache. */
+  #hotEvicted(key: string, value: unknown, expiresAt: number): void {
     const warm = this.warm
-    if (warm !== undefined) {
-      for (const key of warm.keys(now)) {
-        const slot = warm.findLive(key, now)
-        if (slot !== NO_SLOT) yield { key, stored: warm.valueAt(slot), expiresAt: warm.expiryAt(slot) }
-      }
+    const below = this.#below
+    if (warm === undefined) {
+      if (below === undefined) return this.notifier.evicted(key, 'hot', 'capacity')
+      // A value read from a lower tier and promoted is still there: no encoding to find that out.
+      if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', below.name)
+      const bytes = this.#encodeOrLeave(key, value)
+      if (bytes !== undefined) this.#demoteInto(below, key, bytes, expiresAt, 'hot')
+      return
     }
-    for (const key of this.hot.keys(now)) {
-      const entry = this.#hotEntry(key, now)
-      if (entry !== undefined) yield entry
+    // It expired on its way down.
+    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now()) return this.#expired(key)
+    // Read from below and unchanged since: the bytes it came up with, no encoding (docs/architecture.md, the stack).
+    const kept = this.#kept !== undefined && this.#kept.size !== 0 ? this.#kept.take(key, value) : undefined
+    const bytes = kept ?? this.#encodeOrLeave(key, value)
+    if (bytes === undefined) return
+    if (!warm.set(key, bytes, expiresAt)) {
+      // Too large for warm: straight down to the first lower tier, when there is one.
+      if (below !== undefined) return this.#demoteBelow(below, key, bytes, expiresAt, 'hot')
+      return this.notifier.evicted(key, 'hot', 'too-large')
     }
-    for (const key of this.#movedDuringCheckpoint ?? []) {
-      const slot = warm?.findLive(key, now) ?? NO_SLOT
-      if (slot !== NO_SLOT) yield { key, stored: (warm as WarmTier).valueAt(slot), expiresAt: (warm as WarmTier).expiryAt(slot) }
-    }
+    this.#memory.moved(key)
+    ;(this.#warmValues as WarmValues<V>).remember(key, bytes, value as V)
+    this.notifier.demoted(key, 'hot', 'warm')
   }
 
-  *#memoryKeys(): Generator<string> {
-    const now = this.#scheduler.now()
-    yield* this.hot.keys(now)
-    if (this.warm !== undefined) yield* this.warm.keys(now)
-  }
-
-  #hotEntry(key: string, now: number): ColdEntry | undefined {
-    const slot = this.hot.findLive(key, now)
-    if (slot === NO_SLOT) return undefined
+  #encodeOrLeave(key: string, value: unknown): Uint8Array | undefined {
     try {
-      return { key, stored: this.encode(this.hot.valueAt(slot)), expiresAt: this.hot.expiryAt(slot) }
+      return encodeValue(this.#codec, value)
     } catch (error) {
       this.notifier.error(error as CacheError, key)
+      this.#left(key, 'hot', 'capacity')
       return undefined
     }
+  }
+
+  /** An entry memory let go, to the lower tier unless it holds the key's value already. */
+  #demoteBelow(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
+    if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, from, below.name)
+    this.#demoteInto(below, key, bytes, expiresAt, from)
+  }
+
+  #demoteInto(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
+    const refused = below.demote({ key, stored: bytes, expiresAt })
+    if (refused !== undefined) return this.#left(key, from, refused)
+    this.notifier.demoted(key, from, below.name)
+  }
+
+  /** A warm hit moves up into hot; a value too large for hot stays where it was. */
+  #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V, bytes: Uint8Array): void {
+    const expiresAt = warm.expiryAt(slot)
+    warm.removeAt(slot)
+    if (!this.hot.set(key, value, expiresAt)) {
+      warm.set(key, bytes, expiresAt)
+      return
+    }
+    this.notifier.promoted(key, 'warm', 'hot')
+  }
+
+  /** A value read from a lower tier moves up into hot, unless memory has the key: its copy is at least as new. */
+  #promoteFromBelow(key: string, value: V, entry: LowerEntry, tier: LowerTier): void {
+    if (this.holdsInMemory(key)) return
+    if (!this.hot.set(key, value, entry.expiresAt)) return
+    this.#kept?.keep(key, value, entry.stored)
+    this.notifier.promoted(key, tier.name, 'hot')
   }
 }
+
+const either = (a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> => Promise.all([a, b]).then(([x, y]) => x || y)

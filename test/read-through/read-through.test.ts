@@ -14,6 +14,7 @@ function fakeTiers() {
     set: (key, value, ttl, tags) => {
       values.set(key, value)
       stored.push([key, value, ttl, tags])
+      return undefined
     },
     delete: (key) => ({ existed: values.delete(key), tombstone: undefined }),
     clear: () => {

@@ -1,306 +1,201 @@
+import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import { ask, type Inbox, inbox } from '../../../streams/inbox.js'
 import { CacheError, isCacheError } from '../../errors.js'
-import type { ColdLeaveReason } from './cold-index.js'
-import type { ColdReadOptions } from './cold-reads.js'
+import type { ColdTierStats } from '../../observe/stats.js'
+import type { LowerEntry, LowerTier, LowerTierExits, MemoryImage, Refusal } from '../lower-tier.js'
+import { type BatchState, writeBatch } from './batch-write.js'
+import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnReserve } from './checkpoint.js'
+import { coldFlows } from './cold-flows.js'
 import { ColdStore } from './cold-store.js'
-import { recordLength, TAGS_LENGTH_BYTES } from './record-format.js'
-import { encodedTagsLength } from './tag-codec.js'
-import { isOwedTombstone, type OwedTombstone, Supersessions } from './supersessions.js'
-import type { ColdLeft, ColdTags, ColdTierOptions, ColdTierStats, WriteOutcome } from './tier-contract.js'
-import type { ColdEntry, ColdPut } from './types.js'
+import { DiskRead, MISS, type SettleRead } from './disk-read.js'
+import { Leaves } from './leaves.js'
+import type { ColdTierOptions } from './options.js'
+import { RecordFit } from './record-fit.js'
+import { Staging } from './staging.js'
+import { Supersessions } from './supersessions.js'
+import { restoreTags } from './tag-restore.js'
+import type { ColdTags } from './tier-contract.js'
 import { yieldToLoop } from './yield.js'
 
-export type { ColdEntry }
-export type { OwedTombstone }
-export type { ColdLeft, ColdTags, ColdTierOptions, ColdTierStats, WriteOutcome }
-
-const NO_ENTRIES: ColdEntry[] = []
-const EMPTY = new Uint8Array(0)
-
-const NO_TAGS: ColdReadOptions = { tags: false }
-
-/** A value the store let go, judged at the end of the run. */
-interface Leave {
-  reason: ColdLeaveReason
-  tagged: boolean
-}
-
-/** Tag lists restored to the tag index between two yields to the event loop (about 2 ms; V8 may add a rehash of the index's Map). */
-const RESTORE_SLICE = 1024
+const MAX_STAGED_BYTES = 64 << 20
+// Requests handed to the store at once. Its own pool bounds the I/O (32 positioned reads); this bounds what
+// waits in its queue, and takes a whole slice of a bulk call (4,096 keys), so that the slice's reads start in its turn.
+const CONCURRENCY = 4096
 
 /**
- * The cold tier as the stack sees it: an actor around the `ColdStore` that
- * keeps the one invariant the stack relies on, **a key's disk copy is read
- * only while it is the key's current value**:
+ * The disk tier: one actor around the `ColdStore`, fed through a bounded
+ * inbox, that keeps the one invariant the stack relies on, **a key's disk
+ * copy is read only while it is the key's current value**:
  *
- * - demotions are staged in memory (readable at once) until their batch is
- *   written, so an entry is never in no tier while it moves down;
- * - a write of a key masks its disk copy and owes the disk a tombstone for
- *   it. The newer value pays the debt when it reaches the disk; if it leaves
- *   memory without doing so (it expired, or was dropped), the tombstone goes
- *   down with the next batch, and every checkpoint writes those still owed,
- *   so that an older value never comes back after a restart that follows a
- *   checkpoint. Until then a crash leaves the disk as the last checkpoint
- *   left it. The mask is lifted once the tombstone or the newer value is on
- *   disk. A delete masks the copy and writes its own tombstone;
- * - after a failed write the tier refuses demotions until a write succeeds;
+ * - demotion: an evicted entry is staged at once (readable, holding a unit
+ *   of the inbox), then written in a batch every 10 ms; a full inbox, a
+ *   failed disk or 64 MiB already staged refuse it (the stack checks first
+ *   whether the disk already holds it);
+ * - a write of a key above masks its disk copy and owes the disk a
+ *   tombstone for it. The newer value pays the debt when it reaches the
+ *   disk; if it leaves memory without doing so (`released`), the tombstone
+ *   goes down with the next batch, and every checkpoint writes those still
+ *   owed. A delete masks the copy and writes its own tombstone;
+ * - after a failed write the tier refuses demotions until a write succeeds
+ *   (each maintenance tick lets the next batch probe the disk);
  * - a value is written with the key's current tags (`ColdTags.of`), and
  *   when the store opens, the tags of the keys it holds are restored to the
- *   tag index, except for keys written or deleted meanwhile.
+ *   tag index, except for keys written or deleted meanwhile;
+ * - what leaves the disk (evicted for room, expired, corrupt, dropped by a
+ *   failed write) is reported upward through `LowerTierExits.left`, judged
+ *   at the end of the run that noticed it; whether memory holds a copy is
+ *   the stack's to judge.
  *
  * Reads wait for the store to open (`ready` resolves once the tags are
  * restored too); everything else in the cache does not.
  */
-export class ColdTier {
+export class ColdTier implements LowerTier {
   readonly name = 'cold'
-  readonly ready: Promise<ColdStore>
+  readonly ready: Promise<void>
   hits = 0
   #store: ColdStore | undefined
-  readonly #staged = new Map<string, ColdEntry>()
-  #stagedBytes = 0
+  readonly #opened: Promise<ColdStore>
+  readonly #options: ColdTierOptions
+  readonly #scheduler: SchedulerLike
+  readonly #exits: LowerTierExits
+  readonly #inbox: Inbox
+  readonly #staging: Staging
   /** Which disk copies are not their key's value any more, and the tombstones owed for them. */
   readonly #superseded = new Supersessions()
+  readonly #fit: RecordFit
+  /** What a batch write and a checkpoint read and change of the tier. */
+  readonly #parts: BatchState & CheckpointHost
+  /** Staged entries, and owed tombstones, on their way to the demotion flow. */
+  readonly #evictions = new Subject<LowerEntry>()
+  /** Batch writes not yet done, queued ones too: a checkpoint waits for them. */
+  readonly #writes = new Set<Promise<void>>()
+  readonly #flows: Subscription[] = []
   /** Clears begun, and clears under way: the disk reads as empty while one runs. */
   #clears = 0
   #clearing = 0
   #refusing = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
-  /** Keys whose disk record left the store, judged at the end of the current run. */
-  #leaving: Map<string, Leave> | undefined
-  readonly #options: ColdTierOptions
+  readonly #settleRead: SettleRead = (read, error, hit) => {
+    if (error !== undefined) return read.reject(this.#ioError(error, 'read from'))
+    if (hit === undefined || this.#superseded.hides(read.key) || read.clears !== this.#clears) return read.resolve(undefined)
+    read.resolve(this.#hit({ key: read.key, stored: hit.value, expiresAt: hit.expiresAt }, this.#scheduler.now()))
+  }
 
-  constructor(options: ColdTierOptions) {
+  constructor(options: ColdTierOptions, scheduler: SchedulerLike, exits: LowerTierExits, tags?: ColdTags) {
     this.#options = options
-    const tags = options.tags
-    const left = options.left
-    const opening = ColdStore.open(
-      left === undefined ? options : { ...options, onLeave: (key, reason, tagged) => this.#leave(key, reason, tagged, left) },
+    this.#scheduler = scheduler
+    this.#exits = exits
+    this.#inbox = inbox({ ...options.inbox, concurrency: CONCURRENCY, name: 'cold' })
+    this.#staging = new Staging(MAX_STAGED_BYTES, this.#inbox)
+    const fit = (this.#fit = new RecordFit(options.segmentBytes, tags))
+    this.#parts = {
+      staging: this.#staging,
+      superseded: this.#superseded,
+      tags,
+      fitsWith: (key, bytes, list) => fit.fitsWith(key, bytes, list),
+      fitsWithTags: (key, bytes) => fit.fitsWithTags(key, bytes),
+      ioError: (error, what) => this.#ioError(error, what),
+      wrote: (ok) => {
+        this.#refusing = !ok
+      },
+      onDisk: (key) => this.#onDisk(key),
+      write: (batch) => this.#write(batch),
+      admit: () => ask(this.#inbox, () => Promise.resolve()),
+    }
+    const leaves = new Leaves(
+      (key) => this.#staging.has(key) || this.#superseded.isMasked(key) || this.#store?.has(key) === true,
+      (key, reason) => exits.left(key, reason),
     )
-    this.ready = opening.then(async (store) => {
-      if (tags !== undefined) await this.#restoreTags(store, tags)
+    this.#opened = ColdStore.open({
+      ...options,
+      now: () => scheduler.now(),
+      onError: (error) => exits.error(error),
+      onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
+    }).then(async (store) => {
+      const newer = (key: string): boolean => this.#superseded.isMasked(key) || this.#staging.has(key)
+      if (tags !== undefined) await restoreTags(store, tags, newer, () => this.#dropRecoveredTags)
       return (this.#store = store)
     })
+    this.ready = this.#opened.then(() => undefined)
     this.ready.catch(() => undefined) // the cache reports it; an unwatched `ready` must not crash the process
+    this.#startFlows()
   }
 
-  get dir(): string {
-    return this.#options.dir
-  }
-
-  /** Whether the store has opened (and its tags are restored). */
   get isOpen(): boolean {
     return this.#store !== undefined
   }
 
-  /** Whether the key's value is staged or on disk, without I/O; false until the store is open. */
+  /** Units of the inbox held now: staged entries, and requests queued or under way. */
+  get held(): number {
+    return this.#inbox.held
+  }
+
   holds(key: string, now: number): boolean {
-    const staged = this.#staged.get(key)
+    const staged = this.#staging.get(key)
     if (staged !== undefined) return staged.expiresAt === 0 || staged.expiresAt > now
     return !this.#superseded.hides(key) && this.#clearing === 0 && this.#store?.has(key) === true
   }
 
-  /** Whether the open store itself holds the key's current value: written, not just staged. */
-  onDisk(key: string): boolean {
-    return !this.#staged.has(key) && !this.#superseded.hides(key) && this.#clearing === 0 && this.#store?.has(key) === true
+  fits(key: string, encodedBytes: number): boolean {
+    return this.#fit.fits(key, encodedBytes)
   }
 
-  /**
-   * What a checkpoint must write before the memory entries: the tombstones
-   * owed for keys whose newer value is neither staged nor in memory (a
-   * newer value pays its own), then the entries staged and not yet written.
-   */
-  unwritten(inMemory: (key: string) => boolean): ColdEntry[] {
-    const batch: ColdEntry[] = []
-    for (const owed of this.#superseded.owed()) if (!this.#staged.has(owed.key) && !inMemory(owed.key)) batch.push(owed)
-    for (const entry of this.#staged.values()) batch.push(entry)
-    return batch
-  }
-
-  /**
-   * The last resort of a close whose checkpoint failed (a full disk, most
-   * likely): frees the store's reserve and writes every tombstone still owed,
-   * for keys in memory too, whose newer values are about to be lost. Rejects
-   * when even that cannot be written.
-   */
-  async writeOwedOnReserve(): Promise<void> {
-    const store = this.#store
-    if (store === undefined || this.#superseded.owedCount === 0) return
-    await store.releaseReserve()
-    const outcome = await this.write([...this.#superseded.owed()])
-    if (outcome.error !== undefined) throw outcome.error
-    await store.sync()
-  }
-
-  /** The tombstone owed for the key, if any: its newer value left memory without reaching the disk. */
-  owedFor(key: string): OwedTombstone | undefined {
-    return this.#superseded.owedFor(key)
-  }
-
-  /** The key's bytes, from the staging area or the disk; waits for the store to open. */
-  async read(key: string, now: () => number): Promise<ColdEntry | undefined> {
-    const staged = this.#staged.get(key)
-    if (staged !== undefined) return this.#hit(staged, now())
+  read(key: string): Promise<LowerEntry | undefined> {
+    const staged = this.#staging.get(key)
+    if (staged !== undefined) return Promise.resolve(this.#hit(staged, this.#scheduler.now()))
     const clears = this.#clears
-    const store = this.#store ?? (await this.ready)
-    if (this.#superseded.hides(key) || this.#clearing > 0 || clears !== this.#clears || !store.has(key)) return undefined
-    // The cache's tag index already has the key's tags: the record's need no decoding here.
-    const hit = await store.get(key, NO_TAGS)
-    if (hit === undefined || this.#superseded.hides(key) || clears !== this.#clears) return undefined
-    return this.#hit({ key, stored: hit.value, expiresAt: hit.expiresAt }, now())
+    const store = this.#store
+    if (store === undefined) return this.#opened.then(() => (clears === this.#clears ? this.read(key) : undefined))
+    if (this.#superseded.hides(key) || this.#clearing > 0 || !store.has(key)) return MISS
+    return new Promise((resolve, reject) => this.#inbox.ask(new DiskRead(key, clears, store, this.#settleRead, resolve, reject)))
   }
 
-  /** Waits for the store, then whether it holds the key. */
-  async has(key: string, now: number): Promise<boolean> {
-    if (this.#staged.has(key)) return this.holds(key, now)
-    await this.ready
-    return this.holds(key, now)
+  has(key: string): boolean | Promise<boolean> {
+    const now = this.#scheduler.now()
+    if (this.#staging.has(key) || this.#store !== undefined) return this.holds(key, now)
+    return this.#opened.then(() => this.holds(key, now))
   }
 
-  /**
-   * Takes an entry evicted from above into the staging area, where reads find
-   * it until `write` puts it on disk. False when the tier cannot take it (a
-   * failed disk, or too much already staged): then it leaves the cache.
-   */
-  stage(entry: ColdEntry): boolean {
-    if (this.#refusing || this.#stagedBytes + entry.stored.byteLength > this.#options.maxStagedBytes) return false
-    this.#unstage(entry.key)
-    this.#staged.set(entry.key, entry)
-    this.#stagedBytes += entry.stored.byteLength
-    return true
+  demote(entry: LowerEntry): Refusal | undefined {
+    if (!this.fits(entry.key, entry.stored.byteLength)) return 'too-large'
+    if (this.#refusing || !this.#staging.take(entry)) return 'io'
+    this.#evictions.next(entry)
+    return undefined
   }
 
-  /** Drops a staged entry that expired before its batch left; false when a newer write had replaced it already. */
-  unstage(entry: ColdEntry): boolean {
-    if (this.#staged.get(entry.key) !== entry) return false
-    this.#unstage(entry.key)
-    return true
+  put(entry: LowerEntry): Refusal | undefined | Promise<void> {
+    if (!this.fits(entry.key, entry.stored.byteLength)) return 'too-large'
+    if (this.#refusing) return 'io'
+    if (this.#inbox.hasRoom || this.#options.inbox.whenFull === 'reject') return this.demote(entry)
+    // A full inbox that waits: the value is taken (it is the key's value now), and its writer waits for room.
+    if (this.#staging.bytes + entry.stored.byteLength > MAX_STAGED_BYTES) return 'io'
+    this.#staging.force(entry)
+    this.#evictions.next(entry)
+    return ask(this.#inbox, () => Promise.resolve()).then(noop, noop) // closed meanwhile: the close wrote it, or said why not
   }
 
-  /**
-   * Writes a batch of staged entries and owed tombstones: one group-committed
-   * write. Entries replaced or masked since they were staged are skipped, as
-   * are tombstones no longer owed; a tombstone for a key the disk does not
-   * hold (nor is writing) is not written at all. An entry still staged when
-   * its write lands is the key's current value on disk, and its mask, if
-   * any, is lifted; so is the mask that asked for a tombstone that landed.
-   * Each value is written with the key's tags as they are now (the staged
-   * entry is the key's current value, so these are its tags). A failed write
-   * drops its values from staging (they are in `dropped`; the tier then
-   * refuses demotions until a write succeeds) and keeps its tombstones owed.
-   */
-  async write(batch: readonly ColdEntry[]): Promise<WriteOutcome> {
-    const store = this.#store ?? (await this.ready)
-    const live: ColdEntry[] = []
-    const puts: ColdPut[] = []
-    let tooLarge = NO_ENTRIES
-    for (const entry of batch) {
-      if (isOwedTombstone(entry)) {
-        if (!this.#superseded.isOwed(entry)) continue
-        if (!store.has(entry.key) && !store.writing(entry.key)) {
-          this.#superseded.settle(entry)
-          continue
-        }
-        live.push(entry)
-        puts.push({ key: entry.key, value: EMPTY, expiresAt: 0, tombstone: true })
-        continue
-      }
-      if (this.#staged.get(entry.key) !== entry) continue
-      const tags = this.#options.tags?.of(entry.key)
-      if (tags !== undefined && !this.#fitsWith(entry.key, entry.stored.byteLength, tags)) {
-        this.#unstage(entry.key)
-        if (tooLarge === NO_ENTRIES) tooLarge = []
-        tooLarge.push(entry)
-        continue
-      }
-      live.push(entry)
-      puts.push({ key: entry.key, value: entry.stored, expiresAt: entry.expiresAt, tags })
-    }
-    if (live.length === 0) return { tooLarge, dropped: NO_ENTRIES }
-    try {
-      await store.putMany(puts)
-      this.#refusing = false
-    } catch (error) {
-      this.#refusing = true
-      const dropped: ColdEntry[] = []
-      for (const entry of live) {
-        if (isOwedTombstone(entry) || this.#staged.get(entry.key) !== entry) continue
-        this.#unstage(entry.key)
-        dropped.push(entry)
-      }
-      return { tooLarge, dropped, error: this.#ioError(error, 'write demoted entries to') }
-    }
-    for (const entry of live) {
-      if (isOwedTombstone(entry)) {
-        if (this.#superseded.isOwed(entry)) this.#superseded.settle(entry)
-        continue
-      }
-      if (this.#staged.get(entry.key) !== entry) continue
-      this.#unstage(entry.key)
-      this.#superseded.paid(entry.key)
-    }
-    return { tooLarge, dropped: NO_ENTRIES }
+  checkRoom(): void {
+    if (this.#options.inbox.whenFull === 'reject' && !this.#inbox.hasRoom) throw this.#inbox.full()
   }
 
-  /** Stages an entry for a checkpoint, which writes its batches at once: no bound applies. */
-  stageForCheckpoint(entry: ColdEntry): void {
-    this.#unstage(entry.key)
-    this.#staged.set(entry.key, entry)
-    this.#stagedBytes += entry.stored.byteLength
-  }
-
-  /**
-   * The key has a new value above: its disk copy (and any staged older
-   * value) must not be read again, and the disk owes a tombstone for it
-   * until the new value reaches the disk (see `owedFor`, `unwritten`).
-   */
   mask(key: string): void {
-    if (!this.mayHold(key)) return
-    this.#unstage(key)
+    if (!this.#mayHold(key)) return
+    this.#staging.remove(key)
     this.#superseded.written(key)
   }
 
-  /**
-   * The key was deleted: masks its disk copy now and writes a tombstone behind
-   * any write of the key already in flight. Resolves when the tombstone is
-   * written; true when the disk or staging held the key's current value (a
-   * disk copy that a newer write had already masked is not the current value).
-   */
-  async invalidate(key: string): Promise<boolean> {
-    const staged = this.#staged.get(key)
-    // A staged value that expired on its way down is no longer the key's value.
-    const wasStaged = staged !== undefined && (staged.expiresAt === 0 || staged.expiresAt > this.#options.now())
-    this.#unstage(key)
-    const wasCurrent = !this.#superseded.hides(key)
-    const masking = this.#superseded.deleting(key)
-    try {
-      const store = this.#store ?? (await this.ready)
-      const deleted = await store.delete(key)
-      // The tombstone is the key's current state, unless the key was written again meanwhile.
-      this.#superseded.deleted(key, masking)
-      // A staged value (perhaps being written) is the disk's copy: its own liveness decides.
-      return staged !== undefined ? wasStaged : wasCurrent && deleted
-    } catch (error) {
-      // Left masked, and the tombstone still owed: the older value may still be on disk.
-      this.#superseded.deleteFailed(key, masking)
-      throw this.#ioError(error, 'delete from')
-    }
+  released(key: string): void {
+    const owed = this.#superseded.owedFor(key)
+    if (owed !== undefined) this.#evictions.next(owed)
   }
 
-  /** Whether an encoded value of this size, under this key, fits one segment (tags aside). */
-  fits(key: string, encodedBytes: number): boolean {
-    return recordLength(Buffer.byteLength(key), encodedBytes) <= this.#options.segmentBytes
-  }
-
-  /** Whether an encoded value of this size fits one segment together with the key's current tags. */
-  fitsWithTags(key: string, encodedBytes: number): boolean {
-    const tags = this.#options.tags?.of(key)
-    return tags === undefined ? this.fits(key, encodedBytes) : this.#fitsWith(key, encodedBytes, tags)
-  }
-
-  /** Whether a write or delete of the key must reach the disk copy: false only when the open store is known not to hold it. */
-  mayHold(key: string): boolean {
-    const store = this.#store
-    return store === undefined || this.#staged.has(key) || store.has(key) || store.writing(key)
+  invalidate(key: string): Promise<boolean> | undefined {
+    if (!this.#mayHold(key)) return undefined
+    return this.#delete(key).catch((error: unknown) => {
+      this.#exits.error(asCacheError(error, this.#options.dir), key)
+      throw error
+    })
   }
 
   /**
@@ -310,13 +205,12 @@ export class ColdTier {
    * drain away as their tombstones are found unneeded.
    */
   async clear(): Promise<void> {
-    this.#staged.clear()
-    this.#stagedBytes = 0
+    this.#staging.clear()
     this.#clears++
     this.#clearing++
     if (this.#store === undefined) this.#dropRecoveredTags = true
     try {
-      const store = this.#store ?? (await this.ready)
+      const store = await this.#opened
       await store.clear()
       this.#superseded.cleared()
     } catch (error) {
@@ -328,102 +222,176 @@ export class ColdTier {
     }
   }
 
-  async sync(): Promise<void> {
-    const store = this.#store ?? (await this.ready)
-    await store.sync()
+  /**
+   * Writes every entry the disk does not hold yet (staged demotions, then
+   * memory's, staged on the way so that a write of the key meanwhile wins),
+   * then the tombstones still owed, then fsyncs data and directory. Each
+   * batch of memory's entries waits for room in the inbox (or is refused
+   * with E_BACKPRESSURE) before it is staged.
+   */
+  checkpoint(memory: MemoryImage): Promise<void> {
+    return this.#checkpoint(memory, true)
   }
 
-  /**
-   * One slice of compaction and size enforcement; true while more is due.
-   * Each run also lets demotions try the disk again after a failed write:
-   * the next batch is the probe.
-   */
-  async maintain(budget?: number): Promise<boolean> {
-    this.#refusing = false
-    if (this.#store === undefined) return false
-    return this.#store.maintain(budget)
+  /** Ends the flows (the last demotion batch is written), checkpoints, reports what did not stay, and closes the store. */
+  async close(memory: MemoryImage): Promise<void> {
+    this.#evictions.complete()
+    for (const flow of this.#flows) flow.unsubscribe()
+    let failure: unknown
+    const opened = await this.#opened.then(
+      () => true,
+      () => false, // reported when it happened; there is nothing to checkpoint into
+    )
+    if (opened) {
+      try {
+        await this.#checkpoint(memory, false)
+        // What the disk's size bound dropped meanwhile is told now, instead of whenever a read would find out.
+        await this.#store?.settleDropped()
+        await yieldToLoop() // the leaves are judged in a microtask
+        await reportLeftAtClose(this.#parts, memory, (key) => this.#exits.left(key, 'closing'))
+      } catch (error) {
+        failure = error
+        // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
+        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(asCacheError(last, this.#options.dir)))
+      }
+    }
+    this.#inbox.close()
+    const store = await this.#opened.catch(() => undefined)
+    await store?.close()
+    if (failure !== undefined) throw asCacheError(failure, this.#options.dir)
   }
 
   stats(): ColdTierStats {
     const store = this.#store?.stats()
     return {
-      entries: (store?.entries ?? 0) + this.#staged.size,
-      bytes: (store?.bytes ?? 0) + this.#stagedBytes,
+      entries: (store?.entries ?? 0) + this.#staging.size,
+      bytes: (store?.bytes ?? 0) + this.#staging.bytes,
       diskBytes: store?.diskBytes ?? 0,
       hits: this.hits,
     }
   }
 
-  /** Tells `left` now of every value the disk's size bound dropped, instead of whenever a read would find out. */
-  async settleDropped(): Promise<void> {
-    await this.#store?.settleDropped()
-    await yieldToLoop() // the leaves are judged in a microtask
+  #startFlows(): void {
+    const flows = coldFlows(
+      {
+        evictions: this.#evictions,
+        expired: (entry) => {
+          // An entry a newer write replaced meanwhile is not the key's value: its expiry is no one's.
+          if (this.#staging.get(entry.key) !== entry) return
+          this.#staging.remove(entry.key)
+          this.released(entry.key)
+          this.#exits.left(entry.key, 'expired-in-transit')
+        },
+        writeDown: (batch) => this.#writeDown(batch),
+        maintain: async () => {
+          // Each run lets demotions try the disk again after a failed write: the next batch is the probe.
+          this.#refusing = false
+          return this.#store === undefined ? false : this.#store.maintain()
+        },
+        sync: async () => this.#store?.sync(),
+        reportError: (error) => this.#reportError(error),
+      },
+      this.#options.fsync,
+      this.#options.fsyncInterval,
+      this.#scheduler,
+    )
+    this.#flows.push(...flows)
+    // A tier refused its directory (E_LOCKED, E_IO) has nothing to flush or upkeep, and
+    // its timers must not keep the process alive when the program never calls close().
+    this.#opened.catch(() => {
+      for (const flow of this.#flows) flow.unsubscribe()
+    })
   }
 
-  /** Closes the store once it is open (or has failed to open). */
-  async close(): Promise<void> {
-    const store = await this.ready.catch(() => undefined)
-    await store?.close()
+  /** A demotion batch, in line behind the requests before it: its entries hold their units already. */
+  #writeDown(batch: readonly LowerEntry[]): void {
+    let settle = (): void => undefined
+    const written = new Promise<void>((resolve) => (settle = resolve))
+    this.#writes.add(written)
+    this.#inbox.carry({
+      units: 0,
+      work: () => this.#write(batch),
+      done: (error) => {
+        if (error !== undefined) this.#reportError(error)
+        this.#writes.delete(written)
+        settle()
+      },
+    })
   }
 
-  #fitsWith(key: string, encodedBytes: number, tags: readonly string[]): boolean {
-    const tagBytes = tags.length === 0 ? 0 : TAGS_LENGTH_BYTES + encodedTagsLength(tags)
-    return recordLength(Buffer.byteLength(key), encodedBytes + tagBytes) <= this.#options.segmentBytes
+  async #checkpoint(memory: MemoryImage, admit: boolean): Promise<void> {
+    const store = await this.#opened
+    await Promise.all(this.#writes)
+    await writeMemoryDown(this.#parts, memory, admit)
+    await store.sync()
   }
 
   /**
-   * Hands the tags the store found to the tag index, in slices, before the
-   * store is announced open. A key masked or staged meanwhile has a newer
-   * value (or a delete) above the disk's, whose tags are the ones that count;
-   * after a clear() nothing the disk held counts.
+   * Writes a batch and tells what left the tier: a value that fits a segment
+   * but not together with its tags leaves the cache, as a value too large
+   * for every tier does; one that a failed write dropped is judged above.
    */
-  async #restoreTags(store: ColdStore, tags: ColdTags): Promise<void> {
-    let n = 0
-    for (const [key, list] of store.takeRecoveredTags()) {
-      if (this.#dropRecoveredTags) return
-      if (!this.#superseded.isMasked(key) && !this.#staged.has(key) && store.has(key)) tags.restore(key, list)
-      if (++n % RESTORE_SLICE === 0) await yieldToLoop()
-    }
+  async #write(batch: readonly LowerEntry[]): Promise<void> {
+    const outcome = await writeBatch(await this.#opened, this.#parts, batch)
+    for (const entry of outcome.tooLarge) this.#exits.left(entry.key, 'too-large')
+    for (const entry of outcome.dropped) this.#exits.left(entry.key, 'io')
+    if (outcome.error !== undefined) throw outcome.error
   }
 
   /**
-   * The store let a value go. Judged once the current run is over: a store
-   * call can notice it in the middle of a move (a demotion asks the store
-   * whether it holds the key before staging it), and by then the key is
-   * staged, masked, on disk anew, or really gone. An untagged value that
-   * expired or was found corrupt concerns no one: dropped at once.
+   * The key was deleted: masks its disk copy now and writes a tombstone behind
+   * any write of the key already in flight. Resolves when the tombstone is
+   * written; true when the disk or staging held the key's current value (a
+   * disk copy that a newer write had already masked is not the current value).
    */
-  #leave(key: string, reason: ColdLeaveReason, tagged: boolean, left: ColdLeft): void {
-    if (!tagged && reason !== 'evicted') return
-    if (this.#leaving === undefined) {
-      this.#leaving = new Map()
-      queueMicrotask(() => {
-        const leaving = this.#leaving as Map<string, Leave>
-        this.#leaving = undefined
-        for (const [k, leave] of leaving) {
-          if (this.#staged.has(k) || this.#superseded.isMasked(k) || this.#store?.has(k) === true) continue
-          left(k, leave.reason, leave.tagged)
-        }
-      })
+  async #delete(key: string): Promise<boolean> {
+    const staged = this.#staging.get(key)
+    // A staged value that expired on its way down is no longer the key's value.
+    const wasStaged = staged !== undefined && (staged.expiresAt === 0 || staged.expiresAt > this.#scheduler.now())
+    this.#staging.remove(key)
+    const wasCurrent = !this.#superseded.hides(key)
+    const masking = this.#superseded.deleting(key)
+    try {
+      const store = await this.#opened
+      const deleted = await ask(this.#inbox, () => store.delete(key))
+      // The tombstone is the key's current state, unless the key was written again meanwhile.
+      this.#superseded.deleted(key, masking)
+      // A staged value (perhaps being written) is the disk's copy: its own liveness decides.
+      return staged !== undefined ? wasStaged : wasCurrent && deleted
+    } catch (error) {
+      // Left masked, and the tombstone still owed: the older value may still be on disk.
+      this.#superseded.deleteFailed(key, masking)
+      throw this.#ioError(error, 'delete from')
     }
-    this.#leaving.set(key, { reason, tagged })
   }
 
-  #hit(entry: ColdEntry, now: number): ColdEntry | undefined {
+  /** Whether the open store itself holds the key's current value: written, not just staged. */
+  #onDisk(key: string): boolean {
+    return !this.#staging.has(key) && !this.#superseded.hides(key) && this.#clearing === 0 && this.#store?.has(key) === true
+  }
+
+  /** Whether a write or delete of the key must reach the disk copy: false only when the open store is known not to hold it. */
+  #mayHold(key: string): boolean {
+    const store = this.#store
+    return store === undefined || this.#staging.has(key) || store.has(key) || store.writing(key)
+  }
+
+  #reportError(error: unknown): void {
+    this.#exits.error(asCacheError(error, this.#options.dir))
+  }
+
+  #hit(entry: LowerEntry, now: number): LowerEntry | undefined {
     if (entry.expiresAt !== 0 && entry.expiresAt <= now) return undefined
     this.hits++
     return entry
   }
 
-  #unstage(key: string): boolean {
-    const staged = this.#staged.get(key)
-    if (staged === undefined) return false
-    this.#staged.delete(key)
-    this.#stagedBytes -= staged.stored.byteLength
-    return true
-  }
-
   #ioError(error: unknown, what: string): CacheError {
-    return isCacheError(error) ? error : new CacheError('E_IO', `cannot ${what} ${this.dir}`, { cause: error })
+    return isCacheError(error) ? error : new CacheError('E_IO', `cannot ${what} ${this.#options.dir}`, { cause: error })
   }
 }
+
+const asCacheError = (error: unknown, dir: string): CacheError =>
+  isCacheError(error) ? error : new CacheError('E_IO', `cold tier in ${dir}: ${String(error)}`, { cause: error })
+
+const noop = (): void => undefined

@@ -1,4 +1,5 @@
 import { CacheError } from '../../errors.js'
+import type { WhenFull } from '../../../streams/inbox.js'
 import type { ColdLeaveListener } from './cold-index.js'
 
 export type FsyncMode = 'always' | 'interval' | 'never'
@@ -101,4 +102,59 @@ export function resolveColdOptions(o: ColdStoreOptions): ResolvedColdOptions {
   const onError = o.onError ?? (() => undefined)
   if (o.onLeave !== undefined && typeof o.onLeave !== 'function') throw invalid('cold.onLeave', 'must be a function')
   return { ...settings, readConcurrency, now: o.now, onError, onLeave: o.onLeave }
+}
+
+/** The disk tier's inbox, as the cache's `cold.inbox` option gives it. */
+export interface ColdInboxOptions {
+  /**
+   * Most requests the disk tier holds at once: demotions staged for their
+   * batch write, and reads, delete tombstones, values written straight to
+   * disk and checkpoint batches waiting their turn or under way. Default
+   * 1,048,576 (staged demotions are bounded to 64 MiB as well).
+   */
+  capacity?: number
+  /**
+   * What a request whose caller awaits does at a full inbox: 'wait' (default)
+   * until there is room, or 'reject' at once with `E_BACKPRESSURE`. A
+   * demotion cannot wait (it comes from a synchronous eviction): at a full
+   * inbox it is refused, and the entry leaves the cache with an `evict`
+   * event (reason 'io').
+   */
+  whenFull?: 'wait' | 'reject'
+}
+
+export interface ResolvedColdInboxOptions {
+  capacity: number
+  whenFull: WhenFull
+}
+
+/** What the disk tier is built from: the store's options as the cache resolved them, and its inbox. */
+export interface ColdTierOptions {
+  dir: string
+  maxBytes: number
+  segmentBytes: number
+  fsync: FsyncMode
+  fsyncInterval: number
+  compactionThreshold: number
+  inbox: ResolvedColdInboxOptions
+}
+
+const DEFAULT_INBOX_CAPACITY = 1 << 20
+
+const invalidOption = (option: string, rule: string): CacheError =>
+  new CacheError('E_INVALID_OPTIONS', `option 'cold.inbox${option}' ${rule}`)
+
+/** Fills the inbox's defaults; E_INVALID_OPTIONS naming the option when one is wrong. */
+export function resolveColdInboxOptions(inbox: unknown): ResolvedColdInboxOptions {
+  if (inbox === undefined) return { capacity: DEFAULT_INBOX_CAPACITY, whenFull: 'wait' }
+  if (typeof inbox !== 'object' || inbox === null || Array.isArray(inbox)) throw invalidOption('', 'must be an object')
+  for (const name of Object.keys(inbox)) {
+    if (name !== 'capacity' && name !== 'whenFull') throw invalidOption(`.${name}`, 'is not a known option')
+  }
+  const { capacity = DEFAULT_INBOX_CAPACITY, whenFull = 'wait' } = inbox as ColdInboxOptions
+  if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1) {
+    throw invalidOption('.capacity', `must be a positive integer, got ${String(capacity)}`)
+  }
+  if (whenFull !== 'wait' && whenFull !== 'reject') throw invalidOption('.whenFull', `must be 'wait' or 'reject', got ${String(whenFull)}`)
+  return { capacity, whenFull }
 }

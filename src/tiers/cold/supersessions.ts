@@ -1,15 +1,15 @@
-import type { ColdEntry } from './types.js'
+import type { LowerEntry } from '../lower-tier.js'
 
 /**
  * A tombstone the disk owes: the key was written above, and its disk copy
  * must be dead on disk too, not only masked in memory, before the mask that
  * asked for it (`masking`) can be lifted. Travels with the demotions.
  */
-export interface OwedTombstone extends ColdEntry {
+export interface OwedTombstone extends LowerEntry {
   masking: number
 }
 
-export const isOwedTombstone = (entry: ColdEntry): entry is OwedTombstone => 'masking' in entry
+export const isOwedTombstone = (entry: LowerEntry): entry is OwedTombstone => 'masking' in entry
 
 const EMPTY = new Uint8Array(0)
 

@@ -3,13 +3,6 @@ import { bodyLength, FLAG_TAGS, FLAG_TOMBSTONE, MAX_KEY_BYTES, recordLength } fr
 import type { WriteOp } from './segment-writer.js'
 import { encodeTags, tagsProblem } from './tag-codec.js'
 
-/** An entry on its way to disk, as the tier above handed it down. */
-export interface ColdEntry {
-  key: string
-  stored: Uint8Array
-  expiresAt: number
-}
-
 export interface ColdPut {
   key: string
   value: Uint8Array

@@ -1,0 +1,116 @@
+import type { Codec } from '../codec/codec.js'
+import { CacheError } from '../errors.js'
+import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
+
+/** One key being read from the tiers below memory. */
+class LowerRead<V> {
+  /** A write, delete or clear of the key came after the read began: what it finds goes to its callers, not up. */
+  superseded = false
+  promise: Promise<V | undefined> | undefined = undefined
+}
+
+/** What the stack does with what a read found. */
+export interface ReadOutcome<V> {
+  /** The key's bytes could not be decoded: its value is gone (the tiers drop their copies). */
+  lost(key: string, error: CacheError): void
+  /** Found in `tier`, and nothing overtook the read: the stack may move it up. */
+  found(key: string, value: V, entry: LowerEntry, tier: LowerTier): void
+  /** Counts a caller's hit (`tier`) or miss (undefined). */
+  counted(key: string, tier: LowerTier | undefined): void
+}
+
+/**
+ * Reads of the tiers below memory, in their order: one read per key at a
+ * time, which later callers join. A Map of the reads under way and one
+ * promise per read; each caller's hit or miss is counted.
+ */
+export class LowerReads<V> {
+  readonly #tiers: readonly LowerTier[]
+  readonly #codec: Codec
+  readonly #outcome: ReadOutcome<V>
+  readonly #reads = new Map<string, LowerRead<V>>()
+
+  constructor(tiers: readonly LowerTier[], codec: Codec, outcome: ReadOutcome<V>) {
+    this.#tiers = tiers
+    this.#codec = codec
+    this.#outcome = outcome
+  }
+
+  read(key: string): Promise<V | undefined> {
+    const joined = this.#reads.get(key)
+    if (joined !== undefined) {
+      const outcome = this.#outcome
+      return (joined.promise as Promise<V | undefined>).then((value) => {
+        outcome.counted(key, value === undefined ? undefined : this.#tiers[0])
+        return value
+      })
+    }
+    const read = new LowerRead<V>()
+    this.#reads.set(key, read)
+    read.promise = this.#from(0, key, read)
+    return read.promise
+  }
+
+  /** The value below memory, as `peek` reads memory: neither moved up nor counted, nor shared. */
+  async peek(key: string): Promise<V | undefined> {
+    for (const tier of this.#tiers) {
+      const entry = await tier.read(key)
+      if (entry !== undefined) return this.#decode(key, entry)
+    }
+    return undefined
+  }
+
+  /** The key was written or deleted: a read under way must not move what it finds up, and the next read starts afresh. */
+  supersede(key: string): void {
+    const read = this.#reads.get(key)
+    if (read === undefined) return
+    read.superseded = true
+    this.#reads.delete(key)
+  }
+
+  supersedeAll(): void {
+    for (const read of this.#reads.values()) read.superseded = true
+    this.#reads.clear()
+  }
+
+  #from(index: number, key: string, read: LowerRead<V>): Promise<V | undefined> {
+    const tier = this.#tiers[index]
+    return tier.read(key).then(
+      (entry) => {
+        if (entry === undefined && index + 1 < this.#tiers.length) return this.#from(index + 1, key, read)
+        return this.#settle(key, read, entry, tier)
+      },
+      (error: unknown) => {
+        this.#end(key, read)
+        throw error
+      },
+    )
+  }
+
+  #settle(key: string, read: LowerRead<V>, entry: LowerEntry | undefined, tier: LowerTier): V | undefined {
+    this.#end(key, read)
+    const outcome = this.#outcome
+    const value = entry === undefined ? undefined : this.#decode(key, entry)
+    if (value === undefined) {
+      outcome.counted(key, undefined)
+      return undefined
+    }
+    if (!read.superseded) outcome.found(key, value, entry as LowerEntry, tier)
+    outcome.counted(key, tier)
+    return value
+  }
+
+  #decode(key: string, entry: LowerEntry): V | undefined {
+    try {
+      return this.#codec.decode(entry.stored) as V
+    } catch (error) {
+      this.#outcome.lost(key, new CacheError('E_CODEC', `cannot decode the value of '${key}' read from disk`, { cause: error }))
+      for (const tier of this.#tiers) tier.invalidate(key)?.catch(() => undefined)
+      return undefined
+    }
+  }
+
+  #end(key: string, read: LowerRead<V>): void {
+    if (this.#reads.get(key) === read) this.#reads.delete(key)
+  }
+}

@@ -1,0 +1,90 @@
+import type { LowerEntry, MemoryImage } from '../lower-tier.js'
+import { type BatchState, writeBatch } from './batch-write.js'
+import type { ColdStore } from './cold-store.js'
+import type { Staging } from './staging.js'
+import type { Supersessions } from './supersessions.js'
+import { yieldToLoop } from './yield.js'
+
+const CHECKPOINT_BATCH = 256
+const CLOSE_REPORT_SLICE = 4096
+
+/** What writing memory down needs of the disk tier. */
+export interface CheckpointHost {
+  readonly staging: Staging
+  readonly superseded: Supersessions
+  /** Whether the open store itself holds the key's current value: written, not just staged. */
+  onDisk(key: string): boolean
+  /** Whether an encoded value of this size fits one segment together with the key's current tags. */
+  fitsWithTags(key: string, encodedBytes: number): boolean
+  /** Writes a batch of staged entries and owed tombstones; rejects as the write fails. */
+  write(batch: readonly LowerEntry[]): Promise<void>
+  /** Waits for room in the inbox, or rejects with E_BACKPRESSURE, as its option says. */
+  admit(): Promise<void>
+}
+
+/**
+ * Writes every entry the disk does not hold yet: staged demotions, then
+ * memory's, staged on the way so that a write of the key meanwhile wins,
+ * with the tombstones still owed in the last batch. With `admit`, each batch
+ * of memory's entries waits for room in the inbox (or is refused) before it
+ * is staged; a close does not wait.
+ */
+export async function writeMemoryDown(host: CheckpointHost, memory: MemoryImage, admit: boolean): Promise<void> {
+  const { staging, superseded } = host
+  // Written with the last batch: a tombstone that memory's newer value paid meanwhile is no longer owed, and is skipped.
+  const owed: LowerEntry[] = []
+  for (const tombstone of superseded.owed()) if (!staging.has(tombstone.key)) owed.push(tombstone)
+  let batch: LowerEntry[] = [...staging.values()]
+  const entries = memory.entries()[Symbol.iterator]()
+  for (let more = true; more; ) {
+    if (admit) await host.admit()
+    // Staged in one synchronous run after the wait, so that every entry is the key's value as it is now.
+    for (let next = entries.next(); ; next = entries.next()) {
+      if (next.done === true) {
+        more = false
+        break
+      }
+      const entry = next.value
+      if (host.onDisk(entry.key)) continue
+      if (!host.fitsWithTags(entry.key, entry.stored.byteLength)) {
+        // It stays in memory, but cannot pay for the older disk copy it masks.
+        const tombstone = superseded.owedFor(entry.key)
+        if (tombstone !== undefined) batch.push(tombstone)
+        continue
+      }
+      staging.force(entry)
+      batch.push(entry)
+      if (batch.length >= CHECKPOINT_BATCH) break
+    }
+    // Ahead of the last entries: a value of the same key in this batch must land after its tombstone.
+    await host.write(more ? batch : owed.concat(batch))
+    batch = []
+  }
+}
+
+/**
+ * Memory is about to go: every entry it holds that the closing checkpoint
+ * did not leave on disk (the disk's size bound pushed it out again, or it
+ * does not fit a segment with its tags) leaves the cache now, and says so.
+ */
+export async function reportLeftAtClose(host: CheckpointHost, memory: MemoryImage, left: (key: string) => void): Promise<void> {
+  let n = 0
+  for (const key of memory.keys()) {
+    if (!host.onDisk(key)) left(key)
+    if (++n % CLOSE_REPORT_SLICE === 0) await yieldToLoop()
+  }
+}
+
+/**
+ * The last resort of a close whose checkpoint failed (a full disk, most
+ * likely): frees the store's reserve and writes every tombstone still owed,
+ * for keys in memory too, whose newer values are about to be lost. Rejects
+ * when even that cannot be written.
+ */
+export async function writeOwedOnReserve(store: ColdStore | undefined, state: BatchState): Promise<void> {
+  if (store === undefined || state.superseded.owedCount === 0) return
+  await store.releaseReserve()
+  const outcome = await writeBatch(store, state, [...state.superseded.owed()])
+  if (outcome.error !== undefined) throw outcome.error
+  await store.sync()
+}
