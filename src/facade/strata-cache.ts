@@ -5,7 +5,6 @@ import type { Cache, CacheEntry, EntryOptions } from '../cache.js'
 import { deepFreeze, freezingCodec } from '../codec/deep-freeze.js'
 import { asCacheError, CacheError } from '../errors.js'
 import type { CacheEvent } from '../observe/events.js'
-import { Notifier } from '../observe/notifier.js'
 import { type CacheOptions, resolveOptions } from '../options/options.js'
 import { PrefetchLink } from '../prefetch/prefetch-link.js'
 import { ReadThrough } from '../read-through/read-through.js'
@@ -85,7 +84,7 @@ class StrataCache<V> implements Cache<V> {
       },
       scheduler,
     )
-    const stack = (this.#stack = new TierStack<V>(resolved, new Notifier<V>(scheduler, this.#watchers)))
+    const stack = (this.#stack = new TierStack<V>(resolved, this.#watchers))
     const { notifier } = stack
     this.events$ = notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, scheduler).pipe(takeUntil(this.#closing), share())
@@ -232,7 +231,7 @@ class StrataCache<V> implements Cache<V> {
 
   /** Deletes the keys that still carry `tag` when their slice comes: one written since without it stays. */
   #deleteTagged(keys: readonly string[], tag: string): Promise<number> {
-    const tags = this.#stack.notifier.tags
+    const tags = this.#stack.tags
     return this.#bulk.count(keys, (key) => tags.tagsOf(key)?.includes(tag) === true && this.#readThrough.delete(key))
   }
 

@@ -3,27 +3,32 @@ import type { CacheError } from '../errors.js'
 import { EventBus } from './event-bus.js'
 import type { EvictionReason, TierName } from './events.js'
 import { StatsCounters } from './stats.js'
-import { TagIndex } from '../tags/tag-index.js'
+import type { TagIndex } from '../tags/tag-index.js'
 import type { Watchers } from './watchers.js'
 
 /**
  * Tells everyone who keeps account of entries what just happened to one: the
  * counters behind `stats()`, `events$` (only while someone listens: no event
- * object is built otherwise), the tag index and the watchers. The tiers and
+ * object is built otherwise), and what it is given to keep in step with the
+ * keys' values: the tag index and the watchers. The tiers and
  * flows decide; this only reports, so that each outcome is counted and told
  * the same way wherever it happens.
  */
 export class Notifier<V> {
   readonly counters = new StatsCounters()
   readonly bus = new EventBus()
-  readonly tags = new TagIndex()
   readonly #watchers: Watchers<V> | undefined
+  readonly #tags: TagIndex | undefined
   readonly #scheduler: SchedulerLike
 
-  /** `watchers`: the subscribers of `watch(key)`, told of every change of a key's value. */
-  constructor(scheduler: SchedulerLike, watchers?: Watchers<V>) {
+  /**
+   * `watchers`: the subscribers of `watch(key)`, told of every change of a
+   * key's value; `tags`: the tag index, whose keys leave it with their values.
+   */
+  constructor(scheduler: SchedulerLike, watchers?: Watchers<V>, tags?: TagIndex) {
     this.#scheduler = scheduler
     this.#watchers = watchers
+    this.#tags = tags
   }
 
   hit(key: string, tier: TierName): void {
@@ -48,7 +53,8 @@ export class Notifier<V> {
 
   written(key: string, value: V | undefined, expiresAt: number, tags: readonly string[] | undefined): void {
     this.counters.sets++
-    if (tags !== undefined || this.tags.size !== 0) this.tags.set(key, tags)
+    const index = this.#tags
+    if (index !== undefined && (tags !== undefined || index.size !== 0)) index.set(key, tags)
     if (this.bus.listening) this.bus.emit({ type: 'set', key, at: this.#scheduler.now() })
     if (value !== undefined) this.#watchers?.changed(key, value, expiresAt)
   }
@@ -111,7 +117,7 @@ export class Notifier<V> {
   }
 
   cleared(): void {
-    this.tags.clear()
+    this.#tags?.clear()
     if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.#scheduler.now() })
     this.#watchers?.cleared()
   }
@@ -121,7 +127,7 @@ export class Notifier<V> {
   }
 
   #gone(key: string): void {
-    this.tags.remove(key)
+    this.#tags?.remove(key)
     this.#watchers?.changed(key, undefined, 0)
   }
 }

@@ -1,10 +1,12 @@
 import type { EvictionReason, TierName } from '../observe/events.js'
 import type { Notifier } from '../observe/notifier.js'
+import type { TagIndex } from '../tags/tag-index.js'
 import type { LowerLeaveReason, LowerTierExits } from '../tiers/lower-tier.js'
 
 /** What judging a lower tier's reports needs of the stack. */
 export interface LeaveJudge {
   readonly notifier: Notifier<unknown>
+  readonly tags: TagIndex
   /** Whether hot or warm holds a live entry for the key. */
   holdsInMemory(key: string): boolean
   /** The entry left the cache; what its write owes the tiers below goes down. */
@@ -31,7 +33,7 @@ export function lowerExits(name: TierName, judge: LeaveJudge): LowerTierExits {
     if (reason === 'evicted') notifier.evicted(key, name, 'capacity')
     else if (reason === 'io') judge.left(key, name, 'io')
     // An entry that expired or was found corrupt takes its tags with it; its expiry was told above, or is no one's.
-    else notifier.tags.remove(key)
+    else judge.tags.remove(key)
   }
   return { left, error: (error, key) => notifier.error(error, key) }
 }

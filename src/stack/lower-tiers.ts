@@ -10,7 +10,7 @@ import { type LeaveJudge, lowerExits } from './lower-exits.js'
  */
 export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge): LowerTier[] {
   const tiers: LowerTier[] = []
-  const tags = judge.notifier.tags
+  const tags = judge.tags
   if (options.cold !== false) {
     const tagIndex = { of: (key: string) => tags.tagsOf(key), restore: (key: string, list: readonly string[]) => tags.set(key, list) }
     tiers.push(new ColdTier(options.cold, options.scheduler, lowerExits('cold', judge), tagIndex))

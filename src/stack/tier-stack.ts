@@ -3,9 +3,11 @@ import type { Codec } from '../codec/codec.js'
 import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import { Notifier } from '../observe/notifier.js'
+import type { Watchers } from '../observe/watchers.js'
 import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
 import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
+import { TagIndex } from '../tags/tag-index.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
 import { ExpirySweep } from './expiry-sweep.js'
@@ -35,6 +37,8 @@ import { WarmValues } from './warm-values.js'
  */
 export class TierStack<V> {
   readonly notifier: Notifier<V>
+  /** Which keys carry which tag: kept in step by the notifier, written to and restored from the lower tiers. */
+  readonly tags = new TagIndex()
   readonly hot: HotTier
   readonly warm: WarmTier | undefined
   readonly lowerTiers: readonly LowerTier[]
@@ -52,10 +56,11 @@ export class TierStack<V> {
   /** With warm and a lower tier: the bytes values read from below came up with, for warm when they leave hot. */
   readonly #kept: KeptBytes | undefined
 
-  constructor(options: ResolvedOptions, notifier = new Notifier<V>(options.scheduler)) {
+  /** `watchers`: the subscribers of `watch(key)`, told of every change the notifier reports. */
+  constructor(options: ResolvedOptions, watchers?: Watchers<V>) {
     const scheduler = (this.#scheduler = options.scheduler)
     this.#codec = options.codec
-    this.notifier = notifier
+    const notifier = (this.notifier = new Notifier<V>(scheduler, watchers, this.tags))
     this.hot = createHotTier(options.hot, {
       evicted: (key, value, expiresAt) => this.#hotEvicted(key, value, expiresAt),
       expired: (key) => this.#expired(key),
@@ -72,6 +77,7 @@ export class TierStack<V> {
     if (this.warm !== undefined) this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
     this.lowerTiers = createLowerTiers(options, {
       notifier: notifier as Notifier<unknown>,
+      tags: this.tags,
       holdsInMemory: (key) => this.holdsInMemory(key),
       left: (key, tier, reason) => this.#left(key, tier, reason),
     })
@@ -258,8 +264,8 @@ export class TierStack<V> {
    * it has: the tags of keys only it holds are known from then on.
    */
   keysOfTag(tag: string): readonly string[] | Promise<readonly string[]> {
-    if (this.lowerTiers.every((tier) => tier.isOpen)) return this.notifier.tags.keysOf(tag)
-    return this.ready.then(() => this.notifier.tags.keysOf(tag))
+    if (this.lowerTiers.every((tier) => tier.isOpen)) return this.tags.keysOf(tag)
+    return this.ready.then(() => this.tags.keysOf(tag))
   }
 
   /** Empties memory at once; the returned Promise empties the tiers below. */

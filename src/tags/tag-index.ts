@@ -4,7 +4,7 @@ const NO_TAGS: readonly string[] = []
  * Which keys carry which tag, for `deleteByTag`. Empty, and never consulted
  * on the hot path, until the first tagged write. With a cold tier it also
  * holds the tags of entries only the disk holds: they are written into their
- * records and restored from them when the disk opens (see `ColdLink`).
+ * records and restored from them when the disk opens (see `createLowerTiers`).
  */
 export class TagIndex {
   readonly #keysByTag = new Map<string, Set<string>>()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Notifier } from '../../src/observe/notifier.js'
 import { Watchers } from '../../src/observe/watchers.js'
+import { TagIndex } from '../../src/tags/tag-index.js'
 import { VirtualClock } from '../helpers/virtual-time.js'
 
 describe('Notifier', () => {
@@ -19,12 +20,30 @@ describe('Notifier', () => {
     expect(seen).toEqual([undefined, 'a', undefined, 'b', undefined, 'c', undefined])
   })
 
-  it('counts and tells events without watchers', () => {
+  it('counts and tells events without watchers or a tag index', () => {
     const notifier = new Notifier<string>(new VirtualClock())
     notifier.written('k', 'a', 0, ['t'])
     notifier.deleted('k')
     notifier.cleared()
     expect(notifier.counters).toMatchObject({ sets: 1, deletes: 1 })
-    expect(notifier.tags.keysOf('t')).toEqual([])
+  })
+
+  it('keeps the tag index it was given in step with the values: a key leaves it when its value goes, every key on clear', () => {
+    const tags = new TagIndex()
+    const notifier = new Notifier<string>(new VirtualClock(), undefined, tags)
+    notifier.written('a', '1', 0, ['t'])
+    notifier.written('b', '2', 0, ['t', 'u'])
+    notifier.written('c', '3', 0, ['u'])
+    expect(tags.keysOf('t')).toEqual(['a', 'b'])
+    notifier.written('a', '1b', 0, undefined)
+    notifier.expired('b')
+    expect(tags.keysOf('t')).toEqual([])
+    expect(tags.keysOf('u')).toEqual(['c'])
+    notifier.evicted('c', 'hot', 'capacity')
+    expect(tags.keysOf('u')).toEqual([])
+    notifier.written('d', '4', 0, ['t'])
+    notifier.cleared()
+    expect(tags.keysOf('t')).toEqual([])
+    expect(tags.size).toBe(0)
   })
 })
