@@ -49,9 +49,11 @@ describe("the disk tier's inbox", () => {
     expect(await tier.read('k999')).toMatchObject({ key: 'k999' })
 
     gate.resolve()
-    for (let i = 0; i < 20 && tier.held > 0; i++) {
+    // The batches' writes are real I/O: on a loaded machine they take what they take, within a generous deadline.
+    const deadline = performance.now() + 10_000
+    while (tier.held > 0 && performance.now() < deadline) {
       clock.advance(10)
-      await turn()
+      await new Promise((resolve) => setTimeout(resolve, 1))
     }
     expect(tier.held).toBe(0)
     expect(tier.demote({ key: 'after', stored, expiresAt: 0 })).toBeUndefined()
