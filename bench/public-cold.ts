@@ -17,6 +17,9 @@
  *      directory) and against lmdb's `get`
  *   3. `getMany` of 100 keys on disk against 100 single `get`s, per key
  *
+ * The cache and the store come from the compiled package (dist/, see
+ * built.ts), as users run them: `npm run bench` builds it first.
+ *
  * `--trace` prints each phase's wall time on stderr.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,8 +27,8 @@ import { cp, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
-import { type Cache, createCache } from '../src/index.js'
-import { ColdStore } from '../src/tiers/cold/index.js'
+import type { Cache } from '../src/index.js'
+import { importBuilt } from './built.js'
 import { accessOrder, compare, compareMeasured, makeKeys, report, roundsFromArgs } from './harness.js'
 import { makeRecord, type ProductRecord, prng } from './records.js'
 
@@ -36,6 +39,9 @@ const IN_FLIGHT = 64
 const GET_MANY = 100
 const READ_OPS = 4_000
 const ORDER_MASK = (1 << 17) - 1
+
+const { createCache } = await importBuilt<typeof import('../src/index.js')>('src/index.js')
+const { ColdStore } = await importBuilt<typeof import('../src/tiers/cold/index.js')>('src/tiers/cold/index.js')
 
 const trace = process.argv.includes('--trace')
 const started = performance.now()
