@@ -174,7 +174,13 @@ const lmdbDir = await freshDir('lmdb-r')
 
 // Reopened, as after a restart; every key read once on each side so the page cache is warm.
 const cache = await openCache(cacheDir)
-const store = await ColdStore.open({ dir: storeDir, now: Date.now, onError: (e) => { throw e } })
+const store = await ColdStore.open({
+  dir: storeDir,
+  now: Date.now,
+  onError: (e) => {
+    throw e
+  },
+})
 const lmdb: RootDatabase<ProductRecord, string> = openLmdb({ path: lmdbDir })
 for (let at = 0; at < ENTRIES; at += GET_MANY) {
   const slice = keys.slice(at, at + GET_MANY)
@@ -208,8 +214,20 @@ function readBatch(read: Reader, workers: number) {
 
 const cacheGet: Reader = (key) => cache.get(key)
 const sides: { id: string; baselineName: string; read: Reader; target: number; what: string }[] = [
-  { id: 'store', baselineName: 'ColdStore.get', read: (key) => store.get(key), target: 1 / 0.6, what: "ColdStore.get(k) (bytes, the store's default tags decoding) on a copy of the cache's directory" },
-  { id: 'lmdb', baselineName: 'lmdb get (objects)', read: (key) => lmdb.get(key), target: 1 / 0.5, what: "lmdb's get(k) (synchronous, default msgpackr encoding: an object)" },
+  {
+    id: 'store',
+    baselineName: 'ColdStore.get',
+    read: (key) => store.get(key),
+    target: 1 / 0.6,
+    what: "ColdStore.get(k) (bytes, the store's default tags decoding) on a copy of the cache's directory",
+  },
+  {
+    id: 'lmdb',
+    baselineName: 'lmdb get (objects)',
+    read: (key) => lmdb.get(key),
+    target: 1 / 0.5,
+    what: "lmdb's get(k) (synchronous, default msgpackr encoding: an object)",
+  },
 ]
 for (const side of sides) {
   phase(`reads vs ${side.id}`)
@@ -250,7 +268,11 @@ phase('getMany vs single gets')
     }
   }
   const singles = (ks: string[]): Promise<unknown[]> => Promise.all(ks.map((k) => cache.get(k)))
-  const r = await compare(many((ks) => cache.getMany(ks)), many(singles), { ops: 40, rounds: roundsFromArgs(11), warmup: 3 })
+  const r = await compare(
+    many((ks) => cache.getMany(ks)),
+    many(singles),
+    { ops: 40, rounds: roundsFromArgs(11), warmup: 3 },
+  )
   report({
     id: 'public-getmany',
     title: `public: getMany of ${GET_MANY} keys on disk, per key`,

@@ -50,11 +50,11 @@ const results: Result[] = []
 for (const scenario of SCENARIOS.filter((s) => only === undefined || only.includes(s))) {
   process.stderr.write(`running ${scenario}…\n`)
   const file = fileURLToPath(new URL(`./${scenario}.ts`, import.meta.url))
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', file, ...(rounds === undefined ? [] : ['--rounds', rounds])],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 << 20 },
-  )
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...(rounds === undefined ? [] : ['--rounds', rounds])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 << 20,
+  })
   if (child.status !== 0) {
     console.error(`${scenario} failed (exit ${child.status})`)
     process.exitCode = 1
@@ -82,7 +82,11 @@ const rows = results.map((r) => [
 ])
 const header = ['scenario', 'strata-cache', 'baseline', 'ratio', 'IQR of rounds', 'target', 'result']
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+const line = (cells: string[]) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i]))
+    .join('  ')
+    .trimEnd()
 console.log(line(header))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 rows.forEach((row) => console.log(line(row)))
