@@ -17,6 +17,9 @@
  *      directory) and against lmdb's `get`
  *   3. `getMany` of 100 keys on disk against 100 single `get`s, per key
  *
+ * The cache and the store come from the compiled package (dist/, see
+ * built.ts), as users run them: `npm run bench` builds it first.
+ *
  * `--trace` prints each phase's wall time on stderr.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,8 +27,8 @@ import { cp, mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
-import { type Cache, createCache } from '../src/index.js'
-import { ColdStore } from '../src/tiers/cold/index.js'
+import type { Cache } from '../src/index.js'
+import { importBuilt } from './built.js'
 import { accessOrder, compare, compareMeasured, makeKeys, report, roundsFromArgs } from './harness.js'
 import { makeRecord, type ProductRecord, prng } from './records.js'
 
@@ -36,6 +39,9 @@ const IN_FLIGHT = 64
 const GET_MANY = 100
 const READ_OPS = 4_000
 const ORDER_MASK = (1 << 17) - 1
+
+const { createCache } = await importBuilt<typeof import('../src/index.js')>('src/index.js')
+const { ColdStore } = await importBuilt<typeof import('../src/tiers/cold/index.js')>('src/tiers/cold/index.js')
 
 const trace = process.argv.includes('--trace')
 const started = performance.now()
@@ -168,7 +174,13 @@ const lmdbDir = await freshDir('lmdb-r')
 
 // Reopened, as after a restart; every key read once on each side so the page cache is warm.
 const cache = await openCache(cacheDir)
-const store = await ColdStore.open({ dir: storeDir, now: Date.now, onError: (e) => { throw e } })
+const store = await ColdStore.open({
+  dir: storeDir,
+  now: Date.now,
+  onError: (e) => {
+    throw e
+  },
+})
 const lmdb: RootDatabase<ProductRecord, string> = openLmdb({ path: lmdbDir })
 for (let at = 0; at < ENTRIES; at += GET_MANY) {
   const slice = keys.slice(at, at + GET_MANY)
@@ -202,8 +214,20 @@ function readBatch(read: Reader, workers: number) {
 
 const cacheGet: Reader = (key) => cache.get(key)
 const sides: { id: string; baselineName: string; read: Reader; target: number; what: string }[] = [
-  { id: 'store', baselineName: 'ColdStore.get', read: (key) => store.get(key), target: 1 / 0.6, what: "ColdStore.get(k) (bytes, the store's default tags decoding) on a copy of the cache's directory" },
-  { id: 'lmdb', baselineName: 'lmdb get (objects)', read: (key) => lmdb.get(key), target: 1 / 0.5, what: "lmdb's get(k) (synchronous, default msgpackr encoding: an object)" },
+  {
+    id: 'store',
+    baselineName: 'ColdStore.get',
+    read: (key) => store.get(key),
+    target: 1 / 0.6,
+    what: "ColdStore.get(k) (bytes, the store's default tags decoding) on a copy of the cache's directory",
+  },
+  {
+    id: 'lmdb',
+    baselineName: 'lmdb get (objects)',
+    read: (key) => lmdb.get(key),
+    target: 1 / 0.5,
+    what: "lmdb's get(k) (synchronous, default msgpackr encoding: an object)",
+  },
 ]
 for (const side of sides) {
   phase(`reads vs ${side.id}`)
@@ -244,7 +268,11 @@ phase('getMany vs single gets')
     }
   }
   const singles = (ks: string[]): Promise<unknown[]> => Promise.all(ks.map((k) => cache.get(k)))
-  const r = await compare(many((ks) => cache.getMany(ks)), many(singles), { ops: 40, rounds: roundsFromArgs(11), warmup: 3 })
+  const r = await compare(
+    many((ks) => cache.getMany(ks)),
+    many(singles),
+    { ops: 40, rounds: roundsFromArgs(11), warmup: 3 },
+  )
   report({
     id: 'public-getmany',
     title: `public: getMany of ${GET_MANY} keys on disk, per key`,

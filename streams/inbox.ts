@@ -95,6 +95,22 @@ export function inbox(options: InboxOptions): Inbox {
         end(error)
         return
       }
+      // Most work is one Promise (a disk read): settled straight from it, without an Observable and its subscribers around it.
+      if (work instanceof Promise) {
+        let subscribed = true
+        work.then(
+          (value: unknown) => {
+            last = value
+            if (subscribed) end(undefined)
+          },
+          (error: unknown) => {
+            if (subscribed) end(error ?? new Error('the work failed without a reason'))
+          },
+        )
+        return () => {
+          subscribed = false
+        }
+      }
       return from(work).subscribe({
         next: (value) => {
           last = value

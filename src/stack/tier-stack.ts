@@ -178,7 +178,7 @@ export class TierStack<V> {
 
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
   checkFits(key: string, value: V): void {
-    checkFits(this.#landing, key, value)
+    checkFits(this.#landing, key, value, this.#codec)
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Codec } from '../codec/codec.js'
+import { encodedBound } from '../codec/default-codec.js'
 import { CacheError } from '../errors.js'
 import type { LowerTier } from '../tiers/lower-tier.js'
 import { estimateSize } from '../tiers/memory/estimate-size.js'
@@ -16,10 +17,11 @@ export interface Landing {
 }
 
 /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */
-export function checkFits(landing: Landing, key: string, value: unknown): void {
+export function checkFits(landing: Landing, key: string, value: unknown, codec: Codec): void {
   const below = landing.below
-  // The heap estimate is over twice what msgpack writes for any value; encode only near the limit.
-  if (below !== undefined && !below.fits(key, 2 * estimateSize(value))) {
+  // A bound of the encoding: the value check's survey when it made one (no second walk), else the heap
+  // estimate, over twice what msgpack writes for any value. Encoded only near the limit.
+  if (below !== undefined && !below.fits(key, encodedBound(codec, value) ?? 2 * estimateSize(value))) {
     const bytes = landing.encode(value)
     if (!below.fits(key, bytes.byteLength)) {
       throw new CacheError('E_INVALID_VALUE', `the value of '${key}' encodes to ${bytes.byteLength} bytes, more than the ${below.name} tier holds in one entry`)

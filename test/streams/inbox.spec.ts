@@ -118,4 +118,25 @@ describe('inbox', () => {
     })
     expect(requests.hold()).toBe(false)
   })
+
+  it('settles work given as a Promise with its value or its reason, in order of settling, and gives its unit back', async () => {
+    const requests = box('reject', 2, 2)
+    const told: string[] = []
+    const tell = (error: unknown, value: unknown): void => {
+      told.push(error === undefined ? String(value) : error instanceof Error ? error.message : String(error))
+    }
+    let fail: (reason: unknown) => void = () => undefined
+    requests.ask({ units: 0, work: () => new Promise((_, reject) => (fail = reject)), done: tell })
+    requests.ask({ units: 0, work: () => Promise.resolve('b'), done: tell })
+    expect(requests.held).toBe(2)
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(told).toEqual(['b'])
+    expect(requests.held).toBe(1)
+    fail(undefined)
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(told).toEqual(['b', 'the work failed without a reason'])
+    expect(requests.held).toBe(0)
+  })
 })

@@ -47,6 +47,10 @@ export class SegmentReader<R extends SegmentRead = SegmentRead> {
   #queue: (R | undefined)[] = []
   #head = 0
   readonly #free: Buffer[] = []
+  /** Reads started in this turn of the loop, submitted together at its end (see #pread). */
+  #batch: R[] = []
+  #flushing = false
+  readonly #flush = (): void => this.#submitBatch()
   reads = 0
 
   constructor(segments: SegmentSet, concurrency: number, done: ReadDone<R>) {
@@ -76,19 +80,40 @@ export class SegmentReader<R extends SegmentRead = SegmentRead> {
     r.buf = r.length <= SLOT_BYTES ? (this.#free.pop() ?? Buffer.allocUnsafeSlow(SLOT_BYTES)) : Buffer.allocUnsafe(r.length)
     r.filled = 0
     this.reads++
-    this.#pread(r, seg)
+    this.#pread(r)
     return true
   }
 
-  #pread(r: R, seg: Segment): void {
+  /**
+   * Submits the read at the end of this turn of the loop, with every other
+   * read started in it. While this thread is busy the pool's threads go to
+   * sleep, and a submission to a sleeping pool wakes a thread (a futex call,
+   * most of a read's cost on the main thread); submitted together, the reads
+   * of one turn wake a few threads, which drain the rest.
+   */
+  #pread(r: R): void {
+    this.#batch.push(r)
+    if (this.#flushing) return
+    this.#flushing = true
+    setImmediate(this.#flush)
+  }
+
+  #submitBatch(): void {
+    const batch = this.#batch
+    this.#batch = []
+    this.#flushing = false
+    for (const r of batch) this.#submitRead(r)
+  }
+
+  #submitRead(r: R): void {
     // The segment is held, so its fd stays open until the read ends.
-    read(seg.fh.fd, r.buf!, r.filled, r.length - r.filled, r.offset + r.filled, (error, bytesRead) => this.#onRead(r, error, bytesRead))
+    read(r.segment!.fh.fd, r.buf!, r.filled, r.length - r.filled, r.offset + r.filled, (error, bytesRead) => this.#onRead(r, error, bytesRead))
   }
 
   #onRead(r: R, error: Error | null, bytesRead: number): void {
     if (error === null && bytesRead > 0 && r.filled + bytesRead < r.length) {
       r.filled += bytesRead
-      this.#pread(r, r.segment!)
+      this.#submitRead(r)
       return
     }
     if (error === null) r.filled += bytesRead
