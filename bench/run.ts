@@ -14,7 +14,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { RESULT_PREFIX, type Result } from './harness.js'
 
-const SCENARIOS = ['hot-hit', 'peek', 'set-eviction', 'events-overhead', 'warm-heap', 'cold-vs-lmdb', 'public-cold', 'hot-hit-policies']
+const SCENARIOS = ['hot-hit', 'peek', 'set-eviction', 'events-overhead', 'warm-heap', 'cold-vs-lmdb', 'public-cold', 'hot-hit-policies', 'insert-stall']
 
 const args = process.argv.slice(2)
 const option = (name: string): string | undefined => {
