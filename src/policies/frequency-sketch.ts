@@ -16,6 +16,12 @@ const NO_RESET = -1
 export interface FrequencySketchOptions {
   /** Additions between two halvings; by default ten per entry the sketch is sized for. */
   samplePeriod?: number
+  /**
+   * Entries the sketch may later be widened to (`ensureCapacity`): its table
+   * is reserved for them at once, so widening allocates nothing. Only the
+   * part in use is touched, so the OS maps the rest's zero pages lazily.
+   */
+  reserve?: number
 }
 
 /**
@@ -40,6 +46,8 @@ export interface FrequencySketchOptions {
  */
 export class FrequencySketch {
   #table: Int32Array
+  /** Words in use: the table may be reserved for more (`reserve`). */
+  #words: number
   #blockMask: number
   #entries: number
   #samplePeriod: number
@@ -56,7 +64,8 @@ export class FrequencySketch {
   constructor(entries: number, options: FrequencySketchOptions = {}) {
     this.#entries = Math.max(1, entries)
     const blocks = blocksFor(this.#entries)
-    this.#table = new Int32Array(blocks * WORDS_PER_BLOCK)
+    this.#words = blocks * WORDS_PER_BLOCK
+    this.#table = new Int32Array(Math.max(this.#words, blocksFor(options.reserve ?? 0) * WORDS_PER_BLOCK))
     this.#blockMask = blocks - 1
     this.#fixedPeriod = options.samplePeriod !== undefined
     this.#samplePeriod = options.samplePeriod ?? SAMPLE_FACTOR * this.#entries
@@ -79,7 +88,7 @@ export class FrequencySketch {
 
   /** Counters per row: a power of two, four per entry at least. */
   get width(): number {
-    return (this.#table.length / WORDS_PER_BLOCK) * 32
+    return (this.#words / WORDS_PER_BLOCK) * 32
   }
 
   /** The estimated count for `hash`, 0 to 15. */
@@ -181,7 +190,7 @@ export class FrequencySketch {
       table[i] = (word >>> 1) & RESET_MASK
     }
     this.#oddAtReset += odd
-    if (++this.#resetBlock * WORDS_PER_BLOCK < table.length) return
+    if (++this.#resetBlock * WORDS_PER_BLOCK < this.#words) return
     this.#resetBlock = NO_RESET
     // Caffeine's correction: each addition raised four counters, and a halved odd counter lost a half.
     // Additions made while the reset went on are kept whole.
@@ -204,18 +213,23 @@ export class FrequencySketch {
     this.#entries = entries
     if (!this.#fixedPeriod) this.#samplePeriod = SAMPLE_FACTOR * entries
     const blocks = blocksFor(entries)
-    const old = this.#table
-    if (blocks * WORDS_PER_BLOCK <= old.length) return
-    const table = new Int32Array(blocks * WORDS_PER_BLOCK)
-    for (let offset = 0; offset < table.length; offset += old.length) table.set(old, offset)
-    this.#table = table
+    const words = blocks * WORDS_PER_BLOCK
+    const used = this.#words
+    if (words <= used) return
+    if (words > this.#table.length) {
+      const table = new Int32Array(words)
+      table.set(this.#table.subarray(0, used))
+      this.#table = table
+    }
+    for (let offset = used; offset < words; offset += used) this.#table.copyWithin(offset, 0, used)
+    this.#words = words
     this.#blockMask = blocks - 1
   }
 
   clear(): void {
     this.#deferredCount = 0
     this.#resetBlock = NO_RESET
-    this.#table.fill(0)
+    this.#table.fill(0, 0, this.#words)
     this.#additions = 0
   }
 }

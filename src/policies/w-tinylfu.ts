@@ -161,12 +161,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (!(window >= 0 && window <= MAX_WINDOW_SHARE)) {
       throw new TypeError(`WTinyLfuPolicy: window must be a share between 0 and ${MAX_WINDOW_SHARE}, got ${window}`)
     }
-    this.#lists = new SlotLists(3, capacity)
-    this.#keyHash = new Uint32Array(capacity)
-    this.#region = new Uint8Array(capacity)
-    this.#touchedAt = new Uint8Array(capacity)
+    // With a finite maximum, every column and the sketch's table are reserved for it: growing copies nothing.
+    const reserved = Number.isFinite(maxEntries) ? Math.max(capacity, maxEntries) : capacity
+    this.#lists = new SlotLists(3, reserved)
+    this.#keyHash = new Uint32Array(reserved)
+    this.#region = new Uint8Array(reserved)
+    this.#touchedAt = new Uint8Array(reserved)
     this.#maxEntries = maxEntries
-    this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries))
+    this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries), {
+      reserve: Number.isFinite(maxEntries) ? SKETCH_ENTRIES_PER_ENTRY * maxEntries : 0,
+    })
     this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
     this.#climbs = options.climb ?? true
     this.#windowShare = window
@@ -211,6 +215,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   grow(capacity: number): void {
+    // The sketch and the ghosts follow the capacity even when the columns were reserved: the same decisions either way.
+    this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
+    this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
     if (capacity <= this.#keyHash.length) return
     this.#lists.grow(capacity)
     const keyHash = new Uint32Array(capacity)
@@ -222,8 +229,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#keyHash = keyHash
     this.#region = region
     this.#touchedAt = touchedAt
-    this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
-    this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
   }
 
   insert(slot: number, keyHash: number): void {
