@@ -171,7 +171,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries), {
       reserve: Number.isFinite(maxEntries) ? SKETCH_ENTRIES_PER_ENTRY * maxEntries : 0,
     })
-    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
+    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)), undefined, Number.isFinite(maxEntries) ? ghostLimit(maxEntries) : 0)
     this.#climbs = options.climb ?? true
     this.#windowShare = window
     // xorshift32 needs a non-zero state.
