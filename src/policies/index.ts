@@ -11,9 +11,11 @@ export { POLICY_NAMES, NO_SLOT } from './policy.js'
 
 /** A policy for a tier of `capacity` slots now, holding at most `maxEntries` (Infinity: bounded by bytes). */
 export function createPolicy(name: PolicyName, capacity: number, maxEntries: number): EvictionPolicy {
+  // Where capacity only sizes columns, they are reserved at a finite maximum: the tier's doublings then copy nothing.
+  const reserved = Number.isFinite(maxEntries) ? Math.max(capacity, maxEntries) : capacity
   switch (name) {
     case 'lru':
-      return new LruPolicy(capacity)
+      return new LruPolicy(reserved)
     case 'lfu':
       return new LfuPolicy(capacity, aging(maxEntries))
     case 'w-tinylfu':
@@ -21,7 +23,7 @@ export function createPolicy(name: PolicyName, capacity: number, maxEntries: num
     case 'arc':
       return new ArcPolicy(capacity, maxEntries)
     case 'sieve':
-      return new SievePolicy(capacity, maxEntries)
+      return new SievePolicy(reserved, maxEntries)
     case 'learned':
       return new LearnedPolicy(capacity, maxEntries, aging(maxEntries))
   }
