@@ -2,17 +2,19 @@ import { ArcPolicy } from './arc.js'
 import { LearnedPolicy } from './learned.js'
 import { LfuPolicy } from './lfu.js'
 import { LruPolicy } from './lru.js'
+import { reservedSlots } from './reserve.js'
 import { SievePolicy } from './sieve.js'
 import { WTinyLfuPolicy } from './w-tinylfu.js'
 import type { EvictionPolicy, PolicyName } from './policy.js'
 
 export type { EvictionPolicy, PolicyName } from './policy.js'
 export { POLICY_NAMES, NO_SLOT } from './policy.js'
+export { MAX_RESERVED_SLOTS, reservedSlots } from './reserve.js'
 
 /** A policy for a tier of `capacity` slots now, holding at most `maxEntries` (Infinity: bounded by bytes). */
 export function createPolicy(name: PolicyName, capacity: number, maxEntries: number): EvictionPolicy {
   // Where capacity only sizes columns, they are reserved at a finite maximum: the tier's doublings then copy nothing.
-  const reserved = Number.isFinite(maxEntries) ? Math.max(capacity, maxEntries) : capacity
+  const reserved = reservedSlots(capacity, maxEntries)
   switch (name) {
     case 'lru':
       return new LruPolicy(reserved)

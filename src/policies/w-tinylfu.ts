@@ -1,6 +1,7 @@
 import { FrequencySketch } from './frequency-sketch.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { RegionGhosts } from './region-ghosts.js'
+import { reservedSlots } from './reserve.js'
 import { SlotLists } from './slot-lists.js'
 import { xorshift32 } from './xorshift.js'
 
@@ -162,16 +163,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       throw new TypeError(`WTinyLfuPolicy: window must be a share between 0 and ${MAX_WINDOW_SHARE}, got ${window}`)
     }
     // With a finite maximum, every column and the sketch's table are reserved for it: growing copies nothing.
-    const reserved = Number.isFinite(maxEntries) ? Math.max(capacity, maxEntries) : capacity
+    const reserved = reservedSlots(capacity, maxEntries)
     this.#lists = new SlotLists(3, reserved)
     this.#keyHash = new Uint32Array(reserved)
     this.#region = new Uint8Array(reserved)
     this.#touchedAt = new Uint8Array(reserved)
     this.#maxEntries = maxEntries
     this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries), {
-      reserve: Number.isFinite(maxEntries) ? SKETCH_ENTRIES_PER_ENTRY * maxEntries : 0,
+      reserve: SKETCH_ENTRIES_PER_ENTRY * Math.min(reserved, maxEntries),
     })
-    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)), undefined, Number.isFinite(maxEntries) ? ghostLimit(maxEntries) : 0)
+    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)), undefined, ghostLimit(Math.min(reserved, maxEntries)))
     this.#climbs = options.climb ?? true
     this.#windowShare = window
     // xorshift32 needs a non-zero state.

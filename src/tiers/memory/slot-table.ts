@@ -1,3 +1,5 @@
+import { reservedSlots } from '../../policies/index.js'
+
 const INITIAL_CAPACITY = 64
 
 /**
@@ -6,7 +8,7 @@ const INITIAL_CAPACITY = 64
  * to `limit`, and `onGrow` lets the tier's policy and columns follow.
  *
  * With a finite `limit` the columns are reserved at it from the start
- * (`reserved`), so a doubling copies nothing: copying half a million slots'
+ * (`reserved`, up to `MAX_RESERVED_SLOTS`), so a doubling copies nothing: copying half a million slots'
  * columns in one `set` stalled the loop. Slots are handed out in order, so
  * the OS maps a typed column's zero pages only as slots are used.
  */
@@ -22,14 +24,14 @@ export class SlotTable {
   #next = 0
   #capacity: number
   readonly #limit: number
-  /** Slots every column has room for: `limit` when finite, else the capacity. */
+  /** Slots every column has room for: `limit` when finite (up to `MAX_RESERVED_SLOTS`), else the capacity. */
   #reserved: number
   readonly #onGrow: (capacity: number) => void
 
   constructor(limit: number, onGrow: (capacity: number) => void) {
     this.#limit = limit
     this.#capacity = Math.min(INITIAL_CAPACITY, limit)
-    this.#reserved = Number.isFinite(limit) ? limit : this.#capacity
+    this.#reserved = reservedSlots(this.#capacity, limit)
     this.keys = new Array(this.#reserved)
     this.expiresAt = new Float64Array(this.#reserved)
     this.#free = new Uint32Array(this.#reserved)

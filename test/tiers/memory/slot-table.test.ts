@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MAX_RESERVED_SLOTS } from '../../../src/policies/index.js'
 import { createHotTier } from '../../../src/tiers/memory/hot-tier.js'
 import { SlotTable } from '../../../src/tiers/memory/slot-table.js'
 
@@ -16,6 +17,14 @@ describe('SlotTable growth', () => {
     expect(table.keys).toBe(keys)
     expect(table.expiresAt).toBe(expiresAt)
     expect(table.full).toBe(true)
+  })
+
+  it('reserves no more than MAX_RESERVED_SLOTS for a huge limit, and grows past it as without one', () => {
+    const table = new SlotTable(1e9, () => {})
+    expect([table.reserved, table.keys.length, table.expiresAt.length]).toEqual([MAX_RESERVED_SLOTS, MAX_RESERVED_SLOTS, MAX_RESERVED_SLOTS])
+    const tier = createHotTier({ maxEntries: 1e9, maxBytes: Infinity, policy: 'w-tinylfu' }, noExits)
+    for (let i = 0; i < 100; i++) tier.set(`k${i}`, i, 0)
+    expect(tier.entries).toBe(100)
   })
 
   it('without a limit, grows the keys column with the typed ones, to the same capacity in the same call', () => {
