@@ -10,6 +10,8 @@ const ENTRIES_PER_BLOCK = 8
 const SAMPLE_FACTOR = 10
 /** Increments held back by `incrementSoon` before they are applied together. */
 const DEFERRED_CAPACITY = 64
+/** Words of one 4 KiB page: the step of `#touchAhead`. */
+const WORDS_PER_PAGE = 1024
 /** `#resetBlock` when no reset is under way. */
 const NO_RESET = -1
 
@@ -48,6 +50,13 @@ export class FrequencySketch {
   #table: Int32Array
   /** Words in use: the table may be reserved for more (`reserve`). */
   #words: number
+  /**
+   * The next word of the reserve to touch, up to `#touchedEnd`: each addition
+   * touches one page of the part the next widening will copy into, so that
+   * the widening copies into mapped pages instead of faulting each one in.
+   */
+  #touchNext = 0
+  #touchEnd = 0
   #blockMask: number
   #entries: number
   #samplePeriod: number
@@ -67,6 +76,7 @@ export class FrequencySketch {
     this.#words = blocks * WORDS_PER_BLOCK
     this.#table = new Int32Array(Math.max(this.#words, blocksFor(options.reserve ?? 0) * WORDS_PER_BLOCK))
     this.#blockMask = blocks - 1
+    this.#touchAhead()
     this.#fixedPeriod = options.samplePeriod !== undefined
     this.#samplePeriod = options.samplePeriod ?? SAMPLE_FACTOR * this.#entries
   }
@@ -144,6 +154,10 @@ export class FrequencySketch {
       this.#incrementAt(block + 8 + ((counters >>> 13) & 3), ((counters >>> 10) & 7) << 2) |
       this.#incrementAt(block + 12 + ((counters >>> 18) & 3), ((counters >>> 15) & 7) << 2)
     if (added !== 0) this.#additions++
+    if (this.#touchNext < this.#touchEnd) {
+      this.#table[this.#touchNext] = 0
+      this.#touchNext += WORDS_PER_PAGE
+    }
     if (this.#resetBlock !== NO_RESET) this.#halveNextBlock()
     else if (this.#additions >= this.#samplePeriod) this.#startReset()
   }
@@ -224,6 +238,13 @@ export class FrequencySketch {
     for (let offset = used; offset < words; offset += used) this.#table.copyWithin(offset, 0, used)
     this.#words = words
     this.#blockMask = blocks - 1
+    this.#touchAhead()
+  }
+
+  /** Readies the next doubling's pages (words past `#words`, never read before a widening overwrites them). */
+  #touchAhead(): void {
+    this.#touchNext = this.#words
+    this.#touchEnd = Math.min(2 * this.#words, this.#table.length)
   }
 
   clear(): void {
