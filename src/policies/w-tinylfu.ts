@@ -114,7 +114,8 @@ export interface WTinyLfuOptions {
  * tier is full (the only time it evicts) that is its maximum, whether entries
  * or bytes bound it, so one rule serves both; `maxEntries` only caps the
  * sketch. The sketch is sized from the tier's capacity and widened on `grow`
- * without losing counts (see `FrequencySketch.ensureCapacity`).
+ * without losing counts (see `FrequencySketch.ensureCapacity`), inside a
+ * table reserved for a finite maximum: growing then allocates nothing.
  *
  * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
  * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per
