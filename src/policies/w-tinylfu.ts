@@ -74,6 +74,8 @@ export interface WTinyLfuOptions {
   window?: number
   /** Seed of the xorshift generator behind the occasional admission of a warm candidate. */
   seed?: number
+  /** Reserve columns and the sketch for a finite `maxEntries` at once (see `reservedSlots`); default true. */
+  reserve?: boolean
 }
 
 /**
@@ -164,7 +166,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       throw new TypeError(`WTinyLfuPolicy: window must be a share between 0 and ${MAX_WINDOW_SHARE}, got ${window}`)
     }
     // With a finite maximum, every column and the sketch's table are reserved for it: growing copies nothing.
-    const reserved = reservedSlots(capacity, maxEntries)
+    const reserved = options.reserve === false ? capacity : reservedSlots(capacity, maxEntries)
     this.#lists = new SlotLists(3, reserved)
     this.#keyHash = new Uint32Array(reserved)
     this.#region = new Uint8Array(reserved)

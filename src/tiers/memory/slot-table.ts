@@ -28,10 +28,11 @@ export class SlotTable {
   #reserved: number
   readonly #onGrow: (capacity: number) => void
 
-  constructor(limit: number, onGrow: (capacity: number) => void) {
+  /** `reserve` false: grow from a small capacity even with a finite limit (a reset must stay cheap). */
+  constructor(limit: number, onGrow: (capacity: number) => void, reserve = true) {
     this.#limit = limit
     this.#capacity = Math.min(INITIAL_CAPACITY, limit)
-    this.#reserved = reservedSlots(this.#capacity, limit)
+    this.#reserved = reserve ? reservedSlots(this.#capacity, limit) : this.#capacity
     this.keys = new Array(this.#reserved)
     this.expiresAt = new Float64Array(this.#reserved)
     this.#free = new Uint32Array(this.#reserved)

@@ -42,17 +42,23 @@ describe('SlotTable growth', () => {
   })
 })
 
-/** Counts typed arrays constructed while `work` runs (the modules look their constructors up on the global object at each call). */
+/** Typed arrays constructed while `work` runs, and their bytes (the modules look their constructors up on the global object at each call). */
 function typedArraysMadeDuring(work: () => void): number {
+  return typedArraysDuring(work).made
+}
+
+function typedArraysDuring(work: () => void): { made: number; bytes: number } {
   const kinds = ['Uint8Array', 'Uint32Array', 'Int32Array', 'Float64Array'] as const
   const saved = kinds.map((kind) => globalThis[kind])
   let made = 0
+  let bytes = 0
   kinds.forEach((kind, i) => {
     const Base = saved[i] as unknown as new (...args: unknown[]) => object
     ;(globalThis as Record<string, unknown>)[kind] = class extends Base {
       constructor(...args: unknown[]) {
         super(...args)
         made++
+        bytes += (this as unknown as ArrayBufferView).byteLength
       }
     }
   })
@@ -63,7 +69,7 @@ function typedArraysMadeDuring(work: () => void): number {
       ;(globalThis as Record<string, unknown>)[kind] = saved[i]
     })
   }
-  return made
+  return { made, bytes }
 }
 
 describe('memory tier growth', () => {
@@ -86,5 +92,15 @@ describe('memory tier growth', () => {
         for (let i = 0; i < 1000; i++) tier.set(`k${i}`, i, 0)
       }),
     ).toBeGreaterThan(0)
+  })
+
+  it('a reset does not reserve again: it allocates small columns only, and the tier still fills to its maximum', () => {
+    const maxEntries = 1 << 16
+    const tier = createHotTier({ maxEntries, maxBytes: Infinity, policy: 'w-tinylfu' }, noExits)
+    for (let i = 0; i < maxEntries; i++) tier.set(`k${i}`, i, 0)
+    // Reserving again would allocate more than 2 MiB here (10-50 ms at a million slots).
+    expect(typedArraysDuring(() => tier.reset()).bytes).toBeLessThan(16 * 1024)
+    for (let i = 0; i < maxEntries + 10; i++) tier.set(`k${i}`, i, 0)
+    expect(tier.entries).toBe(maxEntries)
   })
 })
