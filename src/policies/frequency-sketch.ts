@@ -10,12 +10,20 @@ const ENTRIES_PER_BLOCK = 8
 const SAMPLE_FACTOR = 10
 /** Increments held back by `incrementSoon` before they are applied together. */
 const DEFERRED_CAPACITY = 64
+/** Words of one 4 KiB page: the step of `#touchAhead`. */
+const WORDS_PER_PAGE = 1024
 /** `#resetBlock` when no reset is under way. */
 const NO_RESET = -1
 
 export interface FrequencySketchOptions {
   /** Additions between two halvings; by default ten per entry the sketch is sized for. */
   samplePeriod?: number
+  /**
+   * Entries the sketch may later be widened to (`ensureCapacity`): its table
+   * is reserved for them at once, so widening allocates nothing. Only the
+   * part in use is touched, so the OS maps the rest's zero pages lazily.
+   */
+  reserve?: number
 }
 
 /**
@@ -40,6 +48,15 @@ export interface FrequencySketchOptions {
  */
 export class FrequencySketch {
   #table: Int32Array
+  /** Words in use: the table may be reserved for more (`reserve`). */
+  #words: number
+  /**
+   * The next word of the reserve to touch, up to `#touchedEnd`: each addition
+   * touches one page of the part the next widening will copy into, so that
+   * the widening copies into mapped pages instead of faulting each one in.
+   */
+  #touchNext = 0
+  #touchEnd = 0
   #blockMask: number
   #entries: number
   #samplePeriod: number
@@ -56,8 +73,10 @@ export class FrequencySketch {
   constructor(entries: number, options: FrequencySketchOptions = {}) {
     this.#entries = Math.max(1, entries)
     const blocks = blocksFor(this.#entries)
-    this.#table = new Int32Array(blocks * WORDS_PER_BLOCK)
+    this.#words = blocks * WORDS_PER_BLOCK
+    this.#table = new Int32Array(Math.max(this.#words, blocksFor(options.reserve ?? 0) * WORDS_PER_BLOCK))
     this.#blockMask = blocks - 1
+    this.#touchAhead()
     this.#fixedPeriod = options.samplePeriod !== undefined
     this.#samplePeriod = options.samplePeriod ?? SAMPLE_FACTOR * this.#entries
   }
@@ -79,7 +98,7 @@ export class FrequencySketch {
 
   /** Counters per row: a power of two, four per entry at least. */
   get width(): number {
-    return (this.#table.length / WORDS_PER_BLOCK) * 32
+    return (this.#words / WORDS_PER_BLOCK) * 32
   }
 
   /** The estimated count for `hash`, 0 to 15. */
@@ -135,6 +154,10 @@ export class FrequencySketch {
       this.#incrementAt(block + 8 + ((counters >>> 13) & 3), ((counters >>> 10) & 7) << 2) |
       this.#incrementAt(block + 12 + ((counters >>> 18) & 3), ((counters >>> 15) & 7) << 2)
     if (added !== 0) this.#additions++
+    if (this.#touchNext < this.#touchEnd) {
+      this.#table[this.#touchNext] = 0
+      this.#touchNext += WORDS_PER_PAGE
+    }
     if (this.#resetBlock !== NO_RESET) this.#halveNextBlock()
     else if (this.#additions >= this.#samplePeriod) this.#startReset()
   }
@@ -181,7 +204,7 @@ export class FrequencySketch {
       table[i] = (word >>> 1) & RESET_MASK
     }
     this.#oddAtReset += odd
-    if (++this.#resetBlock * WORDS_PER_BLOCK < table.length) return
+    if (++this.#resetBlock * WORDS_PER_BLOCK < this.#words) return
     this.#resetBlock = NO_RESET
     // Caffeine's correction: each addition raised four counters, and a halved odd counter lost a half.
     // Additions made while the reset went on are kept whole.
@@ -204,18 +227,30 @@ export class FrequencySketch {
     this.#entries = entries
     if (!this.#fixedPeriod) this.#samplePeriod = SAMPLE_FACTOR * entries
     const blocks = blocksFor(entries)
-    const old = this.#table
-    if (blocks * WORDS_PER_BLOCK <= old.length) return
-    const table = new Int32Array(blocks * WORDS_PER_BLOCK)
-    for (let offset = 0; offset < table.length; offset += old.length) table.set(old, offset)
-    this.#table = table
+    const words = blocks * WORDS_PER_BLOCK
+    const used = this.#words
+    if (words <= used) return
+    if (words > this.#table.length) {
+      const table = new Int32Array(words)
+      table.set(this.#table.subarray(0, used))
+      this.#table = table
+    }
+    for (let offset = used; offset < words; offset += used) this.#table.copyWithin(offset, 0, used)
+    this.#words = words
     this.#blockMask = blocks - 1
+    this.#touchAhead()
+  }
+
+  /** Readies the next doubling's pages (words past `#words`, never read before a widening overwrites them). */
+  #touchAhead(): void {
+    this.#touchNext = this.#words
+    this.#touchEnd = Math.min(2 * this.#words, this.#table.length)
   }
 
   clear(): void {
     this.#deferredCount = 0
     this.#resetBlock = NO_RESET
-    this.#table.fill(0)
+    this.#table.fill(0, 0, this.#words)
     this.#additions = 0
   }
 }

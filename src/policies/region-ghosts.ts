@@ -33,8 +33,14 @@ export class RegionGhosts {
   #limit = 1
   readonly #slotsPerGhost: number
 
-  constructor(limit: number, slotsPerGhost = 2) {
+  /**
+   * `reserve`: the largest limit `resize` will be asked for, whose tables are
+   * allocated at once; a larger table then only clears the live flags it
+   * uses, and no resize allocates. 0: allocate as the limit grows.
+   */
+  constructor(limit: number, slotsPerGhost = 2, reserve = 0) {
     this.#slotsPerGhost = slotsPerGhost
+    if (reserve > 0) this.#allocate(this.#slotsFor(reserve))
     this.resize(limit)
   }
 
@@ -50,15 +56,26 @@ export class RegionGhosts {
 
   /**
    * Keeps up to `limit` ghosts per region. When that needs a larger table,
-   * the table is replaced and every ghost forgotten: they are hints, and this
-   * happens only while a tier grows. A smaller limit keeps the table.
+   * every ghost is forgotten (they are hints, and this happens only while a
+   * tier grows) and the table is replaced, or, within the reserve, cleared.
+   * A smaller limit keeps the table.
    */
   resize(limit: number): void {
     this.#limit = Math.max(1, Math.floor(limit))
-    let slots = 16
-    while (slots < this.#slotsPerGhost * this.#limit) slots *= 2
+    const slots = this.#slotsFor(this.#limit)
     if (slots <= this.#slots) return
     this.#slots = slots
+    if (2 * slots > this.#live.length) this.#allocate(slots)
+    else this.#live.fill(0, 0, 2 * slots)
+  }
+
+  #slotsFor(limit: number): number {
+    let slots = 16
+    while (slots < this.#slotsPerGhost * limit) slots *= 2
+    return slots
+  }
+
+  #allocate(slots: number): void {
     this.#hashes = new Int32Array(2 * slots)
     this.#recordedAt = new Int32Array(2 * slots)
     this.#takenAt = new Int32Array(2 * slots)
@@ -95,7 +112,7 @@ export class RegionGhosts {
   }
 
   clear(): void {
-    this.#live.fill(0)
+    this.#live.fill(0, 0, 2 * this.#slots)
   }
 }
 

@@ -1,6 +1,7 @@
 import { FrequencySketch } from './frequency-sketch.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { RegionGhosts } from './region-ghosts.js'
+import { reservedSlots } from './reserve.js'
 import { SlotLists } from './slot-lists.js'
 import { xorshift32 } from './xorshift.js'
 
@@ -73,6 +74,8 @@ export interface WTinyLfuOptions {
   window?: number
   /** Seed of the xorshift generator behind the occasional admission of a warm candidate. */
   seed?: number
+  /** Reserve columns and the sketch for a finite `maxEntries` at once (see `reservedSlots`); default true. */
+  reserve?: boolean
 }
 
 /**
@@ -113,7 +116,8 @@ export interface WTinyLfuOptions {
  * tier is full (the only time it evicts) that is its maximum, whether entries
  * or bytes bound it, so one rule serves both; `maxEntries` only caps the
  * sketch. The sketch is sized from the tier's capacity and widened on `grow`
- * without losing counts (see `FrequencySketch.ensureCapacity`).
+ * without losing counts (see `FrequencySketch.ensureCapacity`), inside a
+ * table reserved for a finite maximum: growing then allocates nothing.
  *
  * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
  * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per
@@ -161,13 +165,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (!(window >= 0 && window <= MAX_WINDOW_SHARE)) {
       throw new TypeError(`WTinyLfuPolicy: window must be a share between 0 and ${MAX_WINDOW_SHARE}, got ${window}`)
     }
-    this.#lists = new SlotLists(3, capacity)
-    this.#keyHash = new Uint32Array(capacity)
-    this.#region = new Uint8Array(capacity)
-    this.#touchedAt = new Uint8Array(capacity)
+    // With a finite maximum, every column and the sketch's table are reserved for it: growing copies nothing.
+    const reserved = options.reserve === false ? capacity : reservedSlots(capacity, maxEntries)
+    this.#lists = new SlotLists(3, reserved)
+    this.#keyHash = new Uint32Array(reserved)
+    this.#region = new Uint8Array(reserved)
+    this.#touchedAt = new Uint8Array(reserved)
     this.#maxEntries = maxEntries
-    this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries))
-    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)))
+    this.#sketch = new FrequencySketch(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, maxEntries), {
+      reserve: SKETCH_ENTRIES_PER_ENTRY * Math.min(reserved, maxEntries),
+    })
+    this.#ghosts = new RegionGhosts(ghostLimit(Math.min(capacity, maxEntries)), undefined, ghostLimit(Math.min(reserved, maxEntries)))
     this.#climbs = options.climb ?? true
     this.#windowShare = window
     // xorshift32 needs a non-zero state.
@@ -211,6 +219,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   grow(capacity: number): void {
+    // The sketch and the ghosts follow the capacity even when the columns were reserved: the same decisions either way.
+    this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
+    this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
     if (capacity <= this.#keyHash.length) return
     this.#lists.grow(capacity)
     const keyHash = new Uint32Array(capacity)
@@ -222,8 +233,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#keyHash = keyHash
     this.#region = region
     this.#touchedAt = touchedAt
-    this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
-    this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
   }
 
   insert(slot: number, keyHash: number): void {

@@ -119,6 +119,46 @@ describe('FrequencySketch', () => {
     )
   })
 
+  it('widens within its reserve to the same estimates as without one, across resets and growth', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.oneof(fc.nat(299), fc.constant(-1)), { maxLength: 600 }),
+        (entries, steps) => {
+          const reserve = entries * 32
+          const plain = new FrequencySketch(entries)
+          const reserved = new FrequencySketch(entries, { reserve })
+          const hashes = keyHashes(300)
+          let size = entries
+          for (const step of steps) {
+            // -1: the tier doubles, as a slot table does up to its limit.
+            if (step === -1) {
+              size = Math.min(2 * size, reserve)
+              plain.ensureCapacity(size)
+              reserved.ensureCapacity(size)
+            } else {
+              plain.increment(hashes[step])
+              reserved.increment(hashes[step])
+            }
+          }
+          expect([reserved.width, reserved.samplePeriod, reserved.additions]).toEqual([plain.width, plain.samplePeriod, plain.additions])
+          expect(hashes.map((hash) => reserved.frequency(hash))).toEqual(hashes.map((hash) => plain.frequency(hash)))
+        },
+      ),
+    )
+  })
+
+  it('allocates its whole reserve at once: widening within it allocates nothing', () => {
+    const reserve = 1 << 18
+    const before = process.memoryUsage().arrayBuffers
+    const sketch = new FrequencySketch(64, { reserve })
+    const reservedBytes = process.memoryUsage().arrayBuffers - before
+    expect(reservedBytes).toBeGreaterThanOrEqual(8 * reserve)
+    for (let entries = 128; entries <= reserve; entries *= 2) sketch.ensureCapacity(entries)
+    expect(sketch.width).toBe(4 * reserve)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(reservedBytes + 4096)
+  })
+
   it('forgets everything on clear', () => {
     const sketch = new FrequencySketch(64)
     const [hash] = keyHashes(1)

@@ -88,6 +88,27 @@ describe('RegionGhosts', () => {
     expect([ghosts.limit, ghosts.slots, ghosts.take(h('c'))]).toEqual([1000, 2048, -1])
   })
 
+  it('answers as without a reserve when resized within it, and allocates nothing to do so', () => {
+    const plain = new RegionGhosts(8)
+    const before = process.memoryUsage().arrayBuffers
+    const reserved = new RegionGhosts(8, 2, 40_000)
+    const reservedBytes = process.memoryUsage().arrayBuffers - before
+    const keys = [...Array(3000).keys()].map((i) => h(`k${i}`))
+    const answers = (ghosts: RegionGhosts) => {
+      const seen: number[] = []
+      for (let limit = 8, i = 0; limit <= 40_000; limit *= 2) {
+        ghosts.resize(limit)
+        for (let j = 0; j < 200; j++, i++) ghosts.add(keys[i % keys.length], i & 1)
+        for (let j = 0; j < 300; j++) seen.push(ghosts.take(keys[(i * 7 + j) % keys.length]))
+        seen.push(ghosts.slots)
+      }
+      return seen
+    }
+    const fromReserved = answers(reserved)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(reservedBytes + 4096)
+    expect(fromReserved).toEqual(answers(plain))
+  })
+
   it('agrees with the model, but for ghosts lost to a shared slot', () => {
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 import type { TierName } from '../../observe/events.js'
 import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../../policies/index.js'
 import { hashKey } from '../../policies/key-hash.js'
-import { SlotTable } from './slot-table.js'
+import { grownArray, SlotTable } from './slot-table.js'
 
 type MemoryTierName = Exclude<TierName, 'cold'>
 
@@ -32,7 +32,7 @@ export class MemoryTier<Stored> {
   hits = 0
   #bytes = 0
   #table: SlotTable
-  #values: (Stored | undefined)[] = []
+  #values: (Stored | undefined)[]
   #sizes: Float64Array
   #policy: EvictionPolicy
   readonly #options: MemoryTierOptions<Stored>
@@ -45,7 +45,8 @@ export class MemoryTier<Stored> {
     this.#exits = exits
     this.#bounded = Number.isFinite(options.maxBytes)
     this.#table = this.#newTable()
-    this.#sizes = new Float64Array(this.#table.capacity)
+    this.#values = new Array(this.#table.reserved)
+    this.#sizes = new Float64Array(this.#table.reserved)
     this.#policy = createPolicy(options.policy, this.#table.capacity, options.maxEntries)
   }
 
@@ -155,12 +156,16 @@ export class MemoryTier<Stored> {
     return true
   }
 
-  /** Forgets everything at once: fresh tables, the old ones left to the GC. */
+  /**
+   * Forgets everything at once: fresh tables, the old ones left to the GC.
+   * They are not reserved again (that takes 10-50 ms at a million slots):
+   * after a reset the tier grows by doubling, copying, as without a maximum.
+   */
   reset(): void {
-    this.#table = this.#newTable()
-    this.#values = []
-    this.#sizes = new Float64Array(this.#table.capacity)
-    this.#policy = createPolicy(this.#options.policy, this.#table.capacity, this.#options.maxEntries)
+    this.#table = this.#newTable(false)
+    this.#values = new Array(this.#table.reserved)
+    this.#sizes = new Float64Array(this.#table.reserved)
+    this.#policy = createPolicy(this.#options.policy, this.#table.capacity, this.#options.maxEntries, false)
     this.#bytes = 0
   }
 
@@ -188,13 +193,20 @@ export class MemoryTier<Stored> {
     for (const [key, slot] of this.#table.slots) if (!this.#table.isExpired(slot, now)) yield key
   }
 
-  #newTable(): SlotTable {
-    return new SlotTable(this.#options.maxEntries, (capacity) => {
-      this.#policy.grow(capacity)
-      const sizes = new Float64Array(capacity)
-      sizes.set(this.#sizes)
-      this.#sizes = sizes
-    })
+  #newTable(reserve = true): SlotTable {
+    return new SlotTable(
+      this.#options.maxEntries,
+      (capacity) => {
+        this.#policy.grow(capacity)
+        // Columns grow with the table's, all at once; with a finite limit they were reserved at it.
+        if (capacity <= this.#sizes.length) return
+        const sizes = new Float64Array(capacity)
+        sizes.set(this.#sizes)
+        this.#sizes = sizes
+        this.#values = grownArray(this.#values, capacity)
+      },
+      reserve,
+    )
   }
 
   /** Evicts the policy's choice; false when the policy holds nothing more to give. */

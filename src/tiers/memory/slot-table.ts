@@ -1,13 +1,20 @@
+import { reservedSlots } from '../../policies/index.js'
+
 const INITIAL_CAPACITY = 64
 
 /**
  * Keys of one tier mapped to slot numbers, with each slot's expiry in a typed
  * array. Slots are reused through a free stack; capacity doubles on demand up
  * to `limit`, and `onGrow` lets the tier's policy and columns follow.
+ *
+ * With a finite `limit` the columns are reserved at it from the start
+ * (`reserved`, up to `MAX_RESERVED_SLOTS`), so a doubling copies nothing: copying half a million slots'
+ * columns in one `set` stalled the loop. Slots are handed out in order, so
+ * the OS maps a typed column's zero pages only as slots are used.
  */
 export class SlotTable {
   readonly slots = new Map<string, number>()
-  keys: (string | undefined)[] = []
+  keys: (string | undefined)[]
   /** Absolute expiry on the scheduler's clock; 0 for none. */
   expiresAt: Float64Array
   /** Entries with an expiry: while 0, reads skip the clock entirely. */
@@ -17,13 +24,18 @@ export class SlotTable {
   #next = 0
   #capacity: number
   readonly #limit: number
+  /** Slots every column has room for: `limit` when finite (up to `MAX_RESERVED_SLOTS`), else the capacity. */
+  #reserved: number
   readonly #onGrow: (capacity: number) => void
 
-  constructor(limit: number, onGrow: (capacity: number) => void) {
+  /** `reserve` false: grow from a small capacity even with a finite limit (a reset must stay cheap). */
+  constructor(limit: number, onGrow: (capacity: number) => void, reserve = true) {
     this.#limit = limit
     this.#capacity = Math.min(INITIAL_CAPACITY, limit)
-    this.expiresAt = new Float64Array(this.#capacity)
-    this.#free = new Uint32Array(this.#capacity)
+    this.#reserved = reserve ? reservedSlots(this.#capacity, limit) : this.#capacity
+    this.keys = new Array(this.#reserved)
+    this.expiresAt = new Float64Array(this.#reserved)
+    this.#free = new Uint32Array(this.#reserved)
     this.#onGrow = onGrow
   }
 
@@ -33,6 +45,11 @@ export class SlotTable {
 
   get capacity(): number {
     return this.#capacity
+  }
+
+  /** Slots the columns have room for without copying; the tier sizes its own columns to it. */
+  get reserved(): number {
+    return this.#reserved
   }
 
   /** True when every slot the limit allows is taken. */
@@ -80,13 +97,28 @@ export class SlotTable {
 
   #grow(): void {
     const capacity = Math.min(this.#capacity * 2, this.#limit)
-    const expiresAt = new Float64Array(capacity)
-    expiresAt.set(this.expiresAt)
-    const free = new Uint32Array(capacity)
-    free.set(this.#free)
-    this.expiresAt = expiresAt
-    this.#free = free
+    if (capacity > this.#reserved) {
+      const expiresAt = new Float64Array(capacity)
+      expiresAt.set(this.expiresAt)
+      const free = new Uint32Array(capacity)
+      free.set(this.#free)
+      this.expiresAt = expiresAt
+      this.#free = free
+      this.keys = grownArray(this.keys, capacity)
+      this.#reserved = capacity
+    }
     this.#capacity = capacity
     this.#onGrow(capacity)
   }
+}
+
+/**
+ * A copy of `array` with room for `capacity` elements allocated at once, so
+ * that a plain column grows with the typed ones instead of element by
+ * element in steps of its own.
+ */
+export function grownArray<T>(array: T[], capacity: number): T[] {
+  const grown = new Array<T>(capacity)
+  for (let i = 0; i < array.length; i++) grown[i] = array[i]
+  return grown
 }
