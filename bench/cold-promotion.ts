@@ -32,8 +32,16 @@ const variants: Record<string, Patch[]> = {
     },
   ],
   'kept-bytes': [
-    { file: FILE, from: '  readonly #landing: Landing\n', to: '  readonly #landing: Landing\n  readonly #kept = new Map<string, { value: unknown; bytes: Uint8Array }>()\n' },
-    { file: FILE, from: '    if (this.hot.set(key, value, entry.expiresAt)) this.notifier', to: '    this.#kept.set(key, { value, bytes: entry.stored })\n    if (this.hot.set(key, value, entry.expiresAt)) this.notifier' },
+    {
+      file: FILE,
+      from: '  readonly #landing: Landing\n',
+      to: '  readonly #landing: Landing\n  readonly #kept = new Map<string, { value: unknown; bytes: Uint8Array }>()\n',
+    },
+    {
+      file: FILE,
+      from: '    if (this.hot.set(key, value, entry.expiresAt)) this.notifier',
+      to: '    this.#kept.set(key, { value, bytes: entry.stored })\n    if (this.hot.set(key, value, entry.expiresAt)) this.notifier',
+    },
     {
       file: FILE,
       from: `${WARM_BRANCH}\n    const bytes = this.#encodeOrLeave(key, value)`,
@@ -81,17 +89,30 @@ const encodeCounts: Record<string, number> = {}
 for (const workload of ['uniform', 'zipf']) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, mod] of Object.entries(modules)) {
-      const cache = mod.createCache<ReturnType<typeof record>>({ hot: { maxEntries: 2000 }, warm: { maxBytes: 8 << 20 }, cold: { dir, maxBytes: 1 << 30 }, codec })
+      const cache = mod.createCache<ReturnType<typeof record>>({
+        hot: { maxEntries: 2000 },
+        warm: { maxBytes: 8 << 20 },
+        cold: { dir, maxBytes: 1 << 30 },
+        codec,
+      })
       await cache.ready
-      const next = workload === 'zipf' ? zipf(KEYS, 0.9, round + 1) : (() => { let x = round + 7; return () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % KEYS })()
+      const next =
+        workload === 'zipf'
+          ? zipf(KEYS, 0.9, round + 1)
+          : (() => {
+              let x = round + 7
+              return () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % KEYS
+            })()
       const keys = Array.from({ length: READS }, () => `k${next()}`)
       for (const key of keys.slice(0, 5000)) await cache.get(key) // warm-up: memory filled
       encodes = 0
       let i = 0
       const start = process.hrtime.bigint()
-      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-        while (i < keys.length) await cache.get(keys[i++])
-      }))
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (i < keys.length) await cache.get(keys[i++])
+        }),
+      )
       const ns = Number(process.hrtime.bigint() - start) / READS
       ;(results[`${workload} ${name}`] ??= []).push(ns)
       encodeCounts[`${workload} ${name}`] = encodes
@@ -101,5 +122,7 @@ for (const workload of ['uniform', 'zipf']) {
 }
 for (const [row, values] of Object.entries(results)) {
   const base = median(results[`${row.split(' ')[0]} encode`])
-  console.log(`${row.padEnd(22)} ${median(values).toFixed(0).padStart(6)} ns/read  ${(median(values) / base).toFixed(2)}x of encode  encodes/read ${(encodeCounts[row] / READS).toFixed(2)}`)
+  console.log(
+    `${row.padEnd(22)} ${median(values).toFixed(0).padStart(6)} ns/read  ${(median(values) / base).toFixed(2)}x of encode  encodes/read ${(encodeCounts[row] / READS).toFixed(2)}`,
+  )
 }

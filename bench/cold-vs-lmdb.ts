@@ -86,7 +86,14 @@ async function diskUsage(dir: string): Promise<{ size: number; allocated: number
 }
 
 const openCold = (dir: string, fsync: 'always' | 'interval' | 'never'): Promise<ColdStore> =>
-  ColdStore.open({ dir, fsync, now: Date.now, onError: (e) => { throw e } })
+  ColdStore.open({
+    dir,
+    fsync,
+    now: Date.now,
+    onError: (e) => {
+      throw e
+    },
+  })
 
 const nsPerOp = (start: bigint, ops: number): number => Number(process.hrtime.bigint() - start) / ops
 
@@ -155,8 +162,7 @@ const writeRows: { id: string; title: string; a: () => Promise<number>; b: () =>
     a: () => coldWrites('concurrent', 'interval', true),
     b: () => lmdbWrites(false),
     baselineName: 'lmdb put, default sync',
-    note:
-      `as above, but ${ENTRIES} putMany([one]) calls issued at once and group-committed by the writer (≤ 4 MiB a batch), all awaited, then sync(): the same call pattern as lmdb's put`,
+    note: `as above, but ${ENTRIES} putMany([one]) calls issued at once and group-committed by the writer (≤ 4 MiB a batch), all awaited, then sync(): the same call pattern as lmdb's put`,
   },
   {
     id: 'cold-write-nosync',
@@ -283,7 +289,11 @@ phase('getMany')
       return found
     }
   }
-  const r = await compare(many((ks) => cold.getMany(ks)), many((ks) => lmdb.getMany(ks)), { ops: 100, rounds: roundsFromArgs(11), warmup: 3 })
+  const r = await compare(
+    many((ks) => cold.getMany(ks)),
+    many((ks) => lmdb.getMany(ks)),
+    { ops: 100, rounds: roundsFromArgs(11), warmup: 3 },
+  )
   report({
     id: 'cold-getmany',
     title: `cold: getMany of ${GET_MANY} keys`,
@@ -293,7 +303,9 @@ phase('getMany')
     unit: 'µs/op',
     ratio: r.ratio,
     spread: r.spread,
-    notes: [`one op = one awaited getMany of ${GET_MANY} random keys; ColdStore reads them in parallel (≤ 32 positioned reads in flight), lmdb prefetches on a thread and then gets synchronously; ${r.rounds} rounds of 100 calls`],
+    notes: [
+      `one op = one awaited getMany of ${GET_MANY} random keys; ColdStore reads them in parallel (≤ 32 positioned reads in flight), lmdb prefetches on a thread and then gets synchronously; ${r.rounds} rounds of 100 calls`,
+    ],
   })
 }
 

@@ -85,5 +85,7 @@ report({
   unit: 'ns/op',
   ratio: during.ratio,
   spread: during.spread,
-  notes: [`re-entry tracking (AsyncLocalStorage) is on while any factory runs; on Node ${process.versions.node.split('.')[0]} it charges every promise; information only, ${rounds} rounds`],
+  notes: [
+    `re-entry tracking (AsyncLocalStorage) is on while any factory runs; on Node ${process.versions.node.split('.')[0]} it charges every promise; information only, ${rounds} rounds`,
+  ],
 })

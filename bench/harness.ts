@@ -153,8 +153,7 @@ export function roundsFromArgs(fallback: number): number {
 }
 
 /** `count` keys shared by both sides: the same strings, so both hash the same. */
-export const makeKeys = (count: number, prefix = 'key:'): string[] =>
-  Array.from({ length: count }, (_, i) => `${prefix}${i}`)
+export const makeKeys = (count: number, prefix = 'key:'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`)
 
 /** An access order over `count` keys, power-of-two long so a batch can wrap with a mask. */
 export function accessOrder(count: number, length: number, random: () => number): Uint32Array {

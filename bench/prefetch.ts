@@ -283,7 +283,19 @@ function syntheticTable(group: SyntheticGroup): Table {
 }
 
 function tracesTable(rows: TraceRow[]): Table {
-  const header = ['trace', 'size', 'requests', 'off: hit %', 'on: hit %', 'of which prefetch hits', 'Δ (pts)', 'prefetches', 'off: µs/get', 'on: µs/get', 'target']
+  const header = [
+    'trace',
+    'size',
+    'requests',
+    'off: hit %',
+    'on: hit %',
+    'of which prefetch hits',
+    'Δ (pts)',
+    'prefetches',
+    'off: µs/get',
+    'on: µs/get',
+    'target',
+  ]
   const body = rows.map((row) => [
     row.trace,
     thousands(row.size),
@@ -315,7 +327,11 @@ function costTable(rows: CostRow[]): Table {
 function plain(table: Table): string {
   const all = [table.header, ...table.rows]
   const widths = table.header.map((_, i) => Math.max(...all.map((row) => row[i].length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 1 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
   return [line(table.header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line)].join('\n')
 }
 
@@ -333,7 +349,12 @@ const workload = makeWorkload(spec)
 const single = makeWorkload({ ...spec, clients: 1 })
 
 // Warm-up, not measured: JIT the cache, the flow and the predictors.
-await runSynthetic(makeWorkload({ ...spec, perClient: 200, seed: spec.seed + 1 }), 'warm-up', { clients: spec.clients, thinkMs: 0, maxInFlight: 4, hotEntries: HOT_ENTRIES })
+await runSynthetic(makeWorkload({ ...spec, perClient: 200, seed: spec.seed + 1 }), 'warm-up', {
+  clients: spec.clients,
+  thinkMs: 0,
+  maxInFlight: 4,
+  hotEntries: HOT_ENTRIES,
+})
 
 interface Variant {
   title: string
@@ -351,7 +372,9 @@ async function runVariants(variants: Variant[]): Promise<SyntheticGroup[]> {
     for (const maxInFlight of variant.inFlight) {
       const label = maxInFlight === undefined ? 'off' : `maxInFlight ${maxInFlight}`
       process.stderr.write(`synthetic, ${variant.title}: ${label}\n`)
-      runs.push(await runSynthetic(variant.workload, label, { clients: variant.clients, thinkMs: variant.thinkMs, maxInFlight, hotEntries: variant.hotEntries }))
+      runs.push(
+        await runSynthetic(variant.workload, label, { clients: variant.clients, thinkMs: variant.thinkMs, maxInFlight, hotEntries: variant.hotEntries }),
+      )
     }
     groups.push({ title: variant.title, runs })
   }
@@ -359,8 +382,22 @@ async function runVariants(variants: Variant[]): Promise<SyntheticGroup[]> {
 }
 
 const groups = await runVariants([
-  { title: `${spec.clients} clients, no think time (the figures of record)`, workload, clients: spec.clients, thinkMs: 0, inFlight: [undefined, 4, 8], hotEntries: HOT_ENTRIES },
-  { title: '1 client, no think time (client 0 of the same workload)', workload: single, clients: 1, thinkMs: 0, inFlight: [undefined, 4], hotEntries: HOT_ENTRIES },
+  {
+    title: `${spec.clients} clients, no think time (the figures of record)`,
+    workload,
+    clients: spec.clients,
+    thinkMs: 0,
+    inFlight: [undefined, 4, 8],
+    hotEntries: HOT_ENTRIES,
+  },
+  {
+    title: '1 client, no think time (client 0 of the same workload)',
+    workload: single,
+    clients: 1,
+    thinkMs: 0,
+    inFlight: [undefined, 4],
+    hotEntries: HOT_ENTRIES,
+  },
   {
     title: '1 client, 3 ms think time between gets (longer than a load: what is loaded ahead has landed)',
     workload: makeWorkload({ ...spec, clients: 1, perClient: quick ? 400 : 1_000 }),
@@ -375,8 +412,22 @@ const groups = await runVariants([
 const chainSpec: WorkloadSpec = { ...spec, runEpisode: 0, chainEpisode: 0.8, entities: CHAIN_ENTITIES, entitySkew: 0 }
 const chainWorkload = makeWorkload(chainSpec)
 const chainGroups = await runVariants([
-  { title: `Key chains, ${spec.clients} clients, no think time`, workload: chainWorkload, clients: spec.clients, thinkMs: 0, inFlight: [undefined, 4], hotEntries: CHAIN_HOT_ENTRIES },
-  { title: 'Key chains, 1 client (client 0 of the same workload)', workload: makeWorkload({ ...chainSpec, clients: 1 }), clients: 1, thinkMs: 0, inFlight: [undefined, 4], hotEntries: CHAIN_HOT_ENTRIES },
+  {
+    title: `Key chains, ${spec.clients} clients, no think time`,
+    workload: chainWorkload,
+    clients: spec.clients,
+    thinkMs: 0,
+    inFlight: [undefined, 4],
+    hotEntries: CHAIN_HOT_ENTRIES,
+  },
+  {
+    title: 'Key chains, 1 client (client 0 of the same workload)',
+    workload: makeWorkload({ ...chainSpec, clients: 1 }),
+    clients: 1,
+    thinkMs: 0,
+    inFlight: [undefined, 4],
+    hotEntries: CHAIN_HOT_ENTRIES,
+  },
 ])
 
 const { rows, traces } = await traceRows()
@@ -458,7 +509,9 @@ console.log(`\n2. shared traces: hot tier only, policy 'lru', loader (key) => ke
 console.log(plain(tracesTable(rows)))
 console.log(`\n${allPass ? 'PASS' : 'MISS'}  prefetch lowers the hit ratio by at most ${TOLERANCE_POINTS} points on every row`)
 if (mismatches.length > 0) {
-  console.log(`MISMATCH: the cache without prefetch should get exactly lru-cache's hits: ${mismatches.map((r) => `${r.trace} @ ${r.size} ${r.off.hits} vs ${r.lruCacheHits}`).join(', ')}`)
+  console.log(
+    `MISMATCH: the cache without prefetch should get exactly lru-cache's hits: ${mismatches.map((r) => `${r.trace} @ ${r.size} ${r.off.hits} vs ${r.lruCacheHits}`).join(', ')}`,
+  )
 } else {
   console.log("check: without prefetch the cache gets exactly lru-cache's hit count on every row")
 }
@@ -509,13 +562,23 @@ With one client each step of a chain follows the previous one directly; with ${s
 
 ## 2. Recorded traces: prefetch must not lower the hit ratio
 
-Hot tier only, \`policy: 'lru'\`, a loader that returns the key at once (\`(key) => key\`, no promise), prefetch \`{ maxInFlight: 4, minConfidence: ${MIN_CONFIDENCE} }\` against \`prefetch: false\`. Each request is \`await cache.get(key)\`, one after the other; the loader fills every miss, and the hits are \`stats().hits\`. **A prefetch hit counts as a hit** (the \`get\` found the value loaded ahead, in the prefetch buffer), so it is in *on: hit %* and shown apart in *of which prefetch hits*. Target: *on* is never more than ${TOLERANCE_POINTS} points below *off*. Entries loaded ahead wait in a buffer outside the tiers and enter hot only when read, so they cannot push out a used entry; the tiers see the same sets as without prefetch, and *on* can only gain. ${mismatches.length === 0 ? "As a check of the replay, the cache without prefetch gets exactly the hit count of `lru-cache` (`get`, `set` on a miss) on every row." : `**MISMATCH** with lru-cache: ${mismatches.map((r) => `${r.trace} @ ${r.size}`).join(', ')}.`} *µs/get* is the wall time of the replay over its requests (one replay each, a shared machine: indicative).
+Hot tier only, \`policy: 'lru'\`, a loader that returns the key at once (\`(key) => key\`, no promise), prefetch \`{ maxInFlight: 4, minConfidence: ${MIN_CONFIDENCE} }\` against \`prefetch: false\`. Each request is \`await cache.get(key)\`, one after the other; the loader fills every miss, and the hits are \`stats().hits\`. **A prefetch hit counts as a hit** (the \`get\` found the value loaded ahead, in the prefetch buffer), so it is in *on: hit %* and shown apart in *of which prefetch hits*. Target: *on* is never more than ${TOLERANCE_POINTS} points below *off*. Entries loaded ahead wait in a buffer outside the tiers and enter hot only when read, so they cannot push out a used entry; the tiers see the same sets as without prefetch, and *on* can only gain. ${mismatches.length === 0 ? 'As a check of the replay, the cache without prefetch gets exactly the hit count of `lru-cache` (`get`, `set` on a miss) on every row.' : `**MISMATCH** with lru-cache: ${mismatches.map((r) => `${r.trace} @ ${r.size}`).join(', ')}.`} *µs/get* is the wall time of the replay over its requests (one replay each, a shared machine: indicative).
 
 ${markdownTable(tracesTable(rows))}
 
-**${allPass ? 'PASS' : 'MISS'}** — prefetch lowers the hit ratio by at most ${TOLERANCE_POINTS} points on every row${allPass ? '' : `: misses on ${rows.filter((r) => !r.pass).map((r) => `${r.trace} @ ${r.size}`).join(', ')}`}.
+**${allPass ? 'PASS' : 'MISS'}** — prefetch lowers the hit ratio by at most ${TOLERANCE_POINTS} points on every row${
+    allPass
+      ? ''
+      : `: misses on ${rows
+          .filter((r) => !r.pass)
+          .map((r) => `${r.trace} @ ${r.size}`)
+          .join(', ')}`
+  }.
 
-Traces: ${traces.map((t) => `**${t.name}** (${t.note}: ${thousands(t.requests)} requests, ${thousands(t.distinct)} distinct keys)`).join('; ')}. The keys are the traces' int32 ids as decimal strings, so the stride predictor sees them all under one empty prefix; orm-night is cut to keep the run short (\`--orm-limit 0\` replays it whole). Load average at the end of the run: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}.
+Traces: ${traces.map((t) => `**${t.name}** (${t.note}: ${thousands(t.requests)} requests, ${thousands(t.distinct)} distinct keys)`).join('; ')}. The keys are the traces' int32 ids as decimal strings, so the stride predictor sees them all under one empty prefix; orm-night is cut to keep the run short (\`--orm-limit 0\` replays it whole). Load average at the end of the run: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}.
 
 ## 3. The predictors' cost per access
 

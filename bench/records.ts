@@ -47,10 +47,8 @@ const WORDS = (
 const CITIES = ['Lyon', 'Porto', 'Gdansk', 'Osaka', 'Austin', 'Leeds', 'Turin', 'Quito']
 
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)]
-const words = (random: () => number, n: number): string =>
-  Array.from({ length: n }, () => pick(random, WORDS)).join(' ')
-const hex = (random: () => number, n: number): string =>
-  Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('')
+const words = (random: () => number, n: number): string => Array.from({ length: n }, () => pick(random, WORDS)).join(' ')
+const hex = (random: () => number, n: number): string => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('')
 
 /** The record for `i`: a pure function of `i` and `seed`, different for every `i`. */
 export function makeRecord(i: number, seed = 1): ProductRecord {

@@ -18,7 +18,13 @@ function largestArray(make: (i: number) => unknown): unknown[] {
   let high = limit
   while (low < high) {
     const mid = Math.ceil((low + high) / 2)
-    if (check(Array.from({ length: mid }, (_, i) => make(i)), limit) === undefined) low = mid
+    if (
+      check(
+        Array.from({ length: mid }, (_, i) => make(i)),
+        limit,
+      ) === undefined
+    )
+      low = mid
     else high = mid - 1
   }
   return Array.from({ length: low }, (_, i) => make(i))

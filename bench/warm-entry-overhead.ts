@@ -51,10 +51,7 @@ function measure(policy: PolicyName): Measurement {
   fullGc()
   const before = process.memoryUsage()
   const longestKey = `item:${2 * ENTRIES}`
-  const tier = createWarmTier(
-    { maxBytes: ENTRIES * warmEntryCharge(encoded(), longestKey), policy },
-    { evicted: () => {}, expired: () => {} },
-  )
+  const tier = createWarmTier({ maxBytes: ENTRIES * warmEntryCharge(encoded(), longestKey), policy }, { evicted: () => {}, expired: () => {} })
   for (let i = 0; i < 2 * ENTRIES; i++) tier.set(`item:${i}`, encoded(), 0)
   fullGc()
   const after = process.memoryUsage()
@@ -70,11 +67,10 @@ function measure(policy: PolicyName): Measurement {
 }
 
 function runChild(policy: PolicyName): Measurement {
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--policy', policy, ...args],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  )
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--policy', policy, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  })
   const line = child.stdout.split('\n').find((l) => l.startsWith(SIDE_MARK))
   if (child.status !== 0 || line === undefined) throw new Error(`child '${policy}' failed: ${child.stderr}`)
   return JSON.parse(line.slice(SIDE_MARK.length)) as Measurement
@@ -89,6 +85,8 @@ if (policyAt !== -1) {
   for (const policy of POLICY_NAMES) {
     const runs = Array.from({ length: RUNS }, () => runChild(policy))
     const m = (field: keyof Measurement) => Math.round(median(runs.map((r) => r[field])))
-    console.log(`${policy.padEnd(12)}${String(m('overhead')).padStart(8)}${String(m('heap')).padStart(26)}${String(m('rss')).padStart(7)}   (${m('entries')} held)`)
+    console.log(
+      `${policy.padEnd(12)}${String(m('overhead')).padStart(8)}${String(m('heap')).padStart(26)}${String(m('rss')).padStart(7)}   (${m('entries')} held)`,
+    )
   }
 }

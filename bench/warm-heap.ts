@@ -59,11 +59,10 @@ async function measure(side: string): Promise<Measurement> {
 }
 
 function runSide(side: string): Measurement {
-  const child = spawnSync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--side', side],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  )
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--side', side], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  })
   const line = child.stdout.split('\n').find((l) => l.startsWith(SIDE_MARK))
   if (child.status !== 0 || line === undefined) throw new Error(`heap child '${side}' failed: ${child.stderr}`)
   return JSON.parse(line.slice(SIDE_MARK.length)) as Measurement
@@ -101,11 +100,18 @@ if (sideAt !== -1) {
   }
   const perEntry = (ms: Measurement[], field: 'heap' | 'external') => median(ms.map((m) => m[field])) / ENTRIES
   const [sHeap, lHeap, sExt, lExt] = [perEntry(strata, 'heap'), perEntry(lru, 'heap'), perEntry(strata, 'external'), perEntry(lru, 'external')]
-  const notes = [
-    `${ENTRIES} entries, medians of ${runs} child processes per side; strata: ${strata[0].detail}; lru-cache: ${lru[0].detail}`,
-    compressibility(),
-  ]
-  report({ id: 'warm-heap', title: 'heap: 100k × ~1 KiB in warm', strata: sHeap, baseline: lHeap, baselineName: 'lru-cache', unit: 'B/entry', ratio: sHeap / lHeap, target: 0.3, notes })
+  const notes = [`${ENTRIES} entries, medians of ${runs} child processes per side; strata: ${strata[0].detail}; lru-cache: ${lru[0].detail}`, compressibility()]
+  report({
+    id: 'warm-heap',
+    title: 'heap: 100k × ~1 KiB in warm',
+    strata: sHeap,
+    baseline: lHeap,
+    baselineName: 'lru-cache',
+    unit: 'B/entry',
+    ratio: sHeap / lHeap,
+    target: 0.3,
+    notes,
+  })
   report({
     id: 'warm-heap-total',
     title: 'heap + off-heap (external)',

@@ -1,12 +1,4 @@
-import {
-  type Observable,
-  type OperatorFunction,
-  type SchedulerLike,
-  asyncScheduler,
-  bufferTime,
-  filter,
-  map,
-} from 'rxjs'
+import { type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler, bufferTime, filter, map } from 'rxjs'
 
 export interface DemotionOptions<T> {
   /** Called for an entry that expired before it could move down; it is dropped. */
@@ -29,10 +21,7 @@ export interface DemotionOptions<T> {
  * output:    ---x--y--z-    x = [a, b], y is skipped (empty), z = [c]
  * ```
  */
-export function demote<T extends { expiresAt: number }>(
-  options: DemotionOptions<T> = {},
-  scheduler: SchedulerLike = asyncScheduler,
-): OperatorFunction<T, T[]> {
+export function demote<T extends { expiresAt: number }>(options: DemotionOptions<T> = {}, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<T, T[]> {
   const live = (entry: T): boolean => {
     if (entry.expiresAt === 0 || entry.expiresAt > scheduler.now()) return true
     options.expired?.(entry)

@@ -1,15 +1,4 @@
-import {
-  EMPTY,
-  type Observable,
-  type ObservableInput,
-  type SchedulerLike,
-  asyncScheduler,
-  catchError,
-  defer,
-  exhaustMap,
-  expand,
-  interval,
-} from 'rxjs'
+import { EMPTY, type Observable, type ObservableInput, type SchedulerLike, asyncScheduler, catchError, defer, exhaustMap, expand, interval } from 'rxjs'
 
 export interface MaintenanceOptions {
   /** Ms between two runs. */

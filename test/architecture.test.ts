@@ -50,9 +50,7 @@ const files = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'streams'))]
 const imports = new Map<string, string[]>()
 for (const file of files) {
   const text = readFileSync(file, 'utf8')
-  const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.\.?\/[^']+)'/g)].map((m) =>
-    resolve(dirname(file), m[1].replace(/\.js$/, '.ts')),
-  )
+  const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.\.?\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1].replace(/\.js$/, '.ts')))
   imports.set(file, targets)
 }
 
@@ -83,7 +81,13 @@ describe('architecture', () => {
       path.push(file)
       for (const target of imports.get(file) ?? []) {
         if (state.get(target) === 'open') {
-          cycles.push(path.slice(path.indexOf(target)).concat(target).map((f) => relative(ROOT, f)).join(' -> '))
+          cycles.push(
+            path
+              .slice(path.indexOf(target))
+              .concat(target)
+              .map((f) => relative(ROOT, f))
+              .join(' -> '),
+          )
         } else if (!state.has(target)) visit(target)
       }
       path.pop()

@@ -187,7 +187,7 @@ function timesTable(rows: Row[], policies: readonly string[]): Table {
   ])
   const total = (pick: (row: Row) => number) => ms(rows.reduce((sum, row) => sum + pick(row), 0))
   const perRequest = (pick: (row: Row) => number) =>
-    `${(rows.reduce((sum, row) => sum + pick(row), 0) * 1e6 / rows.reduce((sum, row) => sum + row.requests, 0)).toFixed(0)} ns`
+    `${((rows.reduce((sum, row) => sum + pick(row), 0) * 1e6) / rows.reduce((sum, row) => sum + row.requests, 0)).toFixed(0)} ns`
   const footer = [
     [
       'total',
@@ -206,7 +206,11 @@ function plain(table: Table): string {
   const all = [table.header, ...table.rows, ...table.footer]
   const widths = table.header.map((_, i) => Math.max(...all.map((row) => row[i].length)))
   const right = (i: number) => i >= 1
-  const line = (cells: string[]) => cells.map((c, i) => (right(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
   const rule = widths.map((w) => '-'.repeat(w)).join('  ')
   return [line(table.header), rule, ...table.rows.map(line), ...(table.footer.length ? [rule, ...table.footer.map(line)] : [])].join('\n')
 }

@@ -111,9 +111,7 @@ for (const trace of traces) {
       }
     }
     if ('lru' in results && results.lru.hits !== lru.hits) {
-      notes.push(
-        `MISMATCH: the hot tier's 'lru' has ${results.lru.hits} hits on ${trace.name} @ ${size}, lru-cache ${lru.hits}: they should agree exactly`,
-      )
+      notes.push(`MISMATCH: the hot tier's 'lru' has ${results.lru.hits} hits on ${trace.name} @ ${size}, lru-cache ${lru.hits}: they should agree exactly`)
     }
   }
 }
@@ -130,14 +128,15 @@ notes.push(
     `${bypassGain.toFixed(3)} points higher on these rows; both are in the JSON.`,
 )
 if (policies.includes('lfu')) {
-  notes.push(
-    "`lfu` is the hot tier's LFU with its defaults: counts saturate at 15 and are halved every max(1,024, 10 × cache size) hits.",
-  )
+  notes.push("`lfu` is the hot tier's LFU with its defaults: counts saturate at 15 and are halved every max(1,024, 10 × cache size) hits.")
 }
 notes.push(`The next-use pass of OPT, once per trace: ${nextMs.join(', ')}.`)
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(', ')
 notes.push(
-  `Replay times are of one replay each on a shared machine (load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} at the end of the run): ` +
-    'compare policies within a run, not across runs.',
+  `Replay times are of one replay each on a shared machine (load average ${load} at the end of the run): compare policies within a run, not across runs.`,
 )
 if (defaultPolicy === 'lru') notes.push('The default policy checked is `lru`, which closes none of the gap by definition.')
 

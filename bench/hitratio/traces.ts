@@ -207,8 +207,7 @@ const SYNTHETIC_TRACES: readonly SyntheticSpec[] = [
   },
   {
     name: 'zipf-scans',
-    description:
-      'Zipf 0.9 over 100,000 keys, every 50,000 requests interrupted by a scan of 20,000 keys read once; 1,400,000 requests (20 scans)',
+    description: 'Zipf 0.9 over 100,000 keys, every 50,000 requests interrupted by a scan of 20,000 keys read once; 1,400,000 requests (20 scans)',
     sizes: [1_000, 5_000],
     requests: 1_400_000,
     make: (requests) => zipfWithScans(100_000, 0.9, 50_000, 20_000, requests, SEED + 2),

@@ -26,12 +26,7 @@ export async function inspect(dir: string, opts: InspectOptions, out: (text: str
 
 function render(r: StoreReport): string {
   const t = r.totals
-  const row = (
-    file: string,
-    s: { size: number; live: number; dead: number; entries: number; tombstones: number },
-    corrupt: number,
-    hint: string,
-  ): string[] => [
+  const row = (file: string, s: { size: number; live: number; dead: number; entries: number; tombstones: number }, corrupt: number, hint: string): string[] => [
     file,
     String(s.size),
     String(s.live),
@@ -49,7 +44,15 @@ function render(r: StoreReport): string {
     `store ${r.dir}: ${plural(t.segments, 'segment')}, ${lock}`,
     '',
     table(['file', 'size', 'live', 'dead', 'dead%', 'entries', 'tombstones', 'corrupt', 'hint'], rows, [
-      'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left',
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'left',
     ]),
     '',
     `${humanBytes(t.size)} in segments (${humanBytes(t.live)} live, ${percent(t.dead, t.size)} dead), ` +

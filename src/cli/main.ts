@@ -23,11 +23,13 @@ async function readVersion(): Promise<string> {
   return '0.0.0'
 }
 
-const integer = (what: string) => (value: string): number => {
-  const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer`)
-  return n
-}
+const integer =
+  (what: string) =>
+  (value: string): number => {
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer`)
+    return n
+  }
 
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`)
@@ -48,7 +50,7 @@ const action =
 
 const program = new Command()
   .name('strata-cache')
-  .description('Tools for strata-cache stores (the cold tier\'s directory): inspect, verify and compact.')
+  .description("Tools for strata-cache stores (the cold tier's directory): inspect, verify and compact.")
   .version(await readVersion())
   // Usage errors exit 2, as verify documents; help and --version exit 0.
   .exitOverride()

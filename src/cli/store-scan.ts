@@ -190,7 +190,8 @@ async function scanOne(
         const e = hinted?.get(r.offset)
         const sameTags = e?.tags === undefined ? r.tags === undefined : r.tags !== undefined && e.tags.equals(r.tags)
         found.set(r.offset, h.seq)
-        if (e !== undefined && e.key === r.key && e.length === r.length && e.seq === h.seq && e.flags === h.flags && e.expiresAt === h.expiresAt && sameTags) matched++
+        if (e !== undefined && e.key === r.key && e.length === r.length && e.seq === h.seq && e.flags === h.flags && e.expiresAt === h.expiresAt && sameTags)
+          matched++
         const tags = r.tags === undefined ? undefined : decodeTags(r.tags)
         onRecord({ key: r.key, seq: h.seq, length: r.length, flags: h.flags, expiresAt: h.expiresAt, tags }, segment)
       }

@@ -106,7 +106,8 @@ function fullSurvey(root: unknown): ValueSurvey {
   const key = (name: string, container: object): boolean => {
     survey.maxPackedBytes += stringBound(name)
     if (!isWellFormed(name)) problem = { container, how: How.Property, at: name, index: 0, what: 'a property name holding a lone surrogate' }
-    else if (name === '__proto__') problem = { container, how: How.Property, at: name, index: 0, what: `a property named '__proto__', which comes back renamed '__proto_'` }
+    else if (name === '__proto__')
+      problem = { container, how: How.Property, at: name, index: 0, what: `a property named '__proto__', which comes back renamed '__proto_'` }
     return problem === undefined
   }
 
@@ -132,7 +133,13 @@ function fullSurvey(root: unknown): ValueSurvey {
     survey.objects++
     survey.maxPackedBytes += 16
     if (depth > MAX_DEPTH) {
-      problem = { container: object, how: How.Self, at: undefined, index: 0, what: `a value nested more than ${MAX_DEPTH} levels deep, which the codec cannot encode` }
+      problem = {
+        container: object,
+        how: How.Self,
+        at: undefined,
+        index: 0,
+        what: `a value nested more than ${MAX_DEPTH} levels deep, which the codec cannot encode`,
+      }
       break
     }
     const prototype: unknown = Object.getPrototypeOf(object)
@@ -236,9 +243,19 @@ const BYTE_PROTOTYPES = new Set<unknown>([
   Buffer.prototype,
   DataView.prototype,
   ArrayBuffer.prototype,
-  ...[Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array].map(
-    (type) => type.prototype,
-  ),
+  ...[
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ].map((type) => type.prototype),
 ])
 
 /** What is wrong with the object itself, its contents aside. */

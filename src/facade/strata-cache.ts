@@ -89,8 +89,7 @@ class StrataCache<V> implements Cache<V> {
     this.events$ = notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, scheduler).pipe(takeUntil(this.#closing), share())
     // A load ahead is wasted on a key the cache holds or loads already, and on one a write would refuse.
-    const needless = (key: string): boolean =>
-      !isWellFormed(key) || readThrough.isLoading(key) || stack.holds(key)
+    const needless = (key: string): boolean => !isWellFormed(key) || readThrough.isLoading(key) || stack.holds(key)
     const readThrough = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
@@ -104,8 +103,7 @@ class StrataCache<V> implements Cache<V> {
         checkValue: (key, value) => this.#checkValue(key, value),
       },
       loader,
-      ahead:
-        resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
+      ahead: resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
       scheduler,
     }))
     this.ready = stack.ready.then(

@@ -6,8 +6,7 @@ import { estimateSize } from '../tiers/memory/estimate-size.js'
 import type { EntryOptions } from '../cache.js'
 import { isWellFormed } from '../codec/well-formed.js'
 
-export const isValidKey = (key: unknown, maxLength: number): key is string =>
-  typeof key === 'string' && key.length !== 0 && key.length <= maxLength
+export const isValidKey = (key: unknown, maxLength: number): key is string => typeof key === 'string' && key.length !== 0 && key.length <= maxLength
 
 /**
  * `checkKey` for a key about to be written: it must also be well-formed
@@ -24,7 +23,6 @@ export function checkWrittenKey(key: unknown, maxLength: number): string {
 
 export const illFormedKey = (): CacheError =>
   new CacheError('E_INVALID_KEY', `a key must be a well-formed string: this one holds a lone surrogate, which UTF-8 cannot store`)
-
 
 export function invalidKey(key: unknown, maxLength: number): CacheError {
   const shown = typeof key === 'string' ? `a string of length ${key.length}` : describe(key)
@@ -110,8 +108,7 @@ export function checkValue(value: unknown, rules: ValueRules): void {
 }
 
 /** A value that threw when read, as the error a write rejects with; a `CacheError` as it is. */
-export const unreadableValue = (error: unknown): CacheError =>
-  asCacheError(error, 'E_INVALID_VALUE', `reading the value threw (${String(error)})`)
+export const unreadableValue = (error: unknown): CacheError => asCacheError(error, 'E_INVALID_VALUE', `reading the value threw (${String(error)})`)
 
 function heapProblem(value: unknown, rules: ValueRules): number | undefined {
   // Live objects are never encoded, so no size can stall the loop: measured only for a heap-bounded hot tier.
@@ -151,10 +148,7 @@ function tooLarge(size: number, rules: ValueRules): CacheError {
  * are the names the object may hold (a `setMany` entry holds its key and
  * value too).
  */
-export function checkEntryOptions(
-  options: EntryOptions | undefined,
-  known: readonly string[] = ENTRY_OPTIONS,
-): { ttl: number; tags: string[] | undefined } {
+export function checkEntryOptions(options: EntryOptions | undefined, known: readonly string[] = ENTRY_OPTIONS): { ttl: number; tags: string[] | undefined } {
   if (options === undefined) return NO_OPTIONS
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new CacheError('E_INVALID_OPTIONS', `option 'options' must be an object, got ${describe(options)}`)

@@ -157,8 +157,7 @@ const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
 const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold', 'inbox']
 
-const invalid = (option: string, rule: string): CacheError =>
-  new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
+const invalid = (option: string, rule: string): CacheError => new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
 
 /** The best overall on the hit-ratio suite (`docs/hit-ratio.md`), within a point of LRU on every row. */
 export const DEFAULT_POLICY: PolicyName = 'w-tinylfu'

@@ -88,13 +88,11 @@ export class PrefetchLink<V> {
           settled()
         }
       })
-    this.#subscription = this.#accesses
-      .pipe(prefetch({ ...settings, predict, wanted, load, score }))
-      .subscribe((event) => {
-        if (event.type === 'failed') {
-          notifier.error(new CacheError('E_LOADER', `the loader failed to prefetch '${event.key}'`, { cause: event.error }), event.key)
-        }
-      })
+    this.#subscription = this.#accesses.pipe(prefetch({ ...settings, predict, wanted, load, score })).subscribe((event) => {
+      if (event.type === 'failed') {
+        notifier.error(new CacheError('E_LOADER', `the loader failed to prefetch '${event.key}'`, { cause: event.error }), event.key)
+      }
+    })
   }
 
   /** Settles when a load ahead of the key, under way now, has ended (its value then waits in the buffer); undefined when none runs. */

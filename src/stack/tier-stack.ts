@@ -92,7 +92,13 @@ export class TierStack<V> {
       found: (key, value, entry, tier) => this.#promoteFromBelow(key, value, entry, tier),
       counted: (key, tier) => (tier === undefined ? notifier.miss(key) : notifier.hit(key, tier.name)),
     })
-    this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), (value) => encodeValue(this.#codec, value), notifier as Notifier<unknown>)
+    this.#memory = new MemoryEntries(
+      this.hot,
+      this.warm,
+      () => scheduler.now(),
+      (value) => encodeValue(this.#codec, value),
+      notifier as Notifier<unknown>,
+    )
     this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], scheduler)
   }
 

@@ -36,8 +36,7 @@ export function checkFits(landing: Landing, key: string, value: unknown, codec: 
  */
 export function encodeBelowHot(landing: Landing, key: string, value: unknown): Uint8Array {
   const { hot, warm, below } = landing
-  const tooLarge = (what: string): CacheError =>
-    new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
+  const tooLarge = (what: string): CacheError => new CacheError('E_INVALID_VALUE', `the value of '${key}' is too large for ${what}: no tier could hold it`)
   if (warm === undefined && below === undefined) throw tooLarge(`hot.maxBytes (${hot.maxBytes})`)
   const bytes = landing.encode(value)
   if (warm?.accepts(key, bytes) === true || below?.fits(key, bytes.byteLength) === true) return bytes

@@ -181,8 +181,11 @@ async function check(pick: Pick): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 
   const context = `${what}; unnamed [${[...unnamed]}]; verify ${verifyFound ? 'found' : 'clean'}; ${reported} E_CORRUPT (${reportedOnOpen} on open)`
-  expect(wrong.join("; "), context).toBe("")
-  expect(errors.filter((e) => e.code !== 'E_CORRUPT').map((e) => e.message), context).toEqual([])
+  expect(wrong.join('; '), context).toBe('')
+  expect(
+    errors.filter((e) => e.code !== 'E_CORRUPT').map((e) => e.message),
+    context,
+  ).toEqual([])
   if (older.length > 0) expect(reported, `${context}: ${older} read older, unreported`).toBeGreaterThan(0)
   if (lost.length > 0) expect(reported, `${context}: ${lost.length} keys lost (${lost.slice(0, 5)}), none reported`).toBeGreaterThan(0)
   if (reportedOnOpen > 0) expect(verifyFound, `${context}: opening reported corruption that verify did not find`).toBe(true)

@@ -24,7 +24,7 @@ describe('the adversary: kill -9 during mixed operations', () => {
     const versions = new Map<number, VersionMeta>()
     let checkpoints = 0
     let seed = 0x5eed
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         const log = join(logs, `round-${round}.log`)

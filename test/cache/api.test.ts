@@ -51,7 +51,7 @@ describe('cache basics', () => {
     await cache.close()
   })
 
-  it("evicts by W-TinyLFU by default: a key read often outlives a burst of one-time keys that LRU lets through", async () => {
+  it('evicts by W-TinyLFU by default: a key read often outlives a burst of one-time keys that LRU lets through', async () => {
     const burst = async (cache: ReturnType<typeof createCache<number>>) => {
       await cache.set('often', 0)
       for (let i = 0; i < 8; i++) await cache.get('often')
@@ -137,7 +137,13 @@ describe('tiers', () => {
     ['object', { a: 1, nested: { list: [1, 'x', null] } }],
     ['array', [1, [2, [3]]]],
     ['Date', new Date(86_400_000)],
-    ['Map', new Map<unknown, unknown>([['k', new Date(5)], [2, [1]]])],
+    [
+      'Map',
+      new Map<unknown, unknown>([
+        ['k', new Date(5)],
+        [2, [1]],
+      ]),
+    ],
     ['Set', new Set(['a', 1])],
     ['Uint8Array', new Uint8Array([1, 2, 3])],
     ['Float32Array', new Float32Array([0.5, 2])],
@@ -226,7 +232,12 @@ describe('tiers', () => {
 describe('a batch with a value no tier can hold', () => {
   it('stores none of it', async () => {
     const cache = createCache<string>({ hot: { maxBytes: 1000 } })
-    await expect(cache.setMany([{ key: 'a', value: 'small' }, { key: 'b', value: 'x'.repeat(10_000) }])).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    await expect(
+      cache.setMany([
+        { key: 'a', value: 'small' },
+        { key: 'b', value: 'x'.repeat(10_000) },
+      ]),
+    ).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
     expect(await cache.has('a')).toBe(false)
     await cache.close()
   })

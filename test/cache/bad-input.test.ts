@@ -43,7 +43,11 @@ describe('bad keys', () => {
     for (const write of [
       () => cache.set(illFormed, 2),
       () => cache.getOrSet(illFormed, () => 2),
-      () => cache.setMany([{ key: 'user:1', value: 2 }, { key: illFormed, value: 2 }]),
+      () =>
+        cache.setMany([
+          { key: 'user:1', value: 2 },
+          { key: illFormed, value: 2 },
+        ]),
       () => cache.get(illFormed),
     ]) {
       await expect(write()).rejects.toMatchObject({ code: 'E_INVALID_KEY', message: expect.stringContaining('lone surrogate') })

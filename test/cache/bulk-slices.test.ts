@@ -24,7 +24,9 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[v
  */
 function expectSliced(slices: SliceRecord[], total: number): void {
   const done = working(slices)
-  console.log(`${done.length} slices, keys ${Math.max(...done.map((s) => s.work))} at most, ms median ${median(done.map((s) => s.ms)).toFixed(1)}, longest ${Math.max(...done.map((s) => s.ms)).toFixed(1)}`)
+  console.log(
+    `${done.length} slices, keys ${Math.max(...done.map((s) => s.work))} at most, ms median ${median(done.map((s) => s.ms)).toFixed(1)}, longest ${Math.max(...done.map((s) => s.ms)).toFixed(1)}`,
+  )
   expect(done.reduce((sum, slice) => sum + slice.work, 0)).toBe(total)
   expect(done.length).toBeGreaterThan(1)
   for (const slice of done) expect(slice.work).toBeLessThanOrEqual(MAX_KEYS_PER_SLICE)

@@ -92,7 +92,9 @@ describe('the event loop stays free while the disk opens', () => {
       const store = await ColdStore.open({ ...cold, now: () => 0 })
       const value = Buffer.alloc(200, 7)
       for (let i = 0; i < TAGGED; i += 5000) {
-        await store.putMany(Array.from({ length: 5000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0, tags: ['users', `tenant:${(i + j) % TENANTS}`] })))
+        await store.putMany(
+          Array.from({ length: 5000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0, tags: ['users', `tenant:${(i + j) % TENANTS}`] })),
+        )
       }
       await store.close()
       const openOnce = async (dropHints: boolean): Promise<number> => {
@@ -105,11 +107,18 @@ describe('the event loop stays free while the disk opens', () => {
           restored++
           return set.apply(this, args)
         })
-        const { result: cache, longestMs: delay, mostWork } = await loopTurnsDuring(async () => {
-          const opening = createCache({ cold })
-          await opening.ready
-          return opening
-        }, () => restored)
+        const {
+          result: cache,
+          longestMs: delay,
+          mostWork,
+        } = await loopTurnsDuring(
+          async () => {
+            const opening = createCache({ cold })
+            await opening.ready
+            return opening
+          },
+          () => restored,
+        )
         spy.mockRestore()
         // The work of each turn is bounded, whatever the machine's load.
         expect(restored).toBe(TAGGED)
@@ -126,7 +135,9 @@ describe('the event loop stays free while the disk opens', () => {
       const withHints = await smallest(() => openOnce(false))
       const scanned = await smallest(() => openOnce(true))
       const floor = await idleFloorMs(200)
-      console.log(`max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.toFixed(1)} ms, by scan ${scanned.toFixed(1)} ms (idle floor ${floor.toFixed(1)} ms)`)
+      console.log(
+        `max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.toFixed(1)} ms, by scan ${scanned.toFixed(1)} ms (idle floor ${floor.toFixed(1)} ms)`,
+      )
       expect(withHints).toBeLessThan(MAX_DELAY_MS + floor)
       expect(scanned).toBeLessThan(MAX_DELAY_MS + floor)
 

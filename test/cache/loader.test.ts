@@ -91,7 +91,9 @@ describe('loader (read-through)', () => {
   })
 
   it('refuses a loader that is not a function', () => {
-    expect(() => createCache({ loader: 'fetch' as never })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'loader'") }))
+    expect(() => createCache({ loader: 'fetch' as never })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'loader'") }),
+    )
   })
 
   it('rejects a get of the key being loaded from inside its own loader with E_REENTRANT, instead of waiting for itself', async () => {

@@ -229,8 +229,14 @@ describe('prefetch', () => {
 
   it('needs a loader, and checks its options', () => {
     expect(() => createCache({ prefetch: {} })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining("'prefetch'") }))
-    expect(() => createCache({ loader: () => 1, prefetch: { maxInFlight: 0 } })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.maxInFlight'") }))
-    expect(() => createCache({ loader: () => 1, prefetch: { minConfidence: 2 } })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.minConfidence'") }))
-    expect(() => createCache({ loader: () => 1, prefetch: { depth: 2 } as never })).toThrow(expect.objectContaining({ message: expect.stringContaining("'prefetch.depth'") }))
+    expect(() => createCache({ loader: () => 1, prefetch: { maxInFlight: 0 } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("'prefetch.maxInFlight'") }),
+    )
+    expect(() => createCache({ loader: () => 1, prefetch: { minConfidence: 2 } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("'prefetch.minConfidence'") }),
+    )
+    expect(() => createCache({ loader: () => 1, prefetch: { depth: 2 } as never })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("'prefetch.depth'") }),
+    )
   })
 })

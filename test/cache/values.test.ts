@@ -109,11 +109,7 @@ describe('values that throw when read', () => {
       } catch (error) {
         original = error
       }
-      for (const write of [
-        () => cache.set('k', value),
-        () => cache.setMany([{ key: 'k', value }]),
-        () => cache.getOrSet('new', () => value),
-      ]) {
+      for (const write of [() => cache.set('k', value), () => cache.setMany([{ key: 'k', value }]), () => cache.getOrSet('new', () => value)]) {
         const error = await write().then(
           () => undefined,
           (e: unknown) => e,
@@ -143,7 +139,12 @@ describe('maxValueBytes', () => {
     await cache.set('k', 'previous')
     const tooLarge = { code: 'E_INVALID_VALUE', message: expect.stringMatching(/maxValueBytes \(1048576\).* 1048\d{3} bytes/) }
     await expect(cache.set('k', big)).rejects.toMatchObject(tooLarge)
-    await expect(cache.setMany([{ key: 'a', value: 1 }, { key: 'k', value: big }])).rejects.toMatchObject(tooLarge)
+    await expect(
+      cache.setMany([
+        { key: 'a', value: 1 },
+        { key: 'k', value: big },
+      ]),
+    ).rejects.toMatchObject(tooLarge)
     await expect(cache.getOrSet('g', () => big)).rejects.toMatchObject(tooLarge)
     await expect(cache.get('loaded')).rejects.toMatchObject(tooLarge)
     expect(loaded).toEqual(['loaded'])
@@ -171,8 +172,16 @@ describe('maxValueBytes', () => {
 
   it('counts 64 bytes an object with the default codec, so that many tiny objects are refused before they stall an encoding', async () => {
     const cache = createCache<unknown>({ warm: { maxBytes: 8 * MiB } })
-    await cache.set('few', Array.from({ length: 10_000 }, () => ({})))
-    await expect(cache.set('many', Array.from({ length: 20_000 }, () => ({})))).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
+    await cache.set(
+      'few',
+      Array.from({ length: 10_000 }, () => ({})),
+    )
+    await expect(
+      cache.set(
+        'many',
+        Array.from({ length: 20_000 }, () => ({})),
+      ),
+    ).rejects.toMatchObject({ code: 'E_INVALID_VALUE' })
     await cache.close()
   })
 

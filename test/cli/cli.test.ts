@@ -148,7 +148,10 @@ describe('strata-cache CLI', () => {
       const dir = await tempDir()
       const h = harness(dir)
       const store = await h.open()
-      await store.putMany([{ key: 'a', value: bytes('1'), expiresAt: 0 }, { key: 'b', value: bytes('2'), expiresAt: 0 }])
+      await store.putMany([
+        { key: 'a', value: bytes('1'), expiresAt: 0 },
+        { key: 'b', value: bytes('2'), expiresAt: 0 },
+      ])
       await store.sync()
       // Keep the pre-clear segment as a crash in the middle of clear() would.
       await copyFile(join(dir, 'seg-00000001.log'), join(dir, 'saved'))
@@ -172,7 +175,14 @@ describe('strata-cache CLI', () => {
     async function taggedStore(): Promise<string> {
       const dir = await tempDir()
       const store = await harness(dir, { segmentBytes: 4096, maxBytes: 1 << 24 }).open()
-      await store.putMany(Array.from({ length: 40 }, (_, i) => ({ key: `key-${i}`, value: bytes(`${i}`.padEnd(100, '.')), expiresAt: 0, tags: i % 2 === 0 ? ['even', 'all'] : ['all'] })))
+      await store.putMany(
+        Array.from({ length: 40 }, (_, i) => ({
+          key: `key-${i}`,
+          value: bytes(`${i}`.padEnd(100, '.')),
+          expiresAt: 0,
+          tags: i % 2 === 0 ? ['even', 'all'] : ['all'],
+        })),
+      )
       await store.putMany([
         { key: 'key-0', value: bytes('untagged now'), expiresAt: 0 },
         { key: 'key-1', value: bytes('retagged'), expiresAt: 0, tags: ['odd one, "quoted"'] },

@@ -10,7 +10,13 @@ describe('default codec', () => {
     ['object', { a: 1, b: [1, 'two', { c: null }] }],
     ['array', [1, 2, [3]]],
     ['Date', new Date(1_700_000_000_000)],
-    ['Map', new Map<unknown, unknown>([[1, 'a'], ['x', { y: 2 }]])],
+    [
+      'Map',
+      new Map<unknown, unknown>([
+        [1, 'a'],
+        ['x', { y: 2 }],
+      ]),
+    ],
     ['Set', new Set([1, 'b'])],
     ['Uint8Array', new Uint8Array([1, 2, 3])],
     ['Float64Array', new Float64Array([1.5, -2])],

@@ -113,8 +113,17 @@ describe('round-trip check: values that would come back changed are refused, say
 
   it.each<[string, unknown]>([
     ['a plain object with nested values', { a: [1, { b: new Date(5) }], c: 'é😀' }],
-    ['a shared object', (() => { const s = { n: 1 }; return { a: s, b: [s, s] } })()],
-    ['built-in errors, with a cause and a name of their own', [new TypeError('t', { cause: new RangeError('r') }), Object.assign(new Error('e'), { name: 'Custom' })]],
+    [
+      'a shared object',
+      (() => {
+        const s = { n: 1 }
+        return { a: s, b: [s, s] }
+      })(),
+    ],
+    [
+      'built-in errors, with a cause and a name of their own',
+      [new TypeError('t', { cause: new RangeError('r') }), Object.assign(new Error('e'), { name: 'Custom' })],
+    ],
     ['an AggregateError', new AggregateError([new Error('a')], 'all')],
     ['byte arrays', [Buffer.from('hi'), new Uint16Array([1, 2]), new Float64Array([-0, 1.5]), new DataView(new ArrayBuffer(2)), new ArrayBuffer(3)]],
     ['Maps and Sets holding objects', new Map<unknown, unknown>([[{ k: 1 }, new Set([[1], { a: 1 }])]])],

@@ -71,7 +71,9 @@ describe('the code blocks of README.md and docs/', () => {
       JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noEmit: true, rootDir: '.', noUnusedLocals: false }, include: ['*.ts'] }),
     )
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
-    const { stdout } = await run(process.execPath, [tsc, '-p', blocksDir, '--pretty', 'false'], { cwd: root, timeout: 60_000 }).catch((e: { stdout: string }) => e)
+    const { stdout } = await run(process.execPath, [tsc, '-p', blocksDir, '--pretty', 'false'], { cwd: root, timeout: 60_000 }).catch(
+      (e: { stdout: string }) => e,
+    )
     for (const line of stdout.split('\n').filter((l) => l.trim() !== '')) {
       const file = /\.doc-blocks\/([^(]+)\(/.exec(line)?.[1] ?? '(config)'
       errors.set(file, [...(errors.get(file) ?? []), line])
@@ -98,12 +100,12 @@ describe('the code blocks of README.md and docs/', () => {
 
     if (block.runs)
       it('runs and exits by itself', async () => {
-      const cwd = await mkdtemp(join(tmpdir(), 'strata-doc-'))
-      try {
-        await run(process.execPath, ['--import', tsx, join(blocksDir, block.file)], { cwd, timeout: 20_000 })
-      } finally {
-        await rm(cwd, { recursive: true, force: true })
-      }
-    }, 30_000)
+        const cwd = await mkdtemp(join(tmpdir(), 'strata-doc-'))
+        try {
+          await run(process.execPath, ['--import', tsx, join(blocksDir, block.file)], { cwd, timeout: 20_000 })
+        } finally {
+          await rm(cwd, { recursive: true, force: true })
+        }
+      }, 30_000)
   })
 })

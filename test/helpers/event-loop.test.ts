@@ -34,12 +34,15 @@ describe('loopTurnsDuring', () => {
 
   it('sees a block of the work, first or last, and the work done in one turn', async () => {
     let work = 0
-    const first = await loopTurnsDuring(async () => {
-      spin(50)
-      work += 3
-      await sleep(5)
-      work += 1
-    }, () => work)
+    const first = await loopTurnsDuring(
+      async () => {
+        spin(50)
+        work += 3
+        await sleep(5)
+        work += 1
+      },
+      () => work,
+    )
     expect(first.longestMs).toBeGreaterThan(30) // of 50 ms of CPU: the clocks it reads lag a little under load; missing the block would read ~0
     expect(first.mostWork).toBe(3)
     const last = await loopTurnsDuring(async () => {

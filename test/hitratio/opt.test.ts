@@ -30,8 +30,7 @@ function bruteForce(trace: number[], capacity: number, bypass: boolean): number 
   return capacity <= 0 ? 0 : best(0, 0, 0)
 }
 
-const opt = (trace: number[], capacity: number, bypass = false) =>
-  optHits(Int32Array.from(trace), Math.max(0, ...trace) + 1, capacity, { bypass })
+const opt = (trace: number[], capacity: number, bypass = false) => optHits(Int32Array.from(trace), Math.max(0, ...trace) + 1, capacity, { bypass })
 
 /** A plain LRU, to check OPT is never below it. */
 function lruHits(trace: number[], capacity: number): number {
@@ -92,7 +91,7 @@ describe("Bélády's OPT", () => {
     expect(opt(trace, 3)).toBe(trace.length - 9)
   })
 
-  it("hand-checked: 1 2 3 4 1 2 5 1 2 3 4 5 has 7 faults with 3 frames, 6 with 4", () => {
+  it('hand-checked: 1 2 3 4 1 2 5 1 2 3 4 5 has 7 faults with 3 frames, 6 with 4', () => {
     const trace = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]
     expect(opt(trace, 3)).toBe(5)
     expect(opt(trace, 4)).toBe(6)

@@ -12,7 +12,11 @@ const BAD: [string, Record<string, unknown>, string][] = [
   ['cold.dir', { dir: '' }, `option 'cold.dir' must be a non-empty string`],
   ['cold.maxBytes', { maxBytes: -1 }, `option 'cold.maxBytes' must be a positive integer, got -1`],
   ['cold.segmentBytes', { segmentBytes: 100 }, `option 'cold.segmentBytes' must be an integer in [256, 1 GiB], got 100`],
-  ['cold.segmentBytes', { maxBytes: 1 << 20, segmentBytes: 1 << 20 }, `option 'cold.segmentBytes' must be at most half of cold.maxBytes (1048576), got 1048576`],
+  [
+    'cold.segmentBytes',
+    { maxBytes: 1 << 20, segmentBytes: 1 << 20 },
+    `option 'cold.segmentBytes' must be at most half of cold.maxBytes (1048576), got 1048576`,
+  ],
   ['cold.fsync', { fsync: 'sometimes' }, `option 'cold.fsync' must be 'always', 'interval' or 'never', got sometimes`],
   ['cold.compactionThreshold', { compactionThreshold: 2 }, `option 'cold.compactionThreshold' must be in (0, 1], got 2`],
 ]

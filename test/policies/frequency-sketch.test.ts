@@ -103,48 +103,39 @@ describe('FrequencySketch', () => {
 
   it('keeps every estimate when it grows', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 64 }),
-        fc.integer({ min: 1, max: 4096 }),
-        fc.array(fc.nat(299), { maxLength: 500 }),
-        (entries, grownTo, picks) => {
-          const sketch = new FrequencySketch(entries, NO_RESET)
-          const hashes = keyHashes(300)
-          for (const pick of picks) sketch.increment(hashes[pick])
-          const before = hashes.map((hash) => sketch.frequency(hash))
-          sketch.ensureCapacity(entries + grownTo)
-          expect(hashes.map((hash) => sketch.frequency(hash))).toEqual(before)
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 4096 }), fc.array(fc.nat(299), { maxLength: 500 }), (entries, grownTo, picks) => {
+        const sketch = new FrequencySketch(entries, NO_RESET)
+        const hashes = keyHashes(300)
+        for (const pick of picks) sketch.increment(hashes[pick])
+        const before = hashes.map((hash) => sketch.frequency(hash))
+        sketch.ensureCapacity(entries + grownTo)
+        expect(hashes.map((hash) => sketch.frequency(hash))).toEqual(before)
+      }),
     )
   })
 
   it('widens within its reserve to the same estimates as without one, across resets and growth', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 64 }),
-        fc.array(fc.oneof(fc.nat(299), fc.constant(-1)), { maxLength: 600 }),
-        (entries, steps) => {
-          const reserve = entries * 32
-          const plain = new FrequencySketch(entries)
-          const reserved = new FrequencySketch(entries, { reserve })
-          const hashes = keyHashes(300)
-          let size = entries
-          for (const step of steps) {
-            // -1: the tier doubles, as a slot table does up to its limit.
-            if (step === -1) {
-              size = Math.min(2 * size, reserve)
-              plain.ensureCapacity(size)
-              reserved.ensureCapacity(size)
-            } else {
-              plain.increment(hashes[step])
-              reserved.increment(hashes[step])
-            }
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(fc.oneof(fc.nat(299), fc.constant(-1)), { maxLength: 600 }), (entries, steps) => {
+        const reserve = entries * 32
+        const plain = new FrequencySketch(entries)
+        const reserved = new FrequencySketch(entries, { reserve })
+        const hashes = keyHashes(300)
+        let size = entries
+        for (const step of steps) {
+          // -1: the tier doubles, as a slot table does up to its limit.
+          if (step === -1) {
+            size = Math.min(2 * size, reserve)
+            plain.ensureCapacity(size)
+            reserved.ensureCapacity(size)
+          } else {
+            plain.increment(hashes[step])
+            reserved.increment(hashes[step])
           }
-          expect([reserved.width, reserved.samplePeriod, reserved.additions]).toEqual([plain.width, plain.samplePeriod, plain.additions])
-          expect(hashes.map((hash) => reserved.frequency(hash))).toEqual(hashes.map((hash) => plain.frequency(hash)))
-        },
-      ),
+        }
+        expect([reserved.width, reserved.samplePeriod, reserved.additions]).toEqual([plain.width, plain.samplePeriod, plain.additions])
+        expect(hashes.map((hash) => reserved.frequency(hash))).toEqual(hashes.map((hash) => plain.frequency(hash)))
+      }),
     )
   })
 

@@ -100,11 +100,7 @@ class MiniTier {
   }
 }
 
-type TierOp =
-  | { op: 'get'; key: number; load: boolean }
-  | { op: 'set'; key: number }
-  | { op: 'delete'; key: number }
-  | { op: 'room'; entries: number }
+type TierOp = { op: 'get'; key: number; load: boolean } | { op: 'set'; key: number } | { op: 'delete'; key: number } | { op: 'room'; entries: number }
 
 const tierOps = (keys: number): fc.Arbitrary<TierOp[]> =>
   fc.array(
@@ -355,41 +351,39 @@ describe('LearnedPolicy', () => {
     let halvings = 0
     const pinned = new Set<string>()
     fc.assert(
-      fc.property(
-        fc.integer({ min: 4, max: 40 }),
-        fc.boolean(),
-        fc.option(fc.integer()),
-        streamShapes,
-        (entries, byBytes, seed, shape) => {
-          const ops = shiftingStream(shape)
-          // Default options but the seed: learning rate 0.45, aging every max(1,024, 10 × capacity) touches.
-          const options = seed === null ? undefined : { seed }
-          // Bounded by bytes: N is the resident entries, which the bound moves between entries / 2 and entries.
-          const maxEntries = byBytes ? Infinity : entries
-          const policy = new LearnedPolicy(2, maxEntries, options)
-          const model = new LeCaRModel<number>(2, maxEntries, options)
-          let room = entries
-          const tier = new MiniTier([policy, slotCalls(model)], (resident) => resident >= room, ([victim, expected]) => {
+      fc.property(fc.integer({ min: 4, max: 40 }), fc.boolean(), fc.option(fc.integer()), streamShapes, (entries, byBytes, seed, shape) => {
+        const ops = shiftingStream(shape)
+        // Default options but the seed: learning rate 0.45, aging every max(1,024, 10 × capacity) touches.
+        const options = seed === null ? undefined : { seed }
+        // Bounded by bytes: N is the resident entries, which the bound moves between entries / 2 and entries.
+        const maxEntries = byBytes ? Infinity : entries
+        const policy = new LearnedPolicy(2, maxEntries, options)
+        const model = new LeCaRModel<number>(2, maxEntries, options)
+        let room = entries
+        const tier = new MiniTier(
+          [policy, slotCalls(model)],
+          (resident) => resident >= room,
+          ([victim, expected]) => {
             if (victim !== expected) expect(victim, 'victim').toBe(expected)
-          })
-          let weights = model.weights
-          for (const [step, op] of ops.entries()) {
-            if (byBytes && step % 500 === 0) room = step % 1000 === 0 ? entries : Math.max(1, entries >> 1)
-            const touches = model.touches
-            if (op.op === 'get') tier.get(op.key, op.load)
-            else if (op.op === 'set') tier.set(op.key)
-            else if (op.op === 'delete') tier.delete(op.key)
-            if (model.touches < touches) halvings++
-            if (model.weights !== weights) {
-              lessons++
-              weights = model.weights
-              if (weights[0] === 0.99 || weights[1] === 0.99) pinned.add(String(weights))
-            }
-            const [wLru, wLfu] = policy.weights
-            if (wLru !== weights[0] || wLfu !== weights[1]) expect(policy.weights, `weights after step ${step}`).toEqual(weights)
+          },
+        )
+        let weights = model.weights
+        for (const [step, op] of ops.entries()) {
+          if (byBytes && step % 500 === 0) room = step % 1000 === 0 ? entries : Math.max(1, entries >> 1)
+          const touches = model.touches
+          if (op.op === 'get') tier.get(op.key, op.load)
+          else if (op.op === 'set') tier.set(op.key)
+          else if (op.op === 'delete') tier.delete(op.key)
+          if (model.touches < touches) halvings++
+          if (model.weights !== weights) {
+            lessons++
+            weights = model.weights
+            if (weights[0] === 0.99 || weights[1] === 0.99) pinned.add(String(weights))
           }
-        },
-      ),
+          const [wLru, wLfu] = policy.weights
+          if (wLru !== weights[0] || wLfu !== weights[1]) expect(policy.weights, `weights after step ${step}`).toEqual(weights)
+        }
+      }),
       {
         numRuns: 80,
         // Random streams rarely favour recency enough to pin the LRU weight at 0.99; this one does (found by search).

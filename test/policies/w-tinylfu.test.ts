@@ -165,13 +165,7 @@ function runAgainstModel(
   const initialCapacity = Math.min(4, options.maxEntries)
   const policy = new WTinyLfuPolicy(initialCapacity, options.maxEntries, options.policyOptions)
   const model = new WTinyLfuModel<number>(initialCapacity, options.maxEntries, options.policyOptions)
-  const driver = new TierDriver(
-    new CheckedPolicy(policy, model),
-    initialCapacity,
-    options.maxEntries,
-    maxBytes,
-    (key) => (Number(key.slice(1)) % 3) + 1,
-  )
+  const driver = new TierDriver(new CheckedPolicy(policy, model), initialCapacity, options.maxEntries, maxBytes, (key) => (Number(key.slice(1)) % 3) + 1)
   const checkRegionsEvery = options.checkRegionsEvery ?? 1
   for (const [step, { op, key }] of commands.entries()) {
     const text = `k${key}`

@@ -129,7 +129,10 @@ describe('SuccessorPredictor', () => {
 
   it('loses nothing when its records grow (256 places at first, doubled as keys come)', () => {
     const successors = new SuccessorPredictor()
-    feed(successors, Array.from({ length: 256 }, (_, i) => `once:${i}`))
+    feed(
+      successors,
+      Array.from({ length: 256 }, (_, i) => `once:${i}`),
+    )
     // A is the 257th key: tracking it grows the records.
     expect(feed(successors, ['A', 'B', 'x', 'A', 'B', 'y', 'A'])).toEqual([[], [], [], [], [], [], ['B']])
     expect(successors.size).toBe(256 + 4)

@@ -94,12 +94,20 @@ describe('prefetch', () => {
       // of the shadow, p' pushes e' (4 wrong). p' and q' are read while held (2 right: ½): r' loads
       // again, pushes c' out of the buffer (wrong), is read from the buffer (right), and so is s'.
       expectObservable(flow).toBe('AaBbCcD-E-H--I--Rr--Uu-', {
-        A: load("a'"), a: loaded("a'"),
-        B: load("b'"), b: loaded("b'"),
-        C: load("c'"), c: loaded("c'"),
-        D: held("d'"), E: held("e'"), H: held("p'"), I: held("q'"),
-        R: load("r'"), r: loaded("r'"),
-        U: load("s'"), u: loaded("s'"),
+        A: load("a'"),
+        a: loaded("a'"),
+        B: load("b'"),
+        b: loaded("b'"),
+        C: load("c'"),
+        c: loaded("c'"),
+        D: held("d'"),
+        E: held("e'"),
+        H: held("p'"),
+        I: held("q'"),
+        R: load("r'"),
+        r: loaded("r'"),
+        U: load("s'"),
+        u: loaded("s'"),
       })
     })
     // Nine verdicts: a', b', d', e' wrong; p', q' right; c' wrong; r', s' right. The last four: ¾.

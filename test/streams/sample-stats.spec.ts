@@ -13,7 +13,10 @@ describe('sampleStats', () => {
 
   it('stops reading when unsubscribed', () => {
     testScheduler().run(({ expectObservable }) => {
-      expectObservable(sampleStats(() => 'x', 2), '^--!').toBe('--x')
+      expectObservable(
+        sampleStats(() => 'x', 2),
+        '^--!',
+      ).toBe('--x')
     })
   })
 })

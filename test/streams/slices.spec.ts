@@ -132,10 +132,15 @@ describe('rangeInSlices', () => {
   it('hands the event loop back between slices on the async scheduler', async () => {
     const order: string[] = []
     await new Promise<void>((resolve) => {
-      rangeInSlices(6, { size: 2 }, (from) => {
-        order.push(`slice ${from}`)
-        if (from === 0) setImmediate(() => order.push('io'))
-      }, asyncScheduler).subscribe({ complete: resolve })
+      rangeInSlices(
+        6,
+        { size: 2 },
+        (from) => {
+          order.push(`slice ${from}`)
+          if (from === 0) setImmediate(() => order.push('io'))
+        },
+        asyncScheduler,
+      ).subscribe({ complete: resolve })
     })
     expect(order).toEqual(['slice 0', 'io', 'slice 2', 'slice 4'])
   })

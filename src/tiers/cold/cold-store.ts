@@ -338,7 +338,12 @@ export class ColdStore {
     // On disk too: a tombstone, so that no later open (by scan, or after the
     // bad record is compacted away) can bring back an older value of the key.
     void this.#write([{ key, keyBytes: Buffer.from(key, 'utf8'), value: EMPTY, expiresAt: 0, flags: FLAG_TOMBSTONE }]).catch(() => undefined)
-    this.#o.onError(new CacheError('E_CORRUPT', `record of key ${JSON.stringify(key)} in ${this.#segments.get(seg)?.path ?? `segment ${seg}`} at offset ${offset} failed its check`))
+    this.#o.onError(
+      new CacheError(
+        'E_CORRUPT',
+        `record of key ${JSON.stringify(key)} in ${this.#segments.get(seg)?.path ?? `segment ${seg}`} at offset ${offset} failed its check`,
+      ),
+    )
   }
 
   #write(ops: WriteOp[]): Promise<void> {
@@ -387,11 +392,13 @@ export class ColdStore {
     seg.records = undefined
     if (records === undefined) return
     // One at a time, behind the writes; a missing hint only makes the next open scan.
-    this.#hints = this.#hints.then(async () => {
-      if (seg.state === 'dropped') return
-      // The hint must not describe records that a power cut could still take away.
-      await seg.fh.datasync()
-      await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.id, seg.size, records)
-    }).catch(() => undefined)
+    this.#hints = this.#hints
+      .then(async () => {
+        if (seg.state === 'dropped') return
+        // The hint must not describe records that a power cut could still take away.
+        await seg.fh.datasync()
+        await writeHint(join(this.#o.dir, hintFile(seg.id)), seg.id, seg.size, records)
+      })
+      .catch(() => undefined)
   }
 }

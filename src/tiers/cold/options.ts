@@ -141,8 +141,7 @@ export interface ColdTierOptions {
 
 const DEFAULT_INBOX_CAPACITY = 1 << 20
 
-const invalidOption = (option: string, rule: string): CacheError =>
-  new CacheError('E_INVALID_OPTIONS', `option 'cold.inbox${option}' ${rule}`)
+const invalidOption = (option: string, rule: string): CacheError => new CacheError('E_INVALID_OPTIONS', `option 'cold.inbox${option}' ${rule}`)
 
 /** Fills the inbox's defaults; E_INVALID_OPTIONS naming the option when one is wrong. */
 export function resolveColdInboxOptions(inbox: unknown): ResolvedColdInboxOptions {

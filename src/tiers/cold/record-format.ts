@@ -53,8 +53,7 @@ export interface RecordHeader {
   seq: number
 }
 
-export const recordLength = (keyLength: number, bodyLength: number): number =>
-  HEADER_BYTES + keyLength + bodyLength
+export const recordLength = (keyLength: number, bodyLength: number): number => HEADER_BYTES + keyLength + bodyLength
 
 /** Body length of a value with an encoded tag list (or none). */
 export const bodyLength = (valueLength: number, tags: Uint8Array | undefined): number =>
@@ -187,12 +186,7 @@ export const recordValue = (buf: Buffer, at: number, header: RecordHeader): Buff
  * match its CRC, carry the expected sequence number and hold exactly that key.
  * Returns the header, or undefined when any of that fails.
  */
-export function verifyReadBack(
-  buf: Buffer,
-  key: string,
-  keyBytesLength: number,
-  seq: number,
-): RecordHeader | undefined {
+export function verifyReadBack(buf: Buffer, key: string, keyBytesLength: number, seq: number): RecordHeader | undefined {
   const header = readHeader(buf, 0, buf.length)
   if (header === undefined || header.seq !== seq || header.keyLength !== keyBytesLength) return undefined
   if (recordLength(header.keyLength, header.bodyLength) !== buf.length) return undefined

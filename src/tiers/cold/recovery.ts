@@ -173,7 +173,12 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
           // Inside bytes already reported unreadable: that report covers it.
           if (damaged.some((d) => e.offset >= d.offset && e.offset < d.offset + d.length)) continue
           corruptRecords++
-          ctx.report(new CacheError('E_CORRUPT', `${seg.path}: the record of key ${JSON.stringify(e.key)} at offset ${e.offset}, listed in its hint, is gone or damaged`))
+          ctx.report(
+            new CacheError(
+              'E_CORRUPT',
+              `${seg.path}: the record of key ${JSON.stringify(e.key)} at offset ${e.offset}, listed in its hint, is gone or damaged`,
+            ),
+          )
         }
         await yieldToLoop()
       }
@@ -187,7 +192,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryResult> {
   // A suspect stands only behind a record of its key written later to the log with a higher number; anything older goes.
   for (const [key, at] of suspected) {
     const e = index.get(key)
-    if (e === undefined || (e.seg > at.seg || (e.seg === at.seg && e.offset > at.offset))) continue
+    if (e === undefined || e.seg > at.seg || (e.seg === at.seg && e.offset > at.offset)) continue
     if (e.seq <= barrierSeq) continue
     index.remove(key)
     tags.delete(key)
@@ -254,4 +259,5 @@ async function removeLeftovers(dir: string, ids: Set<number>, report: (error: Ca
   return odd
 }
 
-const skipped = (e: NotRegularFileError): CacheError => new CacheError('E_IO', `${e.path} is ${e.kind}, not a regular file: left alone and not read`, { cause: e })
+const skipped = (e: NotRegularFileError): CacheError =>
+  new CacheError('E_IO', `${e.path} is ${e.kind}, not a regular file: left alone and not read`, { cause: e })

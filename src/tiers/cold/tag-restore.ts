@@ -11,12 +11,7 @@ const RESTORE_SLICE = 1024
  * disk's keeps that one's tags (`newer`); after a clear() nothing the disk
  * held counts (`dropped`).
  */
-export async function restoreTags(
-  store: ColdStore,
-  tags: ColdTags,
-  newer: (key: string) => boolean,
-  dropped: () => boolean,
-): Promise<void> {
+export async function restoreTags(store: ColdStore, tags: ColdTags, newer: (key: string) => boolean, dropped: () => boolean): Promise<void> {
   let n = 0
   for (const [key, list] of store.takeRecoveredTags()) {
     if (dropped()) return

@@ -56,7 +56,8 @@ export function toPutOp(e: ColdPut, segmentBytes: number): WriteOp {
     throw new CacheError('E_INVALID_VALUE', `expiresAt of ${JSON.stringify(e.key)} must be a finite number >= 0 (0 = never)`)
   }
   const flags = e.flags ?? 0
-  if (!Number.isInteger(flags) || flags < 0 || flags > 15) throw new CacheError('E_INVALID_VALUE', `flags of ${JSON.stringify(e.key)} must be an integer in [0, 15]`)
+  if (!Number.isInteger(flags) || flags < 0 || flags > 15)
+    throw new CacheError('E_INVALID_VALUE', `flags of ${JSON.stringify(e.key)} must be an integer in [0, 15]`)
   let tags: Buffer | undefined
   if (e.tags !== undefined) {
     const problem = Array.isArray(e.tags) ? tagsProblem(e.tags) : 'must be an array of non-empty strings'
@@ -70,7 +71,10 @@ export function toPutOp(e: ColdPut, segmentBytes: number): WriteOp {
   }
   const length = recordLength(keyBytes.length, bodyLength(e.value.length, tags))
   if (keyBytes.length > MAX_KEY_BYTES || length > segmentBytes) {
-    throw new CacheError('E_INVALID_VALUE', `record of ${JSON.stringify(e.key)} is ${length} bytes, more than a segment (${segmentBytes}) or a key over ${MAX_KEY_BYTES} bytes`)
+    throw new CacheError(
+      'E_INVALID_VALUE',
+      `record of ${JSON.stringify(e.key)} is ${length} bytes, more than a segment (${segmentBytes}) or a key over ${MAX_KEY_BYTES} bytes`,
+    )
   }
   const op: WriteOp = { key: e.key, keyBytes, value: e.value, expiresAt: e.expiresAt, flags: flags << 4 }
   if (tags !== undefined) {
@@ -79,4 +83,3 @@ export function toPutOp(e: ColdPut, segmentBytes: number): WriteOp {
   }
   return op
 }
-

@@ -324,7 +324,11 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
     cache = open()
     for (const key of KEYS) await read(key, 'reopened at the end')
     if (faults === undefined) expect(errors, 'no error reported').toEqual([])
-    else expect(errors.filter((m) => !m.startsWith('E_IO')), 'no error but E_IO reported').toEqual([])
+    else
+      expect(
+        errors.filter((m) => !m.startsWith('E_IO')),
+        'no error but E_IO reported',
+      ).toEqual([])
   } finally {
     await cache.close().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })

@@ -8,8 +8,7 @@ export interface Stamped {
   pad: string
 }
 
-const seal = (key: string, version: number, pad: string): string =>
-  createHash('sha256').update(`${key}\u0000${version}\u0000${pad}`).digest('hex').slice(0, 16)
+const seal = (key: string, version: number, pad: string): string => createHash('sha256').update(`${key}\u0000${version}\u0000${pad}`).digest('hex').slice(0, 16)
 
 /** Version `version` of `key`'s value, `padChars` long in padding (hex, so that LZ4 gets some but not all of it). */
 export function stamped(key: string, version: number, padChars = 0): Stamped {
@@ -22,13 +21,7 @@ export function stamped(key: string, version: number, padChars = 0): Stamped {
 /** The version a value read under `key` carries; throws when it is not an intact value written for that key. */
 export function versionOf(key: string, value: unknown): number {
   const s = value as Partial<Stamped> | null
-  const intact =
-    typeof s === 'object' &&
-    s !== null &&
-    s.k === key &&
-    typeof s.v === 'number' &&
-    typeof s.pad === 'string' &&
-    s.h === seal(key, s.v, s.pad)
+  const intact = typeof s === 'object' && s !== null && s.k === key && typeof s.v === 'number' && typeof s.pad === 'string' && s.h === seal(key, s.v, s.pad)
   if (!intact) throw new Error(`a wrong value for ${key}: ${JSON.stringify(value)?.slice(0, 200)}`)
   return s.v as number
 }

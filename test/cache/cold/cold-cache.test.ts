@@ -101,9 +101,7 @@ describe('the cold tier in the cache', () => {
 
   it('tells cold hits, demotions to cold and promotions from cold on events$', async () => {
     // LRU in memory: k0 must reach the disk, whatever the default policy's admission makes of 30 keys seen once.
-    const cache = createCache<string>(
-      layered(await tempDir(), { hot: { maxEntries: 2, policy: 'lru' }, warm: { maxBytes: 2000, policy: 'lru' } }),
-    )
+    const cache = createCache<string>(layered(await tempDir(), { hot: { maxEntries: 2, policy: 'lru' }, warm: { maxBytes: 2000, policy: 'lru' } }))
     await cache.ready
     const events: CacheEvent[] = []
     cache.events$.subscribe((event) => events.push(event))

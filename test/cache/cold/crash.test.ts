@@ -24,7 +24,7 @@ describe('a cache killed with kill -9', () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-cache-crash-'))
     let durable = 0
     let seed = 12345
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const child = spawnScript(WRITER, [dir], { START: String(durable) })

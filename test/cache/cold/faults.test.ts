@@ -124,4 +124,3 @@ describe('a disk that fails to write', () => {
     await cache.close()
   })
 })
-

@@ -10,7 +10,7 @@ const tempDir = tempDirs('strata-cache-odd-')
 const options = (dir: string) => ({ hot: { maxEntries: 2 }, cold: { dir, segmentBytes: 64 * 1024, maxBytes: 16 << 20 } })
 const segmentName = (id: number, ext: string): string => `seg-${String(id).padStart(8, '0')}.${ext}`
 
-describe('a cold directory holding odd files under the store\'s names', () => {
+describe("a cold directory holding odd files under the store's names", () => {
   it('reports each as an error event naming it, opens, and serves the entries of the real segments', async () => {
     const dir = await tempDir()
     const first = createCache<string>(options(dir))

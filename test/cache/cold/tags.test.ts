@@ -61,7 +61,12 @@ describe('tags on disk', () => {
     const three = keysWith('three')
     expect(await second.deleteByTag('three')).toBe(three.length)
     // As delete would: one 'delete' event and one count per key.
-    expect(events.filter((e) => e.type === 'delete').map((e) => (e as { key: string }).key).sort()).toEqual(three.map((i) => `k${i}`).sort())
+    expect(
+      events
+        .filter((e) => e.type === 'delete')
+        .map((e) => (e as { key: string }).key)
+        .sort(),
+    ).toEqual(three.map((i) => `k${i}`).sort())
     expect(second.stats().deletes).toBe(three.length)
     expect(await second.deleteByTag('three')).toBe(0)
     const got = await second.getMany(everyKey())
@@ -249,7 +254,10 @@ describe('tags on disk', () => {
     await cache.checkpoint()
     const bad = [['x'.repeat(70_000)], ['a', 'é'.repeat(33_000)], ['\ud83d'], [''], 'three']
     for (const tags of bad) {
-      await expect(cache.set('k3', 'replaced', { tags } as never)).rejects.toMatchObject({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining(`'tags'`) })
+      await expect(cache.set('k3', 'replaced', { tags } as never)).rejects.toMatchObject({
+        code: 'E_INVALID_OPTIONS',
+        message: expect.stringContaining(`'tags'`),
+      })
       await expect(cache.setMany([{ key: 'k1', value: 'replaced' }, { key: 'k3', value: 'replaced', tags } as never])).rejects.toMatchObject({
         code: 'E_INVALID_OPTIONS',
       })
@@ -302,7 +310,10 @@ describe('tags on disk', () => {
     const tags = ['mine']
     await cache.set('k', 'value', { tags })
     tags.splice(0, 1, 'x'.repeat(70_000)) // no longer a valid list: were it written, its whole batch would fail
-    await cache.setMany([{ key: 'a', value: '1' }, { key: 'b', value: '2' }]) // k goes down
+    await cache.setMany([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ]) // k goes down
     await cache.close()
     expect(errors).toEqual([])
     const reopened = createCache<string>(layered(dir))

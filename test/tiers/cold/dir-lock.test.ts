@@ -59,7 +59,7 @@ describe('directory lock and open faults', () => {
     await store.close()
   })
 
-  it('a lock naming this process with a token it does not hold is stale: a restart that got the killed holder\'s pid', async () => {
+  it("a lock naming this process with a token it does not hold is stale: a restart that got the killed holder's pid", async () => {
     await (await h.open()).close()
     await writeFile(join(h.dir, 'LOCK'), `${process.pid}\n${hostname()}\nfeedface\n`)
     const store = await h.open()

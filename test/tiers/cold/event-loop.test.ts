@@ -62,7 +62,11 @@ describe('never blocks the event loop', () => {
     for (let i = 0; i < 20_000; i += 2000) {
       await s.putMany(Array.from({ length: 2000 }, (_, j) => ({ key: `key-${i + j}`, value, expiresAt: 0 })))
     }
-    const { result: rounds, longestMs, secondMs } = await loopTurnsDuring(async () => {
+    const {
+      result: rounds,
+      longestMs,
+      secondMs,
+    } = await loopTurnsDuring(async () => {
       let n = 0
       while (await s.maintain(8 * MiB)) n++
       return n

@@ -168,7 +168,12 @@ describe('read path: corrupt records', () => {
     const buf = await readFile(file)
     buf[buf.length >> 1] ^= 0x5a
     await writeFile(file, buf)
-    store = await h.open({ segmentBytes: 8192, onError: (e) => { throw e } })
+    store = await h.open({
+      segmentBytes: 8192,
+      onError: (e) => {
+        throw e
+      },
+    })
     const settled = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => store!.get(`k${i}`)))
     const rejected = settled.filter((s) => s.status === 'rejected')
     expect(rejected).toHaveLength(1)

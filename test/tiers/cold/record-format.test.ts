@@ -3,14 +3,7 @@ import fc from 'fast-check'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  encodeRecord,
-  HEADER_BYTES,
-  readHeader,
-  recordLength,
-  verifyReadBack,
-  verifyRecord,
-} from '../../../src/tiers/cold/record-format.js'
+import { encodeRecord, HEADER_BYTES, readHeader, recordLength, verifyReadBack, verifyRecord } from '../../../src/tiers/cold/record-format.js'
 import { scanSegment } from '../../../src/tiers/cold/segment-scan.js'
 import { makeTempDir } from './helpers.js'
 
@@ -44,11 +37,17 @@ describe('record format', () => {
 
   it('detects any single flipped bit', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.uint8Array({ maxLength: 64 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (key, value, at, bit) => {
-        const buf = encode(key, value, 0, 0, 7)
-        buf[at % buf.length] ^= 1 << bit
-        expect(verifyReadBack(buf, key, Buffer.byteLength(key), 7)).toBeUndefined()
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        (key, value, at, bit) => {
+          const buf = encode(key, value, 0, 0, 7)
+          buf[at % buf.length] ^= 1 << bit
+          expect(verifyReadBack(buf, key, Buffer.byteLength(key), 7)).toBeUndefined()
+        },
+      ),
     )
   })
 
@@ -111,7 +110,15 @@ describe('scanSegment', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`).filter((k) => k !== 'k1' && k !== 'k49'))
     expect(corrupt).toEqual([
       // The damaged record's header still names its key: recovery must not let an older k1 stand in for it.
-      { offset: second, length: second, atEnd: false, suspects: [{ key: 'k1', seq: 2 }, { key: 'k2', seq: 3 }] },
+      {
+        offset: second,
+        length: second,
+        atEnd: false,
+        suspects: [
+          { key: 'k1', seq: 2 },
+          { key: 'k2', seq: 3 },
+        ],
+      },
       { offset: file.length - recs[49].length, length: recs[49].length - 10, atEnd: true, suspects: [{ key: 'k49', seq: 50 }] },
     ])
   })

@@ -46,7 +46,12 @@ const applyMutation = (m: Model, mu: Mutation): void => {
 const shown = (value: string, tags: readonly string[] | undefined): string => (tags === undefined ? value : `${value}\u0001${tags.join('\u0001')}`)
 
 const liveView = (m: Model, now: number): Record<string, string> =>
-  Object.fromEntries([...m].filter(([, e]) => e.expiresAt === 0 || e.expiresAt > now).map(([k, e]) => [k, shown(e.value, e.tags)]).sort())
+  Object.fromEntries(
+    [...m]
+      .filter(([, e]) => e.expiresAt === 0 || e.expiresAt > now)
+      .map(([k, e]) => [k, shown(e.value, e.tags)])
+      .sort(),
+  )
 
 async function storeView(s: ColdStore): Promise<Record<string, string>> {
   const keys = [...s.keys()].sort()
@@ -67,7 +72,10 @@ function recoveredView(s: ColdStore, view: Record<string, string>): Record<strin
 
 /** The newest segment and its size: the only file a simulated power cut may shorten. */
 async function activeSegment(dir: string): Promise<{ name: string; size: number }> {
-  const name = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort().at(-1)!
+  const name = (await readdir(dir))
+    .filter((n) => n.endsWith('.log'))
+    .sort()
+    .at(-1)!
   return { name, size: (await stat(join(dir, name))).size }
 }
 

@@ -35,15 +35,21 @@ const tag = fc.string({ minLength: 1, maxLength: 30, unit: 'binary' }).filter((s
 describe('tags in a record', () => {
   it('round-trip with the value, under the CRC, whatever the tags and flags', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.uint8Array({ maxLength: 100 }), fc.array(tag, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 15 }), (key, value, tags, user) => {
-        const buf = record(key, value, user << 4, tags, 9)
-        const h = readHeader(buf, 0, buf.length)!
-        expect(h.flags).toBe((user << 4) | FLAG_TAGS)
-        expect(verifyRecord(buf, 0, h)).toBe(true)
-        expect(verifyReadBack(buf, key, Buffer.byteLength(key), 9)).toBeDefined()
-        expect(decodeTags(recordTags(buf, 0, h)!)).toEqual(tags)
-        expect(recordValue(buf, 0, h).equals(Buffer.from(value))).toBe(true)
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.array(tag, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: 15 }),
+        (key, value, tags, user) => {
+          const buf = record(key, value, user << 4, tags, 9)
+          const h = readHeader(buf, 0, buf.length)!
+          expect(h.flags).toBe((user << 4) | FLAG_TAGS)
+          expect(verifyRecord(buf, 0, h)).toBe(true)
+          expect(verifyReadBack(buf, key, Buffer.byteLength(key), 9)).toBeDefined()
+          expect(decodeTags(recordTags(buf, 0, h)!)).toEqual(tags)
+          expect(recordValue(buf, 0, h).equals(Buffer.from(value))).toBe(true)
+        },
+      ),
     )
   })
 
@@ -138,7 +144,12 @@ afterEach(async () => {
 async function fill(s: ColdStore, from: number, to: number, prefix = '', tagged = true): Promise<void> {
   for (let i = from; i < to; i += 20) {
     await s.putMany(
-      Array.from({ length: Math.min(20, to - i) }, (_, j) => ({ key: `k${i + j}`, value: val(i + j, prefix), expiresAt: 0, tags: tagged ? tagsOf(i + j) : undefined })),
+      Array.from({ length: Math.min(20, to - i) }, (_, j) => ({
+        key: `k${i + j}`,
+        value: val(i + j, prefix),
+        expiresAt: 0,
+        tags: tagged ? tagsOf(i + j) : undefined,
+      })),
     )
   }
 }
@@ -278,7 +289,12 @@ describe('tags in the store', () => {
     store = await h.open()
     await store.putMany([{ key: 'k', value: bytes('kept'), expiresAt: 0, tags: ['old'] }])
     for (const tags of [['x'.repeat(MAX_TAG_BYTES)], [''], ['\udc00'], 'x']) {
-      await expect(store.putMany([{ key: 'k', value: bytes('new'), expiresAt: 0 }, { key: 'k', value: bytes('new'), expiresAt: 0, tags: tags as string[] }])).rejects.toMatchObject({
+      await expect(
+        store.putMany([
+          { key: 'k', value: bytes('new'), expiresAt: 0 },
+          { key: 'k', value: bytes('new'), expiresAt: 0, tags: tags as string[] },
+        ]),
+      ).rejects.toMatchObject({
         code: 'E_INVALID_OPTIONS',
       })
     }
@@ -288,7 +304,10 @@ describe('tags in the store', () => {
 })
 
 /** A hint as version 1 wrote it: the same entries without tags, the tags bit cleared, so a reader that ignored the version would take it. */
-function versionOneHint(segmentSize: number, entries: { key: string; offset: number; length: number; expiresAt: number; seq: number; flags: number }[]): Buffer {
+function versionOneHint(
+  segmentSize: number,
+  entries: { key: string; offset: number; length: number; expiresAt: number; seq: number; flags: number }[],
+): Buffer {
   const head = Buffer.alloc(20)
   head.writeUInt32LE(0x31484353, 0)
   head[4] = 1

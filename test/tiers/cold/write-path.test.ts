@@ -57,7 +57,13 @@ describe('coalesced putMany calls', () => {
     await Promise.all(calls)
     expect(writes).toBe(3)
     const at = (e: string): number => events.indexOf(e)
-    for (const [k, n] of [['a', 1], ['b', 1], ['c', 2], ['d', 2], ['e', 3]] as const) {
+    for (const [k, n] of [
+      ['a', 1],
+      ['b', 1],
+      ['c', 2],
+      ['d', 2],
+      ['e', 3],
+    ] as const) {
       expect(at(`resolved ${k}`)).toBeGreaterThan(at(`write ${n} end`))
     }
     // Not held back by later batches either.

@@ -29,14 +29,12 @@ const tiers = [
   {
     name: 'hot',
     entry: (i: number): unknown => ({ i }),
-    make: (exits: TierExits<unknown>, policy: 'lru' | 'lfu' = 'lru') =>
-      createHotTier({ maxEntries: 3, maxBytes: Infinity, policy }, exits),
+    make: (exits: TierExits<unknown>, policy: 'lru' | 'lfu' = 'lru') => createHotTier({ maxEntries: 3, maxBytes: Infinity, policy }, exits),
   },
   {
     name: 'warm',
     entry: (i: number): Uint8Array => bytes(10, i),
-    make: (exits: TierExits<Uint8Array>, policy: 'lru' | 'lfu' = 'lru') =>
-      createWarmTier({ maxBytes: 3 * charge(10), policy }, exits),
+    make: (exits: TierExits<Uint8Array>, policy: 'lru' | 'lfu' = 'lru') => createWarmTier({ maxBytes: 3 * charge(10), policy }, exits),
   },
 ] as const
 

@@ -39,13 +39,17 @@ describe('warm tier memory', () => {
   const maxBytes = 8 << 20
 
   // Measured in a process of its own: full GCs and nothing else on the heap.
-  it.each([100, 10 * 1024])('holds about maxBytes of heap + external with %i B values', (valueBytes) => {
-    const { growth, entries, bytes } = fill(maxBytes, valueBytes)
-    expect(bytes).toBeLessThanOrEqual(maxBytes)
-    expect(growth).toBeLessThanOrEqual(1.3 * maxBytes)
-    expect(growth).toBeGreaterThanOrEqual(0.7 * maxBytes)
-    expect(entries).toBeGreaterThan(0)
-  }, 60_000)
+  it.each([100, 10 * 1024])(
+    'holds about maxBytes of heap + external with %i B values',
+    (valueBytes) => {
+      const { growth, entries, bytes } = fill(maxBytes, valueBytes)
+      expect(bytes).toBeLessThanOrEqual(maxBytes)
+      expect(growth).toBeLessThanOrEqual(1.3 * maxBytes)
+      expect(growth).toBeGreaterThanOrEqual(0.7 * maxBytes)
+      expect(entries).toBeGreaterThan(0)
+    },
+    60_000,
+  )
 
   it('leaves large values almost all of their room', () => {
     const valueBytes = 10 * 1024
