@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CacheError, isCacheError } from '../../errors.js'
+import { asCacheError, CacheError } from '../../errors.js'
 import { ColdIndex, type IndexEntry } from './cold-index.js'
 import { DirLock } from './dir-lock.js'
 import { writeHint, type HintEntry } from './hint-file.js'
@@ -64,8 +64,7 @@ export class ColdStore {
 
   static async open(options: ColdStoreOptions): Promise<ColdStore> {
     const o = resolveColdOptions(options)
-    const io = (what: string, e: unknown): CacheError =>
-      isCacheError(e) ? e : new CacheError('E_IO', `${what} ${o.dir}: ${(e as Error).message}`, { cause: e })
+    const io = (what: string, e: unknown): CacheError => asCacheError(e, 'E_IO', `${what} ${o.dir}: ${(e as Error).message}`)
     try {
       await mkdir(o.dir, { recursive: true })
     } catch (e) {
@@ -290,7 +289,7 @@ export class ColdStore {
         await writeHint(join(this.#o.dir, hintFile(active.id)), active.id, active.size, active.records)
       }
     } catch (e) {
-      this.#o.onError(isCacheError(e) ? e : new CacheError('E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`, { cause: e }))
+      this.#o.onError(asCacheError(e, 'E_IO', `closing ${this.#o.dir}: ${(e as Error).message}`))
     }
     await this.#hints
     await this.#segments.closeAll()

@@ -1,6 +1,6 @@
 import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import { ask, type Inbox, inbox } from '../../../streams/inbox.js'
-import { CacheError, isCacheError } from '../../errors.js'
+import { asCacheError, type CacheError } from '../../errors.js'
 import type { ColdTierStats } from '../../observe/stats.js'
 import type { LowerEntry, LowerTier, LowerTierExits, MemoryImage, Refusal } from '../lower-tier.js'
 import { type BatchState, writeBatch } from './batch-write.js'
@@ -193,7 +193,7 @@ export class ColdTier implements LowerTier {
   invalidate(key: string): Promise<boolean> | undefined {
     if (!this.#mayHold(key)) return undefined
     return this.#delete(key).catch((error: unknown) => {
-      this.#exits.error(asCacheError(error, this.#options.dir), key)
+      this.#exits.error(tierError(error, this.#options.dir), key)
       throw error
     })
   }
@@ -252,13 +252,13 @@ export class ColdTier implements LowerTier {
       } catch (error) {
         failure = error
         // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
-        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(asCacheError(last, this.#options.dir)))
+        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
       }
     }
     this.#inbox.close()
     const store = await this.#opened.catch(() => undefined)
     await store?.close()
-    if (failure !== undefined) throw asCacheError(failure, this.#options.dir)
+    if (failure !== undefined) throw tierError(failure, this.#options.dir)
   }
 
   stats(): ColdTierStats {
@@ -377,7 +377,7 @@ export class ColdTier implements LowerTier {
   }
 
   #reportError(error: unknown): void {
-    this.#exits.error(asCacheError(error, this.#options.dir))
+    this.#exits.error(tierError(error, this.#options.dir))
   }
 
   #hit(entry: LowerEntry, now: number): LowerEntry | undefined {
@@ -387,11 +387,11 @@ export class ColdTier implements LowerTier {
   }
 
   #ioError(error: unknown, what: string): CacheError {
-    return isCacheError(error) ? error : new CacheError('E_IO', `cannot ${what} ${this.#options.dir}`, { cause: error })
+    return asCacheError(error, 'E_IO', `cannot ${what} ${this.#options.dir}`)
   }
 }
 
-const asCacheError = (error: unknown, dir: string): CacheError =>
-  isCacheError(error) ? error : new CacheError('E_IO', `cold tier in ${dir}: ${String(error)}`, { cause: error })
+/** A fault of this tier as the cache reports it: a CacheError as it is, anything else as E_IO naming the directory. */
+const tierError = (error: unknown, dir: string): CacheError => asCacheError(error, 'E_IO', `cold tier in ${dir}: ${String(error)}`)
 
 const noop = (): void => undefined
