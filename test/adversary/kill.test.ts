@@ -23,6 +23,8 @@ describe('the adversary: kill -9 during mixed operations', () => {
     let baseline = new Map<string, Outcome>(KEYS.map((key) => [key, 'absent']))
     const versions = new Map<number, VersionMeta>()
     let checkpoints = 0
+    /** The cache a round's check opened, closed in `finally` too, so that a failed check reports its own error. */
+    let open: ReturnType<typeof createCache<Stamped>> | undefined
     let seed = 0x5eed
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     try {
@@ -43,7 +45,7 @@ describe('the adversary: kill -9 during mixed operations', () => {
         expect(lines.filter((l) => l === 'ack').length, `round ${round}: the child got going`).toBeGreaterThan(10)
         checkpoints += lines.filter((l, i) => /^op \{"t":"(cp|reopen)"/.test(l) && lines[i + 1] === 'ack').length
 
-        const cache = createCache<Stamped>(crashOptions(dir, 'always'))
+        const cache = (open = createCache<Stamped>(crashOptions(dir, 'always')))
         const errors: string[] = []
         cache.events$.subscribe((e) => {
           if (e.type === 'error' && e.error.code !== 'E_CORRUPT') errors.push(e.error.message)
@@ -81,6 +83,7 @@ describe('the adversary: kill -9 during mixed operations', () => {
       }
       expect(checkpoints, 'checkpoints completed over all rounds').toBeGreaterThan(ROUNDS)
     } finally {
+      await open?.close().catch(() => undefined)
       await rm(dir, { recursive: true, force: true })
       await rm(logs, { recursive: true, force: true })
     }
