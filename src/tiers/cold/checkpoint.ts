@@ -2,7 +2,7 @@ import type { LowerEntry, MemoryImage } from '../lower-tier.js'
 import { type BatchState, writeBatch } from './batch-write.js'
 import type { ColdStore } from './cold-store.js'
 import type { Staging } from './staging.js'
-import type { Supersessions } from './supersessions.js'
+import { isOwedTombstone, type Supersessions } from './supersessions.js'
 import { yieldToLoop } from './yield.js'
 
 const CHECKPOINT_BATCH = 256
@@ -25,7 +25,7 @@ export interface CheckpointHost {
 /**
  * Writes every entry the disk does not hold yet: staged demotions, then
  * memory's, staged on the way so that a write of the key meanwhile wins,
- * with the tombstones still owed in the last batch. With `admit`, each batch
+ * with the tombstones still owed, and paid by no value of it, in the last batch. With `admit`, each batch
  * of memory's entries waits for room in the inbox (or is refused) before it
  * is staged; a close does not wait.
  */
@@ -56,10 +56,22 @@ export async function writeMemoryDown(host: CheckpointHost, memory: MemoryImage,
       batch.push(entry)
       if (batch.length >= CHECKPOINT_BATCH) break
     }
-    // Ahead of the last entries: a value of the same key in this batch must land after its tombstone.
-    await host.write(more ? batch : owed.concat(batch))
+    await host.write(more ? batch : unpaid(owed, batch).concat(batch))
     batch = []
   }
+}
+
+/**
+ * The owed tombstones that no value in `batch` pays. A value pays its key's
+ * tombstone by landing: writing the tombstone too would only open a window,
+ * between the two records (a batch may span segments), where a crash leaves
+ * the key with neither its older value nor its newer one.
+ */
+function unpaid(owed: readonly LowerEntry[], batch: readonly LowerEntry[]): LowerEntry[] {
+  if (owed.length === 0) return []
+  const valued = new Set<string>()
+  for (const entry of batch) if (!isOwedTombstone(entry)) valued.add(entry.key)
+  return owed.filter((tombstone) => !valued.has(tombstone.key))
 }
 
 /**
