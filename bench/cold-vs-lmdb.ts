@@ -24,7 +24,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import { createDefaultCodec } from '../src/index.js'
 import { ColdStore } from '../src/tiers/cold/index.js'
-import { accessOrder, compare, compareMeasured, consume, makeKeys, median, report, roundsFromArgs } from './harness.js'
+import { accessOrder, compare, compareMeasured, consume, makeKeys, median, report, roundsFromArgs, readBatch, type Reader } from './harness.js'
 import { makeRecord, prng } from './records.js'
 
 const ENTRIES = 100_000
@@ -225,35 +225,16 @@ for (let i = 0; i < ENTRIES; i++) {
   if (v === undefined || Buffer.compare(v, values[i]) !== 0) throw new Error(`lmdb value of ${keys[i]} differs`)
 }
 
-type Reader = (key: string) => Promise<unknown> | unknown
-
-/**
- * `ops` reads of random keys by `workers` loops, each awaiting its read
- * before the next: the same driver for both sides, only the read differs.
- */
-function readBatch(read: Reader, workers: number) {
-  let cursor = 0
-  return async (ops: number) => {
-    let found = 0
-    let left = ops
-    const worker = async () => {
-      while (left > 0) {
-        left--
-        if ((await read(keys[order[cursor++ & ORDER_MASK]])) !== undefined) found++
-      }
-    }
-    await Promise.all(Array.from({ length: workers }, worker))
-    if (found !== ops) throw new Error(`found ${found} of ${ops}`)
-    return found
-  }
-}
-
 const coldGet: Reader = (key) => cold.get(key)
 const lmdbGet: Reader = (key) => lmdb.get(key)
 
 for (const workers of [1, IN_FLIGHT]) {
   phase(`reads: ${workers} in flight`)
-  const r = await compare(readBatch(coldGet, workers), readBatch(lmdbGet, workers), { ops: 4_000, rounds: roundsFromArgs(11), warmup: 3 })
+  const r = await compare(readBatch(coldGet, workers, keys, order), readBatch(lmdbGet, workers, keys, order), {
+    ops: 4_000,
+    rounds: roundsFromArgs(11),
+    warmup: 3,
+  })
   report({
     id: `cold-read-${workers}`,
     title: `cold: random read, ${workers} in flight`,

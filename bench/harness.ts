@@ -161,3 +161,29 @@ export function accessOrder(count: number, length: number, random: () => number)
   for (let i = 0; i < length; i++) order[i] = Math.floor(random() * count)
   return order
 }
+
+export type Reader = (key: string) => Promise<unknown> | unknown
+
+/**
+ * `ops` reads of keys in `order` (power-of-two long, see `accessOrder`) by
+ * `workers` loops, each awaiting its read before the next: one driver for
+ * every side of a read comparison, only `read` differs. Throws unless every
+ * read found its value.
+ */
+export function readBatch(read: Reader, workers: number, keys: readonly string[], order: Uint32Array): Batch {
+  const mask = order.length - 1
+  let cursor = 0
+  return async (ops: number) => {
+    let found = 0
+    let left = ops
+    const worker = async () => {
+      while (left > 0) {
+        left--
+        if ((await read(keys[order[cursor++ & mask]])) !== undefined) found++
+      }
+    }
+    await Promise.all(Array.from({ length: workers }, worker))
+    if (found !== ops) throw new Error(`found ${found} of ${ops}`)
+    return found
+  }
+}

@@ -29,7 +29,7 @@ import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import type { Cache } from '../src/index.js'
 import { importBuilt } from './built.js'
-import { accessOrder, compare, compareMeasured, makeKeys, report, roundsFromArgs } from './harness.js'
+import { accessOrder, compare, compareMeasured, makeKeys, report, roundsFromArgs, readBatch, type Reader } from './harness.js'
 import { makeRecord, type ProductRecord, prng } from './records.js'
 
 const ENTRIES = 100_000
@@ -192,26 +192,6 @@ for (let at = 0; at < ENTRIES; at += GET_MANY) {
   }
 }
 
-type Reader = (key: string) => Promise<unknown> | unknown
-
-/** `ops` reads of random keys by `workers` loops, each awaiting its read before the next. */
-function readBatch(read: Reader, workers: number) {
-  let cursor = 0
-  return async (ops: number) => {
-    let found = 0
-    let left = ops
-    const worker = async () => {
-      while (left > 0) {
-        left--
-        if ((await read(keys[order[cursor++ & ORDER_MASK]])) !== undefined) found++
-      }
-    }
-    await Promise.all(Array.from({ length: workers }, worker))
-    if (found !== ops) throw new Error(`found ${found} of ${ops}`)
-    return found
-  }
-}
-
 const cacheGet: Reader = (key) => cache.get(key)
 const sides: { id: string; baselineName: string; read: Reader; target: number; what: string }[] = [
   {
@@ -231,7 +211,11 @@ const sides: { id: string; baselineName: string; read: Reader; target: number; w
 ]
 for (const side of sides) {
   phase(`reads vs ${side.id}`)
-  const r = await compare(readBatch(cacheGet, IN_FLIGHT), readBatch(side.read, IN_FLIGHT), { ops: READ_OPS, rounds: roundsFromArgs(11), warmup: 3 })
+  const r = await compare(readBatch(cacheGet, IN_FLIGHT, keys, order), readBatch(side.read, IN_FLIGHT, keys, order), {
+    ops: READ_OPS,
+    rounds: roundsFromArgs(11),
+    warmup: 3,
+  })
   report({
     id: `public-cold-read-vs-${side.id}`,
     title: `public: random get, ${IN_FLIGHT} in flight, vs ${side.id}`,
