@@ -31,6 +31,21 @@ async function smallest(run: () => Promise<number>): Promise<number> {
   return best
 }
 
+/**
+ * The smallest of `RUNS` stalls, each less the idle floor measured just
+ * before it: the machine's load then (other test files run beside this one)
+ * is the run's own, not that of some other moment.
+ */
+async function smallestOverFloor(run: () => Promise<number>): Promise<{ stall: number; floor: number; over: number }> {
+  let best = { stall: Infinity, floor: 0, over: Infinity }
+  for (let i = 0; i < RUNS; i++) {
+    const floor = await idleFloorMs(200)
+    const stall = await run()
+    if (stall - floor < best.over) best = { stall, floor, over: stall - floor }
+  }
+  return best
+}
+
 async function filled(ttl?: number, scheduler: SchedulerLike = asyncScheduler) {
   const cache = createCache<number>({ hot: { maxEntries: ENTRIES }, scheduler })
   const options = ttl === undefined ? undefined : { ttl }
@@ -132,14 +147,13 @@ describe('the event loop stays free while the disk opens', () => {
         return delay
       }
       await openOnce(false) // warm-up: JIT, the page cache, and collecting what writing the store left
-      const withHints = await smallest(() => openOnce(false))
-      const scanned = await smallest(() => openOnce(true))
-      const floor = await idleFloorMs(200)
+      const withHints = await smallestOverFloor(() => openOnce(false))
+      const scanned = await smallestOverFloor(() => openOnce(true))
       console.log(
-        `max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.toFixed(1)} ms, by scan ${scanned.toFixed(1)} ms (idle floor ${floor.toFixed(1)} ms)`,
+        `max event-loop stall opening ${TAGGED} tagged entries: with hints ${withHints.stall.toFixed(1)} ms (idle floor then ${withHints.floor.toFixed(1)} ms), by scan ${scanned.stall.toFixed(1)} ms (idle floor then ${scanned.floor.toFixed(1)} ms)`,
       )
-      expect(withHints).toBeLessThan(MAX_DELAY_MS + floor)
-      expect(scanned).toBeLessThan(MAX_DELAY_MS + floor)
+      expect(withHints.over).toBeLessThan(MAX_DELAY_MS)
+      expect(scanned.over).toBeLessThan(MAX_DELAY_MS)
 
       // And what it restored is what was written.
       const cache = createCache({ cold })
