@@ -49,12 +49,20 @@ export interface Cache<V> extends AsyncDisposable {
   deleteMany(keys: string[]): Promise<number>
   /** Deletes every entry carrying `tag` (one rewritten without it while the call runs stays); how many there were. */
   deleteByTag(tag: string): Promise<number>
+  /** Empties every tier; with a write-back writer, flushes its dirty ops first (and rejects as `flush` does, clearing nothing). */
   clear(): Promise<void>
   /**
    * Writes every hot and warm entry into the cold tier and makes it durable
    * (data and directory fsync). Resolves at once without a cold tier.
    */
   checkpoint(): Promise<void>
+  /**
+   * Writes every op dirty now (write-back) to the source: resolves once each
+   * has been written, rejects `E_WRITER` (the source's error as `cause`) with
+   * the first batch that fails every retry; those ops stay dirty. Resolves at
+   * once without a write-back writer.
+   */
+  flush(): Promise<void>
   /** Resolves when the cold tier has opened (at once without one); rejects with `E_IO` or `E_LOCKED` naming the directory, as every operation then does. */
   readonly ready: Promise<void>
   /** The value if an in-memory tier holds it, synchronously; changes no recency and counts nothing. */
@@ -72,7 +80,12 @@ export interface Cache<V> extends AsyncDisposable {
   stats(): CacheStats
   /** `stats()` every `statsInterval` ms while anyone subscribes; shared. Completes on close. */
   readonly stats$: Observable<CacheStats>
-  /** Checkpoints into the cold tier, then releases every timer, subscription, factory and file; idempotent. */
+  /**
+   * Flushes a write-back writer's dirty ops (for at most `closeTimeout` ms;
+   * what is left stays in its journal for the next open), checkpoints into
+   * the cold tier, then releases every timer, subscription, factory and file;
+   * idempotent.
+   */
   close(): Promise<void>
 }
 

@@ -15,6 +15,8 @@ export type CacheErrorCode =
   | 'E_REENTRANT'
   /** A tier's inbox was full and its `inbox.whenFull` option says 'reject': the request was not taken, nothing changed. */
   | 'E_BACKPRESSURE'
+  /** The writer's `write` failed (its error is the `cause`): in write-through for this call, in `flush()` after the retries. */
+  | 'E_WRITER'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

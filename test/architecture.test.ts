@@ -21,6 +21,7 @@ const RANKS: Record<string, number> = {
   stack: 5,
   'read-through': 6,
   prefetch: 6,
+  writer: 6,
   cache: 7,
   facade: 8,
   index: 9,

@@ -28,6 +28,8 @@ import {
 } from './validate.js'
 import { Watchers } from '../observe/watchers.js'
 import { isWellFormed } from '../codec/well-formed.js'
+import type { WriteBack } from '../writer/write-back.js'
+import { type CacheWriter, createWriter } from '../writer/writer.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -55,6 +57,9 @@ class StrataCache<V> implements Cache<V> {
   /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
   readonly #closing = new ReplaySubject<void>(1)
   readonly #bulk: BulkCalls
+  /** The writer option's front: set and delete reach the source through it. */
+  readonly #writer: CacheWriter<V> | undefined
+  readonly #closeTimeout: number
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
   #unusable: CacheError | undefined
@@ -89,8 +94,8 @@ class StrataCache<V> implements Cache<V> {
     this.events$ = notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, scheduler).pipe(takeUntil(this.#closing), share())
     // A load ahead is wasted on a key the cache holds or loads already, and on one a write would refuse.
-    const needless = (key: string): boolean => !isWellFormed(key) || readThrough.isLoading(key) || stack.holds(key)
-    const readThrough = (this.#readThrough = new ReadThrough<V>({
+    const needless = (key: string): boolean => !isWellFormed(key) || readThrough.isLoading(key) || stack.holds(key) || writer?.isDirty(key) === true
+    const readThrough: ReadThrough<V> = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
         set: (key, value, ttl, tags) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags),
@@ -105,8 +110,22 @@ class StrataCache<V> implements Cache<V> {
       loader,
       ahead: resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
       scheduler,
+      dirty: resolved.writer?.mode === 'back' ? { find: (key: string) => (writer as WriteBack<V>).find(key) } : undefined,
     }))
-    this.ready = stack.ready.then(
+    const writer: CacheWriter<V> | undefined = (this.#writer =
+      resolved.writer === undefined
+        ? undefined
+        : createWriter<V>({
+            options: resolved.writer,
+            cache: { set: (key, value, ttl, tags) => readThrough.set(key, value, ttl, tags), delete: (key) => readThrough.delete(key) },
+            codec: resolved.codec,
+            notifier,
+            scheduler,
+            defaultTtl: resolved.ttl,
+            tiersReady: stack.ready,
+          }))
+    this.#closeTimeout = resolved.closeTimeout
+    this.ready = (writer === undefined ? stack.ready : stack.ready.then(() => writer.opened)).then(
       () => undefined,
       (error: unknown) => {
         this.#unusable ??= asCacheError(error, 'E_IO', String(error))
@@ -136,12 +155,15 @@ class StrataCache<V> implements Cache<V> {
       checkWrittenKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      return this.#readThrough.set(key, value, ttl, tags)
+      return this.#writer !== undefined ? this.#writer.set(key, value, ttl, tags) : this.#readThrough.set(key, value, ttl, tags)
     })
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#run(() => this.#readThrough.delete(checkKey(key, this.#maxKeyLength)))
+    return this.#run(() => {
+      checkKey(key, this.#maxKeyLength)
+      return this.#writer !== undefined ? this.#writer.delete(key) : this.#readThrough.delete(key)
+    })
   }
 
   getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R> {
@@ -160,6 +182,9 @@ class StrataCache<V> implements Cache<V> {
   setMany(entries: CacheEntry<V>[]): Promise<void> {
     return this.#run(async () => {
       const checked = checkEntries<V>(entries, this.#maxKeyLength, (key, value) => this.#checkValue(key, value))
+      if (this.#writer !== undefined) {
+        return this.#writer.setMany(entries.map((entry, i) => ({ key: entry.key, value: entry.value, ttl: checked[i].ttl, tags: checked[i].tags })))
+      }
       // A value that went straight to a full lower tier is stored, and waits for room there.
       const waits: Promise<void>[] = []
       for (let i = 0; i < entries.length; i++) {
@@ -171,7 +196,10 @@ class StrataCache<V> implements Cache<V> {
   }
 
   deleteMany(keys: string[]): Promise<number> {
-    return this.#run(() => this.#bulk.count(checkKeys(keys, this.#maxKeyLength), (key) => this.#readThrough.delete(key)))
+    return this.#run(() => {
+      const checked = checkKeys(keys, this.#maxKeyLength)
+      return this.#writer !== undefined ? this.#writer.deleteMany(checked) : this.#bulk.count(checked, (key) => this.#readThrough.delete(key))
+    })
   }
 
   deleteByTag(tag: string): Promise<number> {
@@ -182,7 +210,11 @@ class StrataCache<V> implements Cache<V> {
   }
 
   clear(): Promise<void> {
-    return this.#run(() => this.#readThrough.clear())
+    return this.#run(() => (this.#writer !== undefined ? this.#writer.flush().then(() => this.#readThrough.clear()) : this.#readThrough.clear()))
+  }
+
+  flush(): Promise<void> {
+    return this.#run(() => this.#writer?.flush())
   }
 
   checkpoint(): Promise<void> {
@@ -209,7 +241,18 @@ class StrataCache<V> implements Cache<V> {
     this.#closing.next()
     this.#closing.complete()
     this.#watchers.complete()
-    this.#closed = this.#stack.close()
+    const writing = this.#writer?.close(this.#closeTimeout)
+    // The tiers close after the writer has applied the writes it had taken, whatever became of their flush.
+    this.#closed =
+      writing === undefined
+        ? this.#stack.close()
+        : writing.then(
+            () => this.#stack.close(),
+            (error: unknown) =>
+              this.#stack.close().then(() => {
+                throw error
+              }),
+          )
     return this.#closed
   }
 

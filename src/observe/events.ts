@@ -29,5 +29,9 @@ export type CacheEvent =
   | { type: 'prefetch'; key: string; at: number }
   | { type: 'clear'; at: number }
   | { type: 'error'; key?: string; error: CacheError; at: number }
+  /** A write-back batch reached the source: `count` ops, in `ms` (the successful try). */
+  | { type: 'flush'; count: number; ms: number; at: number }
+  /** A write-back batch failed every try: its keys stay dirty and are tried again after `flushInterval`. */
+  | { type: 'write-error'; keys: string[]; error: CacheError; at: number }
 
 export type CacheEventType = CacheEvent['type']

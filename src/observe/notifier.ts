@@ -116,6 +116,18 @@ export class Notifier<V> {
     if (this.bus.listening) this.bus.emit({ type: 'error', key, error, at: this.#scheduler.now() })
   }
 
+  /** A write-back batch of `count` ops reached the source in `ms`. */
+  flushed(count: number, ms: number): void {
+    this.counters.written += count
+    if (this.bus.listening) this.bus.emit({ type: 'flush', count, ms, at: this.#scheduler.now() })
+  }
+
+  /** A write-back batch failed every try (or a write-through call failed): its keys stay dirty (or were dropped). */
+  writeFailed(keys: string[], error: CacheError): void {
+    this.counters.writeErrors++
+    if (this.bus.listening) this.bus.emit({ type: 'write-error', keys, error, at: this.#scheduler.now() })
+  }
+
   cleared(): void {
     this.#tags?.clear()
     if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.#scheduler.now() })

@@ -40,6 +40,16 @@ export interface CacheStats {
   /** prefetchHits / prefetches; 0 before the first prefetch. */
   prefetchAccuracy: number
   tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats }
+  /** Keys whose last op (write-back) has not reached the source yet. */
+  dirty: number
+  /** Ops the writer's `write` took (write-through and write-back). */
+  written: number
+  /** Write-back ops replaced by a later op of their key before they were written. */
+  coalesced: number
+  /** Write-back batches tried again after a failure. */
+  writeRetries: number
+  /** Write-back batches that failed every try, and write-through calls that failed. */
+  writeErrors: number
 }
 
 export interface ColdTierStats extends TierStats {
@@ -60,6 +70,11 @@ export class StatsCounters {
   loads = 0
   prefetches = 0
   prefetchHits = 0
+  dirty = 0
+  written = 0
+  coalesced = 0
+  writeRetries = 0
+  writeErrors = 0
 }
 
 export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats, cold: ColdTierStats): CacheStats {
@@ -79,5 +94,10 @@ export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStat
     prefetchHits: counters.prefetchHits,
     prefetchAccuracy: counters.prefetches === 0 ? 0 : counters.prefetchHits / counters.prefetches,
     tiers: { hot, warm, cold },
+    dirty: counters.dirty,
+    written: counters.written,
+    coalesced: counters.coalesced,
+    writeRetries: counters.writeRetries,
+    writeErrors: counters.writeErrors,
   }
 }

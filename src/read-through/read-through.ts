@@ -38,6 +38,15 @@ export interface LoadsAhead<V> {
   close(): void
 }
 
+/** Write-back's dirty ops, as reads that missed every tier meet them (see `WriteBack.find`). */
+export interface DirtyReads<V> {
+  /**
+   * Undefined when `key` is clean; its dirty value (undefined for a delete);
+   * or, past its time to live, a Promise of whether its write succeeded.
+   */
+  find(key: string): { value: V | undefined } | Promise<boolean> | undefined
+}
+
 export interface ReadThroughParts<V> {
   tiers: ReadThroughTiers<V>
   admission: Admission<V>
@@ -46,6 +55,8 @@ export interface ReadThroughParts<V> {
   /** Given only with a loader and prefetching on. */
   ahead?: LoadsAhead<V> | undefined
   scheduler: SchedulerLike
+  /** Given with a write-back writer: a dirty key is read from it, never loaded (the source holds an older value). */
+  dirty?: DirtyReads<V> | undefined
 }
 
 /**
@@ -62,6 +73,7 @@ export class ReadThrough<V> {
   readonly #loader: Loader<V> | undefined
   readonly #ahead: LoadsAhead<V> | undefined
   readonly #scheduler: SchedulerLike
+  readonly #dirty: DirtyReads<V> | undefined
   /** `getOrSet`'s factories. */
   readonly #flights = new SingleFlight<V | undefined>({ guardReentry: true })
   /** The loader's calls for reads. */
@@ -73,6 +85,7 @@ export class ReadThrough<V> {
     this.#loader = parts.loader
     this.#ahead = parts.ahead
     this.#scheduler = parts.scheduler
+    this.#dirty = parts.dirty
   }
 
   /** Whether the loader runs for `key` for a read now. */
@@ -100,14 +113,20 @@ export class ReadThrough<V> {
 
   /** The cached value, or the factory's, stored with `ttl` and `tags`; callers that join a flight get its value, even undefined. */
   getOrSet<R extends V | undefined>(key: string, factory: Factory<R>, ttl: number, tags: string[] | undefined): V | R | Promise<V | R> {
-    const load = (cached: V | undefined): V | Promise<V | undefined> =>
-      cached !== undefined
-        ? cached
-        : this.#flights.run(
-            key,
-            (context) => callSource(key, 'factory', () => factory(context), this.#tiers.notifier, this.#scheduler),
-            (value) => this.#store(key, value, ttl, tags),
-          )
+    const run = (): Promise<V | undefined> =>
+      this.#flights.run(
+        key,
+        (context) => callSource(key, 'factory', () => factory(context), this.#tiers.notifier, this.#scheduler),
+        (value) => this.#store(key, value, ttl, tags),
+      )
+    const load = (cached: V | undefined): V | Promise<V | undefined> => {
+      if (cached !== undefined) return cached
+      // A dirty value is the key's value; a dirty delete, or a dirty value whose time has passed, leaves it to the factory.
+      const dirty = this.#dirty?.find(key)
+      if (dirty === undefined) return run()
+      if (dirty instanceof Promise) return dirty.then(run)
+      return dirty.value !== undefined ? dirty.value : run()
+    }
     const cached = this.#tiers.get(key)
     return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
   }
@@ -152,9 +171,17 @@ export class ReadThrough<V> {
 
   #readTiers(key: string): Promise<V | undefined> {
     const found = this.#tiers.get(key)
-    if (this.#loader === undefined) return Promise.resolve(found)
-    if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#load(key)))
-    return found !== undefined ? Promise.resolve(found) : this.#load(key)
+    if (this.#loader === undefined && this.#dirty === undefined) return Promise.resolve(found)
+    if (found instanceof Promise) return found.then((value) => (value !== undefined ? value : this.#missed(key)))
+    return found !== undefined ? Promise.resolve(found) : Promise.resolve(this.#missed(key))
+  }
+
+  /** A key every tier missed: its dirty value if it has one (never the loader's older one), else the loader's. */
+  #missed(key: string): V | undefined | Promise<V | undefined> {
+    const dirty = this.#dirty?.find(key)
+    if (dirty === undefined) return this.#loader === undefined ? undefined : this.#load(key)
+    if (dirty instanceof Promise) return dirty.then((written) => (written && this.#loader !== undefined ? this.#load(key) : undefined))
+    return dirty.value
   }
 
   /** Read-through for a key every tier missed: one loader call per key at a time. */

@@ -1,0 +1,203 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { asCacheError, CacheError } from '../errors.js'
+import { DirLock } from '../tiers/cold/dir-lock.js'
+import { unlinkQuiet } from '../tiers/cold/unlink-quiet.js'
+import { type ReplayResult, replayJournal, segmentName } from './journal-replay.js'
+
+/** A segment is closed and a new one begun once it holds this many bytes. */
+const SEGMENT_BYTES = 4 << 20
+
+interface Append {
+  record: Buffer
+  resolve: (segment: number) => void
+  reject: (error: CacheError) => void
+}
+
+/**
+ * The write-back journal: a directory of segment files of records
+ * (`journal-record.ts`), locked by one cache at a time.
+ *
+ * - Append with group commit: records appended while a write and its
+ *   `datasync` run wait for the next one, and share it. An append resolves
+ *   with its segment's id once durable, or rejects `E_IO`.
+ * - Reclaim: each segment counts its live ops (appended, and neither written
+ *   to the source nor replaced by a later durable op of their key). Segments
+ *   are deleted oldest first, and only while the oldest has no live op: a
+ *   newer segment never goes before an older one, so a replay can never find
+ *   a key's older op without the newer ops that followed it. The directory is
+ *   fsynced after each removal, for the same reason.
+ * - A clean close with nothing live deletes every segment.
+ */
+export class Journal {
+  readonly #dir: string
+  readonly #lock: DirLock
+  /** Live ops per segment id, oldest segment first (Map order). */
+  readonly #live = new Map<number, number>()
+  #active: { id: number; fh: FileHandle; size: number }
+  #queue: Append[] = []
+  #committing: Promise<void> | undefined
+  #reclaiming: Promise<void> | undefined
+  /** A release came while a reclaim ran: look again when it ends. */
+  #again = false
+  readonly #report: (error: CacheError) => void
+
+  private constructor(dir: string, lock: DirLock, active: { id: number; fh: FileHandle; size: number }, report: (error: CacheError) => void) {
+    this.#dir = dir
+    this.#lock = lock
+    this.#active = active
+    this.#report = report
+  }
+
+  /**
+   * Locks `dir` (created when missing), reads what a previous run left, and
+   * begins a new segment after it. `report` hears of errors no caller awaits
+   * (a segment that could not be removed).
+   */
+  static async open(dir: string, report: (error: CacheError) => void): Promise<{ journal: Journal; replayed: ReplayResult }> {
+    try {
+      await mkdir(dir, { recursive: true })
+    } catch (e) {
+      throw new CacheError('E_IO', `cannot create the journal directory ${dir}: ${(e as Error).message}`, { cause: e })
+    }
+    const lock = await DirLock.acquire(dir)
+    try {
+      const replayed = await replayJournal(dir)
+      const id = (replayed.segments.at(-1) ?? 0) + 1
+      const active = await createSegment(dir, id)
+      const journal = new Journal(dir, lock, active, report)
+      for (const segment of replayed.segments) journal.#live.set(segment, 0)
+      for (const { segment } of replayed.last) journal.#live.set(segment, (journal.#live.get(segment) ?? 0) + 1)
+      journal.#live.set(id, 0)
+      return { journal, replayed }
+    } catch (e) {
+      await lock.release()
+      throw asCacheError(e, 'E_IO', `cannot open the journal in ${dir}: ${(e as Error).message}`)
+    }
+  }
+
+  /** Resolves with the id of the segment that holds `record` once it is fsynced; rejects `E_IO`. */
+  append(record: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, resolve, reject })
+      this.#committing ??= this.#commit()
+    })
+  }
+
+  /** An op of `segment` was written to the source, or replaced by a durable later op of its key. */
+  release(segment: number): void {
+    const live = this.#live.get(segment)
+    if (live === undefined) return
+    this.#live.set(segment, live - 1)
+    if (live === 1) void this.#reclaim()
+  }
+
+  /** Waits for appends under way; deletes every segment when none holds a live op; releases the lock. */
+  async close(): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing
+    while (this.#reclaiming !== undefined) await this.#reclaiming
+    try {
+      await this.#active.fh.close()
+      let live = 0
+      for (const n of this.#live.values()) live += n
+      if (live === 0) {
+        for (const id of this.#live.keys()) await unlinkQuiet(join(this.#dir, segmentName(id)))
+        await syncDir(this.#dir)
+      }
+    } finally {
+      await this.#lock.release()
+    }
+  }
+
+  async #commit(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue
+      this.#queue = []
+      try {
+        if (this.#active.size >= SEGMENT_BYTES) await this.#rotate()
+        const segment = this.#active
+        const buffers = batch.map((append) => append.record)
+        let bytes = 0
+        for (const b of buffers) bytes += b.length
+        await writeAll(segment.fh, buffers, segment.size)
+        await segment.fh.datasync()
+        segment.size += bytes
+        this.#live.set(segment.id, (this.#live.get(segment.id) ?? 0) + batch.length)
+        for (const append of batch) append.resolve(segment.id)
+      } catch (e) {
+        // The position is not advanced: the next commit writes over whatever part of this one reached the file.
+        const error = new CacheError('E_IO', `cannot write the journal in ${this.#dir}: ${(e as Error).message}`, { cause: e })
+        for (const append of batch) append.reject(error)
+      }
+    }
+    this.#committing = undefined
+  }
+
+  async #rotate(): Promise<void> {
+    const next = await createSegment(this.#dir, this.#active.id + 1)
+    await this.#active.fh.close()
+    this.#active = next
+    this.#live.set(next.id, 0)
+    void this.#reclaim()
+  }
+
+  /** Deletes the oldest segments while they hold no live op, never the active one. */
+  #reclaim(): Promise<void> {
+    if (this.#reclaiming !== undefined) {
+      this.#again = true
+      return this.#reclaiming
+    }
+    this.#reclaiming = this.#removeWritten().finally(() => {
+      this.#reclaiming = undefined
+      if (this.#again) {
+        this.#again = false
+        void this.#reclaim()
+      }
+    })
+    return this.#reclaiming
+  }
+
+  async #removeWritten(): Promise<void> {
+    try {
+      for (const [id, live] of this.#live) {
+        if (live > 0 || id === this.#active.id) break
+        await unlinkQuiet(join(this.#dir, segmentName(id)))
+        await syncDir(this.#dir)
+        this.#live.delete(id)
+      }
+    } catch (e) {
+      this.#report(new CacheError('E_IO', `cannot remove a written journal segment in ${this.#dir}: ${(e as Error).message}`, { cause: e }))
+    }
+  }
+}
+
+async function createSegment(dir: string, id: number): Promise<{ id: number; fh: FileHandle; size: number }> {
+  const fh = await open(join(dir, segmentName(id)), 'wx')
+  try {
+    // The new name must be durable before a record in it is acknowledged.
+    await syncDir(dir)
+  } catch (e) {
+    await fh.close()
+    throw e
+  }
+  return { id, fh, size: 0 }
+}
+
+async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers)
+  let at = position
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.write(rest, 0, rest.length, at)
+    rest = rest.subarray(bytesWritten)
+    at += bytesWritten
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}

@@ -1,0 +1,33 @@
+import { Observable } from 'rxjs'
+import type { ResolvedWriter, WriteOp } from '../options/options.js'
+
+/**
+ * The one place where ops reach the source: every `write` call of both
+ * modes goes through here (a circuit breaker wraps this call). A `write`
+ * that throws synchronously counts as a rejection.
+ */
+export async function callWrite<V>(write: ResolvedWriter<V>['write'], ops: WriteOp<V>[], signal: AbortSignal): Promise<void> {
+  await write(ops, { signal })
+}
+
+/** `callWrite` as an Observable: completes when the source took the ops; unsubscribing aborts the call's signal. */
+export function writeObservable<V>(write: ResolvedWriter<V>['write']): (ops: readonly WriteOp<V>[]) => Observable<void> {
+  return (ops) =>
+    new Observable<void>((subscriber) => {
+      const controller = new AbortController()
+      let done = false
+      callWrite(write, [...ops], controller.signal).then(
+        () => {
+          done = true
+          subscriber.complete()
+        },
+        (error: unknown) => {
+          done = true
+          subscriber.error(error)
+        },
+      )
+      return () => {
+        if (!done) controller.abort()
+      }
+    })
+}
