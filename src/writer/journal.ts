@@ -37,13 +37,21 @@ export class Journal {
   #active: { id: number; fh: FileHandle; size: number }
   #queue: Append[] = []
   #committing: Promise<void> | undefined
+  readonly #segmentBytes: number
   #reclaiming: Promise<void> | undefined
   /** A release came while a reclaim ran: look again when it ends. */
   #again = false
   readonly #report: (error: CacheError) => void
 
-  private constructor(dir: string, lock: DirLock, active: { id: number; fh: FileHandle; size: number }, report: (error: CacheError) => void) {
+  private constructor(
+    dir: string,
+    lock: DirLock,
+    active: { id: number; fh: FileHandle; size: number },
+    report: (error: CacheError) => void,
+    segmentBytes: number,
+  ) {
     this.#dir = dir
+    this.#segmentBytes = segmentBytes
     this.#lock = lock
     this.#active = active
     this.#report = report
@@ -52,9 +60,9 @@ export class Journal {
   /**
    * Locks `dir` (created when missing), reads what a previous run left, and
    * begins a new segment after it. `report` hears of errors no caller awaits
-   * (a segment that could not be removed).
+   * (a segment that could not be removed). `segmentBytes`: the size past which a new segment is begun.
    */
-  static async open(dir: string, report: (error: CacheError) => void): Promise<{ journal: Journal; replayed: ReplayResult }> {
+  static async open(dir: string, report: (error: CacheError) => void, segmentBytes = SEGMENT_BYTES): Promise<{ journal: Journal; replayed: ReplayResult }> {
     try {
       await mkdir(dir, { recursive: true })
     } catch (e) {
@@ -65,7 +73,7 @@ export class Journal {
       const replayed = await replayJournal(dir)
       const id = (replayed.segments.at(-1) ?? 0) + 1
       const active = await createSegment(dir, id)
-      const journal = new Journal(dir, lock, active, report)
+      const journal = new Journal(dir, lock, active, report, segmentBytes)
       for (const segment of replayed.segments) journal.#live.set(segment, 0)
       for (const { segment } of replayed.last) journal.#live.set(segment, (journal.#live.get(segment) ?? 0) + 1)
       journal.#live.set(id, 0)
@@ -114,7 +122,7 @@ export class Journal {
       const batch = this.#queue
       this.#queue = []
       try {
-        if (this.#active.size >= SEGMENT_BYTES) await this.#rotate()
+        if (this.#active.size >= this.#segmentBytes) await this.#rotate()
         const segment = this.#active
         const buffers = batch.map((append) => append.record)
         let bytes = 0
