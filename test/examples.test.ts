@@ -21,8 +21,13 @@ describe('examples', () => {
     const files = (await readdir(`${root}examples`)).filter((f) => f.endsWith('.ts'))
     const sources = await Promise.all(files.map(async (f) => [f, await readFile(`${root}examples/${f}`, 'utf8')] as const))
     expect(sources.filter(([, text]) => /from '\.\.\/src\//.test(text)).map(([f]) => f)).toEqual([])
-    expect(sources.filter(([, text]) => text.includes("from 'strata-cache'")).map(([f]) => f)).toEqual(['demo.ts', 'watch-key.ts'])
+    expect(sources.filter(([, text]) => text.includes("from 'strata-cache'")).map(([f]) => f)).toEqual(['demo.ts', 'watch-key.ts', 'write-back-postgres.ts'])
   })
+
+  it('the write-back example writes through PostgreSQL (on 127.0.0.1:5432) and exits', async () => {
+    const { stdout } = await example('write-back-postgres.ts')
+    expect(stdout).toMatch(/rows in PostgreSQL: 99; source writes: \d+ for 501 cache writes/)
+  }, 60_000)
 
   it('the watch example runs and exits', async () => {
     const { stdout } = await example('watch-key.ts')

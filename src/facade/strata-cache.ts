@@ -60,6 +60,8 @@ class StrataCache<V> implements Cache<V> {
   /** The writer option's front: set and delete reach the source through it. */
   readonly #writer: CacheWriter<V> | undefined
   readonly #closeTimeout: number
+  /** Set while a write-back journal is replayed: operations wait for it, so that no read misses a replayed op. */
+  #replaying: Promise<void> | undefined
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
   #unusable: CacheError | undefined
@@ -125,6 +127,15 @@ class StrataCache<V> implements Cache<V> {
             tiersReady: stack.ready,
           }))
     this.#closeTimeout = resolved.closeTimeout
+    if (resolved.writer?.journal !== undefined && resolved.writer.journal !== false) {
+      const replayed = (this.#replaying = writer!.opened.then(
+        () => undefined,
+        () => undefined,
+      ))
+      replayed.then(() => {
+        if (this.#replaying === replayed) this.#replaying = undefined
+      })
+    }
     this.ready = (writer === undefined ? stack.ready : stack.ready.then(() => writer.opened)).then(
       () => undefined,
       (error: unknown) => {
@@ -136,6 +147,7 @@ class StrataCache<V> implements Cache<V> {
   }
 
   get(key: string): Promise<V | undefined> {
+    if (this.#replaying !== undefined) return this.#replaying.then(() => this.get(key))
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     if (!isValidKey(key, this.#maxKeyLength)) return Promise.reject(invalidKey(key, this.#maxKeyLength))
     return this.#readThrough.read(key)
@@ -278,6 +290,7 @@ class StrataCache<V> implements Cache<V> {
 
   /** Runs an operation as a Promise: its result, or its error as a rejection. */
   #run<T>(operation: () => T | Promise<T>): Promise<T> {
+    if (this.#replaying !== undefined) return this.#replaying.then(() => this.#run(operation))
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     try {
       return Promise.resolve(operation())

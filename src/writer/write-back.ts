@@ -91,7 +91,8 @@ export class WriteBack<V> implements CacheWriter<V> {
   find(key: string): { value: V | undefined } | Promise<boolean> | undefined {
     const entry = this.#dirty.get(key)
     if (entry === undefined) return undefined
-    if (this.#expired(entry)) return this.#dirty.settled(key).then((settled) => settled === 'written')
+    // After close nothing will write it: an expired value is then a miss.
+    if (this.#expired(entry)) return this.#closed !== undefined ? { value: undefined } : this.#dirty.settled(key).then((settled) => settled === 'written')
     return { value: entry.op.type === 'set' ? entry.op.value : undefined }
   }
 

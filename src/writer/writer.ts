@@ -6,7 +6,7 @@ import { WriteBack } from './write-back.js'
 import { WriteThrough } from './write-through.js'
 
 /** Where a writer applies an op once the source (through) or the journal (back) has it: the cache, through read-through. */
-export interface WriterCache<V> {
+interface WriterCache<V> {
   set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void>
   delete(key: string): boolean | Promise<boolean>
 }
