@@ -16,7 +16,18 @@ import { RESULT_PREFIX, type Result } from './harness.js'
 
 // The scenarios that import dist/ rather than src/.
 const BUILT = ['public-cold']
-const SCENARIOS = ['hot-hit', 'peek', 'set-eviction', 'events-overhead', 'warm-heap', 'cold-vs-lmdb', 'public-cold', 'hot-hit-policies', 'insert-stall']
+const SCENARIOS = [
+  'hot-hit',
+  'peek',
+  'set-eviction',
+  'events-overhead',
+  'warm-heap',
+  'cold-vs-lmdb',
+  'public-cold',
+  'hot-hit-policies',
+  'insert-stall',
+  'write-back',
+]
 
 const args = process.argv.slice(2)
 const option = (name: string): string | undefined => {

@@ -29,7 +29,8 @@ import {
 import { Watchers } from '../observe/watchers.js'
 import { isWellFormed } from '../codec/well-formed.js'
 import type { WriteBack } from '../writer/write-back.js'
-import { type CacheWriter, createWriter } from '../writer/writer.js'
+import type { CacheWriter } from '../writer/writer-parts.js'
+import { createWriter } from '../writer/writer.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the

@@ -8,7 +8,7 @@ import { Journal } from './journal.js'
 import { encodeRecord } from './journal-record.js'
 import type { Replayed } from './journal-replay.js'
 import { writeObservable } from './source-write.js'
-import type { CacheWriter, WriterParts, WrittenEntry } from './writer.js'
+import type { CacheWriter, WriterParts, WrittenEntry } from './writer-parts.js'
 
 interface Waiter {
   resolve: () => void

@@ -1,7 +1,7 @@
 import { CacheError } from '../errors.js'
 import type { WriteOp } from '../options/options.js'
 import { callWrite } from './source-write.js'
-import type { CacheWriter, WriterParts, WrittenEntry } from './writer.js'
+import type { CacheWriter, WriterParts, WrittenEntry } from './writer-parts.js'
 
 /**
  * Write-through: an op reaches the source first, then the cache; the call

@@ -51,6 +51,11 @@ describe('stats', () => {
         warm: { entries: 1, bytes: expect.any(Number), hits: 1 },
         cold: { entries: 0, bytes: 0, diskBytes: 0, hits: 0 },
       },
+      dirty: 0,
+      written: 0,
+      coalesced: 0,
+      writeRetries: 0,
+      writeErrors: 0,
     })
     expect(cache.stats().tiers.warm.bytes).toBeGreaterThan(0)
     await cache.close()
