@@ -91,6 +91,14 @@ export function flush<T extends { key: string }>(
   const random = options.random ?? Math.random
   return new Observable<FlushOutput<T>>((subscriber) => {
     const pending = new Map<string, Pending<T>>()
+    // The waiting keys, oldest first: a queue beside the Map, since iterating a Map from its start walks every
+    // entry deleted there before (100,000 dirty keys flushed in batches of 500 made that quadratic).
+    let queue: string[] = []
+    let head = 0
+    const enqueue = (key: string, entry: Pending<T>): void => {
+      pending.set(key, entry)
+      queue.push(key)
+    }
     let inFlight: Pending<T>[] | undefined
     let inFlightKeys = new Set<string>()
     /** In-flight keys with no newer op waiting: dirty, though not in `pending`. */
@@ -141,7 +149,7 @@ export function flush<T extends { key: string }>(
       }
       const now = scheduler.now()
       if (now < restUntil) return arm(restUntil)
-      const oldest = pending.values().next().value as Pending<T>
+      const oldest = pending.get(queue[head] as string) as Pending<T>
       if (urgent() || pending.size >= options.batchSize || now >= oldest.since + options.flushInterval) {
         cancelTimer()
         return start()
@@ -151,11 +159,15 @@ export function flush<T extends { key: string }>(
 
     const start = (): void => {
       const batch: Pending<T>[] = []
-      for (const entry of pending.values()) {
-        if (batch.length === options.batchSize) break
-        batch.push(entry)
+      while (batch.length < options.batchSize && head < queue.length) {
+        const key = queue[head++] as string
+        batch.push(pending.get(key) as Pending<T>)
+        pending.delete(key)
       }
-      for (const entry of batch) pending.delete(entry.op.key)
+      if (head > 1024 && head * 2 > queue.length) {
+        queue = queue.slice(head)
+        head = 0
+      }
       inFlight = batch
       inFlightKeys = new Set(batch.map((entry) => entry.op.key))
       inFlightOnly = batch.length
@@ -226,7 +238,7 @@ export function flush<T extends { key: string }>(
       for (const entry of batch) {
         const newer = pending.get(entry.op.key)
         if (newer !== undefined) newer.first = Math.min(newer.first, entry.first)
-        else pending.set(entry.op.key, { ...entry, since: now })
+        else enqueue(entry.op.key, { ...entry, since: now })
       }
       subscriber.next({ type: 'failed', batch: batch.map(dirtyOf), error })
       for (let i = 0; i < requests.length; i++) {
@@ -261,7 +273,7 @@ export function flush<T extends { key: string }>(
             queued.seq = input.seq
             subscriber.next({ type: 'coalesced', key })
           } else {
-            pending.set(key, { op: input.op, seq: input.seq, first: input.seq, since: scheduler.now() })
+            enqueue(key, { op: input.op, seq: input.seq, first: input.seq, since: scheduler.now() })
             if (inFlightKeys.has(key)) inFlightOnly--
           }
           return schedule()
