@@ -285,6 +285,12 @@ describe('writer options', () => {
     )
   })
 
+  it('refuses a journal with values any: the journal holds values as bytes', () => {
+    expect(() => createCache({ values: 'any', writer: { mode: 'back', write: async () => {}, journal: '/tmp/j' } })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining(`'writer.journal'`) }),
+    )
+  })
+
   it('refuses a negative closeTimeout', () => {
     expect(() => createCache({ closeTimeout: -1 })).toThrow(
       expect.objectContaining({ code: 'E_INVALID_OPTIONS', message: expect.stringContaining(`'closeTimeout'`) }),
