@@ -116,7 +116,7 @@ async function directRound(): Promise<{ p50: number; p99: number }> {
 }
 
 /** 100,000 distinct dirty keys, then one flush(): its throughput and the loop's largest delay meanwhile. */
-async function flushRound(): Promise<{ opsPerSecond: number; maxDelay: number }> {
+async function flushRound(): Promise<{ opsPerSecond: number; maxDelay: number; idle: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-bench-flush-'))
   const source = await fileSource(dir)
   const cache = createCache<unknown>({
