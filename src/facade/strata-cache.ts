@@ -56,7 +56,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #closing = new ReplaySubject<void>(1)
   readonly #bulk: BulkCalls
   #closed: Promise<void> | undefined
-  /** Why every operation now fails: closed, or the disk tier could not open. */
+  /** Why every operation now fails: closed. (A tier that fails degrades: memory serves without it.) */
   #unusable: CacheError | undefined
 
   constructor(options?: CacheOptions<V>) {
@@ -109,11 +109,10 @@ class StrataCache<V> implements Cache<V> {
     this.ready = stack.ready.then(
       () => undefined,
       (error: unknown) => {
-        this.#unusable ??= asCacheError(error, 'E_IO', String(error))
-        throw this.#unusable
+        throw asCacheError(error, 'E_IO', String(error))
       },
     )
-    this.ready.catch(() => undefined) // operations report it too: an unwatched `ready` must not crash the process
+    this.ready.catch(() => undefined) // a `degraded` event tells it too: an unwatched `ready` must not crash the process
   }
 
   get(key: string): Promise<V | undefined> {

@@ -29,5 +29,9 @@ export type CacheEvent =
   | { type: 'prefetch'; key: string; at: number }
   | { type: 'clear'; at: number }
   | { type: 'error'; key?: string; error: CacheError; at: number }
+  /** A lower tier stopped working (it could not open, or its I/O fails): memory serves without it, and it is retried with backoff. */
+  | { type: 'degraded'; tier: TierName; error: CacheError; at: number }
+  /** A degraded tier works again (for one that failed its first open: it has opened). */
+  | { type: 'recovered'; tier: TierName; at: number }
 
 export type CacheEventType = CacheEvent['type']

@@ -87,9 +87,11 @@ describe('a disk that fails to write', () => {
     await reopened.close()
   })
 
-  it('a clear the disk refuses leaves the older disk copies of rewritten keys hidden', async () => {
+  it('a clear the disk refuses degrades it, and leaves the older disk copies of rewritten keys hidden once it recovers', async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
     const cache = createCache<string>({ hot: { maxEntries: 100 }, cold: { dir, segmentBytes: 64 * 1024 } })
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
     await cache.ready
     await cache.set('k', 'v1')
     await cache.set('same', 'kept')
@@ -97,7 +99,12 @@ describe('a disk that fails to write', () => {
     await cache.set('k', 'v2')
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     vi.spyOn(ColdStore.prototype, 'clear').mockRejectedValueOnce(enospc)
-    await expect(cache.clear()).rejects.toBeDefined()
+    // Memory is cleared: the clear resolves, and the disk, degraded, owes it.
+    await cache.clear()
+    expect(events).toContainEqual(expect.objectContaining({ type: 'degraded', tier: 'cold' }))
+    // Retried 1 s on: the owed clear goes down before the disk is read again.
+    await until(() => cache.stats().tiers.cold.state === 'ok', 5000)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'recovered', tier: 'cold' }))
     expect(await cache.get('k')).toBeUndefined()
     expect(await cache.has('k')).toBe(false)
     // Memory and tags are cleared: what the disk still holds reads as cleared too, until written anew.
