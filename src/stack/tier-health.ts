@@ -21,9 +21,11 @@ const MISS: Promise<undefined> = Promise.resolve(undefined)
  *   its I/O refused). Then it is `degraded`: a `degraded` event, and
  *   `probe` retried on the scheduler after 1 s, doubling to 30 s, until it
  *   resolves: `recovered`.
- * - While degraded the tier is skipped: reads miss, `has` and `holds` say
- *   no, demotions and values too large for memory are refused (`io`: they
- *   leave the cache), a checkpoint rejects. Writes and deletes of keys
+ * - While degraded nothing is written into the tier: demotions and values
+ *   too large for memory are refused (`io`: they leave the cache), a
+ *   checkpoint rejects. A tier that never opened is skipped by reads (a
+ *   miss); one that did still serves the copies it holds, each its key's
+ *   current value (a read it fails is a miss). Writes and deletes of keys
  *   still `mask` it: each keeps its disk copy hidden, with a tombstone
  *   owed, so that no copy older than the key's last write is read once it
  *   is back; a clear is owed the same way (the tier keeps its debts, and
@@ -65,7 +67,7 @@ export class GuardedTier implements LowerTier {
   }
 
   holds(key: string, now: number): boolean {
-    return this.#state !== 'degraded' && this.#tier.holds(key, now)
+    return this.#tier.holds(key, now)
   }
 
   fits(key: string, encodedBytes: number): boolean {
@@ -73,11 +75,11 @@ export class GuardedTier implements LowerTier {
   }
 
   read(key: string): Promise<LowerEntry | undefined> {
-    return this.#state === 'degraded' ? MISS : this.#tier.read(key)
+    return this.#skipped() ? MISS : this.#tier.read(key)
   }
 
   has(key: string): boolean | Promise<boolean> {
-    return this.#state !== 'degraded' && this.#tier.has(key)
+    return !this.#skipped() && this.#tier.has(key)
   }
 
   demote(entry: LowerEntry): Refusal | undefined {
@@ -134,6 +136,11 @@ export class GuardedTier implements LowerTier {
     const stats = this.#tier.stats()
     stats.state = this.#state
     return stats
+  }
+
+  /** Degraded before it ever opened: nothing to read (and no open to wait for: a retry's may be under way). */
+  #skipped(): boolean {
+    return this.#state === 'degraded' && !this.#tier.isOpen
   }
 
   /** A failed delete or clear: done in memory, owed by the tier, which degrades. Other faults are the caller's. */

@@ -269,8 +269,8 @@ export class ColdTier implements LowerTier {
         await reportLeftAtClose(this.#parts, memory, (key) => this.#exits.left(key, 'closing'))
       } catch (error) {
         failure = error
-        // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
-        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
+        // Memory's newer values are lost with the process: the older disk copies they hid (or a clear hid) must die with them.
+        await this.#lastResort().catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
       }
     }
     this.#inbox.close()
@@ -307,12 +307,25 @@ export class ColdTier implements LowerTier {
 
   /** The clear the disk owes, then the tombstones: what was written and deleted above while it failed. */
   async #payDebts(store: ColdStore): Promise<void> {
-    if (this.#clearOwed) {
-      await store.clear()
-      this.#clearOwed = false
-      this.#superseded.cleared()
-    }
+    if (this.#clearOwed) await this.#payClear(store)
     if (this.#superseded.owedCount > 0) await this.#write([...this.#superseded.owed()])
+  }
+
+  async #payClear(store: ColdStore): Promise<void> {
+    await store.clear()
+    this.#clearOwed = false
+    this.#superseded.cleared()
+  }
+
+  /** A close whose checkpoint failed (a full disk): on the room of the reserve, the clear owed, then every tombstone owed. */
+  async #lastResort(): Promise<void> {
+    const store = this.#store
+    if (store === undefined) return
+    if (this.#clearOwed) {
+      await store.releaseReserve()
+      await this.#payClear(store)
+    }
+    await writeOwedOnReserve(store, this.#parts)
   }
 
   /** The store could not open: no upkeep, nothing to write into; what was staged for it leaves (reason io) unless memory has it. */
