@@ -63,7 +63,11 @@ export interface Cache<V> extends AsyncDisposable {
    * once without a write-back writer.
    */
   flush(): Promise<void>
-  /** Resolves when the cold tier has opened (at once without one); rejects with `E_IO` or `E_LOCKED` naming the directory, as every operation then does. */
+  /**
+   * Resolves when the cold tier has opened (at once without one); rejects with `E_IO` or `E_LOCKED` naming the
+   * directory when its first open fails. The cache still serves from memory then: the tier is `degraded`
+   * (an event, and `stats().tiers.cold.state`) and is retried until it opens (`recovered`).
+   */
   readonly ready: Promise<void>
   /** The value if an in-memory tier holds it, synchronously; changes no recency and counts nothing. */
   peek(key: string): V | undefined

@@ -64,7 +64,7 @@ class StrataCache<V> implements Cache<V> {
   /** Set while a write-back journal is replayed: operations wait for it, so that no read misses a replayed op. */
   #replaying: Promise<void> | undefined
   #closed: Promise<void> | undefined
-  /** Why every operation now fails: closed, or the disk tier could not open. */
+  /** Why every operation now fails: closed. (A tier that fails degrades: memory serves without it.) */
   #unusable: CacheError | undefined
 
   constructor(options?: CacheOptions<V>) {
@@ -140,11 +140,10 @@ class StrataCache<V> implements Cache<V> {
     this.ready = (writer === undefined ? stack.ready : stack.ready.then(() => writer.opened)).then(
       () => undefined,
       (error: unknown) => {
-        this.#unusable ??= asCacheError(error, 'E_IO', String(error))
-        throw this.#unusable
+        throw asCacheError(error, 'E_IO', String(error))
       },
     )
-    this.ready.catch(() => undefined) // operations report it too: an unwatched `ready` must not crash the process
+    this.ready.catch(() => undefined) // a `degraded` event tells it too: an unwatched `ready` must not crash the process
   }
 
   get(key: string): Promise<V | undefined> {

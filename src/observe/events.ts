@@ -33,5 +33,9 @@ export type CacheEvent =
   | { type: 'flush'; count: number; ms: number; at: number }
   /** A write-back batch failed every try: its keys stay dirty and are tried again after `flushInterval`. */
   | { type: 'write-error'; keys: string[]; error: CacheError; at: number }
+  /** A lower tier stopped working (it could not open, or its I/O fails): memory serves without it, and it is retried with backoff. */
+  | { type: 'degraded'; tier: TierName; error: CacheError; at: number }
+  /** A degraded tier works again (for one that failed its first open: it has opened). */
+  | { type: 'recovered'; tier: TierName; at: number }
 
 export type CacheEventType = CacheEvent['type']

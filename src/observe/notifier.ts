@@ -128,6 +128,15 @@ export class Notifier<V> {
     if (this.bus.listening) this.bus.emit({ type: 'write-error', keys, error, at: this.#scheduler.now() })
   }
 
+  /** A lower tier stopped working; memory serves without it. */
+  degraded(tier: TierName, error: CacheError): void {
+    if (this.bus.listening) this.bus.emit({ type: 'degraded', tier, error, at: this.#scheduler.now() })
+  }
+
+  recovered(tier: TierName): void {
+    if (this.bus.listening) this.bus.emit({ type: 'recovered', tier, at: this.#scheduler.now() })
+  }
+
   cleared(): void {
     this.#tags?.clear()
     if (this.bus.listening) this.bus.emit({ type: 'clear', at: this.#scheduler.now() })

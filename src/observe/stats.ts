@@ -55,7 +55,12 @@ export interface CacheStats {
 export interface ColdTierStats extends TierStats {
   /** Bytes of segment files on disk, live and dead. */
   diskBytes: number
+  /** `'opening'` until its first open ends; `'degraded'` while it fails and memory serves without it (see the `degraded` event). */
+  state: LowerTierState
 }
+
+/** Whether a tier below memory is usable: see `ColdTierStats.state`. */
+export type LowerTierState = 'opening' | 'ok' | 'degraded'
 
 /** The counters behind `stats()`: plain fields, bumped in place on the hot path. */
 export class StatsCounters {

@@ -1,3 +1,4 @@
+import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import type { Notifier } from '../observe/notifier.js'
 import type { TagIndex } from '../tags/tag-index.js'
@@ -17,7 +18,7 @@ export interface LeaveJudge {
  * What a lower tier reports, judged by the stack: whether memory still
  * holds the key decides whether a value that left the tier left the cache.
  */
-export function lowerExits(name: TierName, judge: LeaveJudge): LowerTierExits {
+export function lowerExits(name: TierName, judge: LeaveJudge, failed: (error: CacheError) => void): LowerTierExits {
   const notifier = judge.notifier
   const left = (key: string, reason: LowerLeaveReason): void => {
     switch (reason) {
@@ -35,5 +36,5 @@ export function lowerExits(name: TierName, judge: LeaveJudge): LowerTierExits {
     // An entry that expired or was found corrupt takes its tags with it; its expiry was told above, or is no one's.
     else judge.tags.remove(key)
   }
-  return { left, error: (error, key) => notifier.error(error, key) }
+  return { left, error: (error, key) => notifier.error(error, key), failed }
 }

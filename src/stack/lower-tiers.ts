@@ -2,18 +2,21 @@ import type { ResolvedOptions } from '../options/options.js'
 import { ColdTier } from '../tiers/cold/cold-tier.js'
 import type { LowerTier } from '../tiers/lower-tier.js'
 import { type LeaveJudge, lowerExits } from './lower-exits.js'
+import { GuardedTier } from './tier-health.js'
 
 /**
  * The tiers below memory that the options configure, in lookup order: the
  * first takes memory's evictions. A new tier implements `LowerTier` and is
- * added here.
+ * added here, behind a `GuardedTier`: a tier that fails degrades, and is
+ * retried until it works again.
  */
 export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge): LowerTier[] {
   const tiers: LowerTier[] = []
   const tags = judge.tags
   if (options.cold !== false) {
     const tagIndex = { of: (key: string) => tags.tagsOf(key), restore: (key: string, list: readonly string[]) => tags.set(key, list) }
-    tiers.push(new ColdTier(options.cold, options.scheduler, lowerExits('cold', judge), tagIndex))
+    const { cold, scheduler } = options
+    tiers.push(new GuardedTier('cold', judge.notifier, scheduler, (failed) => new ColdTier(cold, scheduler, lowerExits('cold', judge, failed), tagIndex)))
   }
   return tiers
 }

@@ -43,7 +43,7 @@ export class TierStack<V> {
   readonly warm: WarmTier | undefined
   readonly lowerTiers: readonly LowerTier[]
   readonly sweep: ExpirySweep
-  /** Resolves when every lower tier has opened; rejects as the first that cannot. */
+  /** Resolves when every lower tier has opened; rejects as the first that cannot (which then serves nothing until it opens). */
   readonly ready: Promise<void>
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
@@ -267,11 +267,12 @@ export class TierStack<V> {
 
   /**
    * The keys that carry `tag`. With a lower tier that has not opened yet, once
-   * it has: the tags of keys only it holds are known from then on.
+   * it has (or has failed to): the tags of keys only it holds are known from then on.
    */
   keysOfTag(tag: string): readonly string[] | Promise<readonly string[]> {
     if (this.lowerTiers.every((tier) => tier.isOpen)) return this.tags.keysOf(tag)
-    return this.ready.then(() => this.tags.keysOf(tag))
+    const keys = (): readonly string[] => this.tags.keysOf(tag)
+    return this.ready.then(keys, keys)
   }
 
   /** Empties memory at once; the returned Promise empties the tiers below. */

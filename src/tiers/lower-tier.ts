@@ -32,6 +32,12 @@ export interface LowerTierExits {
   left(key: string, reason: LowerLeaveReason): void
   /** A fault that does not fail the call in hand (a failed batch write, a corrupt record). */
   error(error: CacheError, key?: string): void
+  /**
+   * The tier cannot do its work now (its I/O fails): the stack stops using
+   * it and retries `probe` with backoff. Told once per failure it notices;
+   * its first open failing is told by `ready` instead.
+   */
+  failed(error: CacheError): void
 }
 
 /** What memory holds, handed down by the stack for a checkpoint or a close. */
@@ -85,6 +91,13 @@ export interface LowerTier {
   clear(): Promise<void>
   /** Writes down every entry of memory it does not hold yet and what it owes, durably. */
   checkpoint(memory: MemoryImage): Promise<void>
+  /**
+   * After a failure: tries the tier again, resolving once it works. A tier
+   * that never opened opens; one that did writes what it owes (tombstones,
+   * a clear) and checks that it can write. Until then the stack sends it no
+   * reads or entries, only `mask`, `clear` and `close`.
+   */
+  probe(): Promise<void>
   /** Checkpoints, reports what did not stay (`closing`), and releases the tier. */
   close(memory: MemoryImage): Promise<void>
   stats(): ColdTierStats

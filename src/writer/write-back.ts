@@ -229,7 +229,8 @@ export class WriteBack<V> implements CacheWriter<V> {
   /** Opens the journal once the tiers have, and replays it: each key's last op, in seq order, into the cache and the dirty set. */
   async #open(): Promise<void> {
     const { options, notifier } = this.#parts
-    await this.#parts.tiersReady
+    // A tier that cannot open degrades and memory serves: the journal opens (or fails, E_IO) on its own.
+    await this.#parts.tiersReady.catch(() => undefined)
     if (options.journal === false) return
     const { journal, replayed } = await Journal.open(options.journal, (error) => notifier.error(error))
     this.#journal = journal

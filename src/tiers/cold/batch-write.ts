@@ -16,8 +16,6 @@ export interface BatchState {
   readonly tags: ColdTags | undefined
   fitsWith(key: string, encodedBytes: number, tags: readonly string[]): boolean
   ioError(error: unknown, what: string): CacheError
-  /** Whether a write reached the disk: after a failed one the tier refuses demotions until one does. */
-  wrote(ok: boolean): void
 }
 
 /**
@@ -62,9 +60,7 @@ export async function writeBatch(store: ColdStore, state: BatchState, batch: rea
   if (live.length === 0) return { tooLarge, dropped: NO_ENTRIES }
   try {
     await store.putMany(puts)
-    state.wrote(true)
   } catch (error) {
-    state.wrote(false)
     const dropped: LowerEntry[] = []
     for (const entry of live) {
       if (isOwedTombstone(entry) || staging.get(entry.key) !== entry) continue

@@ -7,6 +7,7 @@ import { type BatchState, writeBatch } from './batch-write.js'
 import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnReserve } from './checkpoint.js'
 import { coldFlows } from './cold-flows.js'
 import { ColdStore } from './cold-store.js'
+import { probeDisk } from './disk-probe.js'
 import { DiskRead, MISS, type SettleRead } from './disk-read.js'
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
@@ -36,8 +37,11 @@ const CONCURRENCY = 4096
  *   disk; if it leaves memory without doing so (`released`), the tombstone
  *   goes down with the next batch, and every checkpoint writes those still
  *   owed. A delete masks the copy and writes its own tombstone;
- * - after a failed write the tier refuses demotions until a write succeeds
- *   (each maintenance tick lets the next batch probe the disk);
+ * - a failed write, read or open is told to `LowerTierExits.failed`: the
+ *   stack stops using the tier and calls `probe` with backoff, which opens
+ *   it if it never opened, then writes the clear and the tombstones owed
+ *   meanwhile and checks that the directory takes writes (masks kept in
+ *   memory meanwhile hide every older copy, on disk or not yet opened);
  * - a value is written with the key's current tags (`ColdTags.of`), and
  *   when the store opens, the tags of the keys it holds are restored to the
  *   tag index, except for keys written or deleted meanwhile;
@@ -54,7 +58,9 @@ export class ColdTier implements LowerTier {
   readonly ready: Promise<void>
   hits = 0
   #store: ColdStore | undefined
-  readonly #opened: Promise<ColdStore>
+  /** The last open, the first or one `probe` made after it failed. */
+  #opened: Promise<ColdStore>
+  readonly #open: () => Promise<ColdStore>
   readonly #options: ColdTierOptions
   readonly #scheduler: SchedulerLike
   readonly #exits: LowerTierExits
@@ -73,11 +79,13 @@ export class ColdTier implements LowerTier {
   /** Clears begun, and clears under way: the disk reads as empty while one runs. */
   #clears = 0
   #clearing = 0
-  #refusing = false
+  /** A clear the disk has not taken (it failed, or the store never opened): done before anything else once it works. */
+  #clearOwed = false
+  #closed = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
   readonly #settleRead: SettleRead = (read, error, hit) => {
-    if (error !== undefined) return read.reject(this.#ioError(error, 'read from'))
+    if (error !== undefined) return this.#readFailed(read, error)
     if (hit === undefined || this.#superseded.hides(read.key) || read.clears !== this.#clears) return read.resolve(undefined)
     read.resolve(this.#hit({ key: read.key, stored: hit.value, expiresAt: hit.expiresAt }, this.#scheduler.now()))
   }
@@ -96,9 +104,6 @@ export class ColdTier implements LowerTier {
       fitsWith: (key, bytes, list) => fit.fitsWith(key, bytes, list),
       fitsWithTags: (key, bytes) => fit.fitsWithTags(key, bytes),
       ioError: (error, what) => this.#ioError(error, what),
-      wrote: (ok) => {
-        this.#refusing = !ok
-      },
       onDisk: (key) => this.#onDisk(key),
       write: (batch) => this.#write(batch),
       admit: () => ask(this.#inbox, () => Promise.resolve()),
@@ -107,16 +112,24 @@ export class ColdTier implements LowerTier {
       (key) => this.#staging.has(key) || this.#superseded.isMasked(key) || this.#store?.has(key) === true,
       (key, reason) => exits.left(key, reason),
     )
-    this.#opened = ColdStore.open({
-      ...options,
-      now: () => scheduler.now(),
-      onError: (error) => exits.error(error),
-      onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
-    }).then(async (store) => {
-      const newer = (key: string): boolean => this.#superseded.isMasked(key) || this.#staging.has(key)
-      if (tags !== undefined) await restoreTags(store, tags, newer, () => this.#dropRecoveredTags)
-      return (this.#store = store)
-    })
+    this.#open = () =>
+      ColdStore.open({
+        ...options,
+        now: () => scheduler.now(),
+        onError: (error) => exits.error(error),
+        onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
+      }).then(async (store) => {
+        const newer = (key: string): boolean => this.#superseded.isMasked(key) || this.#staging.has(key)
+        if (tags !== undefined) await restoreTags(store, tags, newer, () => this.#dropRecoveredTags)
+        // Cleared while it could not open: what it holds is from before, and reads as absent until the clear is down.
+        if (this.#clearOwed) this.#superseded.blind(store.keys())
+        this.#store = store
+        // Reopened after a failed open: its flows were stopped. The close closes it, and wants none.
+        if (this.#flows.length === 0 && !this.#closed) this.#startFlows()
+        return store
+      })
+    this.#opened = this.#open()
+    this.#opened.catch(() => this.#openFailed())
     this.ready = this.#opened.then(() => undefined)
     this.ready.catch(() => undefined) // the cache reports it; an unwatched `ready` must not crash the process
     this.#startFlows()
@@ -146,7 +159,7 @@ export class ColdTier implements LowerTier {
     if (staged !== undefined) return Promise.resolve(this.#hit(staged, this.#scheduler.now()))
     const clears = this.#clears
     const store = this.#store
-    if (store === undefined) return this.#opened.then(() => (clears === this.#clears ? this.read(key) : undefined))
+    if (store === undefined) return this.#opened.then(() => (clears === this.#clears ? this.read(key) : undefined), noAnswer)
     if (this.#superseded.hides(key) || this.#clearing > 0 || !store.has(key)) return MISS
     return new Promise((resolve, reject) => this.#inbox.ask(new DiskRead(key, clears, store, this.#settleRead, resolve, reject)))
   }
@@ -154,19 +167,21 @@ export class ColdTier implements LowerTier {
   has(key: string): boolean | Promise<boolean> {
     const now = this.#scheduler.now()
     if (this.#staging.has(key) || this.#store !== undefined) return this.holds(key, now)
-    return this.#opened.then(() => this.holds(key, now))
+    return this.#opened.then(
+      () => this.holds(key, now),
+      () => false,
+    )
   }
 
   demote(entry: LowerEntry): Refusal | undefined {
     if (!this.fits(entry.key, entry.stored.byteLength)) return 'too-large'
-    if (this.#refusing || !this.#staging.take(entry)) return 'io'
+    if (!this.#staging.take(entry)) return 'io'
     this.#evictions.next(entry)
     return undefined
   }
 
   put(entry: LowerEntry): Refusal | undefined | Promise<void> {
     if (!this.fits(entry.key, entry.stored.byteLength)) return 'too-large'
-    if (this.#refusing) return 'io'
     if (this.#inbox.hasRoom || this.#options.inbox.whenFull === 'reject') return this.demote(entry)
     // A full inbox that waits: the value is taken (it is the key's value now), and its writer waits for room.
     if (this.#staging.bytes + entry.stored.byteLength > MAX_STAGED_BYTES) return 'io'
@@ -214,8 +229,10 @@ export class ColdTier implements LowerTier {
       await store.clear()
       this.#superseded.cleared()
     } catch (error) {
-      // Memory was cleared, tags too: what the disk still holds was cleared as far as this process can tell.
+      // Memory was cleared, tags too: what the disk still holds was cleared as far as this process can tell,
+      // and is cleared on disk too once it works again.
       if (this.#store !== undefined) this.#superseded.blind(this.#store.keys())
+      this.#clearOwed = true
       throw error
     } finally {
       this.#clearing--
@@ -235,8 +252,9 @@ export class ColdTier implements LowerTier {
 
   /** Ends the flows (the last demotion batch is written), checkpoints, reports what did not stay, and closes the store. */
   async close(memory: MemoryImage): Promise<void> {
+    this.#closed = true
     this.#evictions.complete()
-    for (const flow of this.#flows) flow.unsubscribe()
+    this.#stopFlows()
     let failure: unknown
     const opened = await this.#opened.then(
       () => true,
@@ -251,14 +269,29 @@ export class ColdTier implements LowerTier {
         await reportLeftAtClose(this.#parts, memory, (key) => this.#exits.left(key, 'closing'))
       } catch (error) {
         failure = error
-        // Memory's newer values are lost with the process: the older disk copies they hid must die with them.
-        await writeOwedOnReserve(this.#store, this.#parts).catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
+        // Memory's newer values are lost with the process: the older disk copies they hid (or a clear hid) must die with them.
+        await this.#lastResort().catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
       }
     }
     this.#inbox.close()
     const store = await this.#opened.catch(() => undefined)
     await store?.close()
     if (failure !== undefined) throw tierError(failure, this.#options.dir)
+  }
+
+  /**
+   * Tries the disk again after a failure: opens the store if it never
+   * opened, writes the clear and the tombstones owed, then writes, syncs and
+   * removes a probe file. Resolves once all of that worked.
+   */
+  async probe(): Promise<void> {
+    if (this.#store === undefined) {
+      this.#opened = this.#open()
+      this.#opened.catch(noop) // this call reports it
+    }
+    const store = await this.#opened
+    await this.#payDebts(store)
+    await probeDisk(this.#options.dir)
   }
 
   stats(): ColdTierStats {
@@ -268,7 +301,53 @@ export class ColdTier implements LowerTier {
       bytes: (store?.bytes ?? 0) + this.#staging.bytes,
       diskBytes: store?.diskBytes ?? 0,
       hits: this.hits,
+      state: store === undefined ? 'opening' : 'ok',
     }
+  }
+
+  /** The clear the disk owes, then the tombstones: what was written and deleted above while it failed. */
+  async #payDebts(store: ColdStore): Promise<void> {
+    if (this.#clearOwed) await this.#payClear(store)
+    if (this.#superseded.owedCount > 0) await this.#write([...this.#superseded.owed()])
+  }
+
+  async #payClear(store: ColdStore): Promise<void> {
+    await store.clear()
+    this.#clearOwed = false
+    this.#superseded.cleared()
+  }
+
+  /** A close whose checkpoint failed (a full disk): on the room of the reserve, the clear owed, then every tombstone owed. */
+  async #lastResort(): Promise<void> {
+    const store = this.#store
+    if (store === undefined) return
+    if (this.#clearOwed) {
+      await store.releaseReserve()
+      await this.#payClear(store)
+    }
+    await writeOwedOnReserve(store, this.#parts)
+  }
+
+  /** The store could not open: no upkeep, nothing to write into; what was staged for it leaves (reason io) unless memory has it. */
+  #openFailed(): void {
+    if (this.#store !== undefined) return
+    this.#stopFlows()
+    for (const entry of [...this.#staging.values()]) {
+      this.#staging.remove(entry.key)
+      this.#exits.left(entry.key, 'io')
+    }
+  }
+
+  /** A read the disk failed: a miss for its callers, and a failed tier. A full inbox, or a close, is the caller's. */
+  #readFailed(read: DiskRead, error: unknown): void {
+    const failure = this.#ioError(error, 'read from')
+    if (failure.code === 'E_CLOSED' || failure.code === 'E_BACKPRESSURE') return read.reject(failure)
+    this.#exits.failed(failure)
+    read.resolve(undefined)
+  }
+
+  #stopFlows(): void {
+    for (const flow of this.#flows.splice(0)) flow.unsubscribe()
   }
 
   #startFlows(): void {
@@ -283,11 +362,7 @@ export class ColdTier implements LowerTier {
           this.#exits.left(entry.key, 'expired-in-transit')
         },
         writeDown: (batch) => this.#writeDown(batch),
-        maintain: async () => {
-          // Each run lets demotions try the disk again after a failed write: the next batch is the probe.
-          this.#refusing = false
-          return this.#store === undefined ? false : this.#store.maintain()
-        },
+        maintain: async () => (this.#store === undefined ? false : this.#store.maintain()),
         sync: async () => this.#store?.sync(),
         reportError: (error) => this.#reportError(error),
       },
@@ -296,11 +371,6 @@ export class ColdTier implements LowerTier {
       this.#scheduler,
     )
     this.#flows.push(...flows)
-    // A tier refused its directory (E_LOCKED, E_IO) has nothing to flush or upkeep, and
-    // its timers must not keep the process alive when the program never calls close().
-    this.#opened.catch(() => {
-      for (const flow of this.#flows) flow.unsubscribe()
-    })
   }
 
   /** A demotion batch, in line behind the requests before it: its entries hold their units already. */
@@ -322,6 +392,7 @@ export class ColdTier implements LowerTier {
   async #checkpoint(memory: MemoryImage, admit: boolean): Promise<void> {
     const store = await this.#opened
     await Promise.all(this.#writes)
+    if (this.#clearOwed) await this.#payDebts(store)
     await writeMemoryDown(this.#parts, memory, admit)
     await store.sync()
   }
@@ -332,10 +403,21 @@ export class ColdTier implements LowerTier {
    * for every tier does; one that a failed write dropped is judged above.
    */
   async #write(batch: readonly LowerEntry[]): Promise<void> {
-    const outcome = await writeBatch(await this.#opened, this.#parts, batch)
+    let store: ColdStore
+    try {
+      store = await this.#opened
+    } catch (error) {
+      // It never opened: the batch's values leave as a failed write's do (its tombstones stay owed).
+      for (const entry of batch) if (this.#staging.get(entry.key) === entry && this.#staging.remove(entry.key)) this.#exits.left(entry.key, 'io')
+      throw error
+    }
+    const outcome = await writeBatch(store, this.#parts, batch)
     for (const entry of outcome.tooLarge) this.#exits.left(entry.key, 'too-large')
     for (const entry of outcome.dropped) this.#exits.left(entry.key, 'io')
-    if (outcome.error !== undefined) throw outcome.error
+    if (outcome.error !== undefined) {
+      this.#exits.failed(outcome.error)
+      throw outcome.error
+    }
   }
 
   /**
@@ -395,3 +477,4 @@ export class ColdTier implements LowerTier {
 const tierError = (error: unknown, dir: string): CacheError => asCacheError(error, 'E_IO', `cold tier in ${dir}: ${String(error)}`)
 
 const noop = (): void => undefined
+const noAnswer = (): undefined => undefined

@@ -174,6 +174,11 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
     const result = await call()
     return [result, { from, to: clock.now() }]
   }
+  /**
+   * A delete or clear the disk did not take resolves all the same while the disk is degraded: what it owes the disk
+   * may never land if the process ends degraded (docs/cold-tier.md, When the disk fails), as a refused one.
+   */
+  const tookIt = (call: { ok: boolean }): boolean => call.ok && cache.stats().tiers.cold.state !== 'degraded'
   const read = async (key: string, where: string): Promise<void> => {
     const [value, at] = await instant(() => cache.get(key))
     const found: Outcome = value === undefined ? 'absent' : versionOf(key, value)
@@ -239,7 +244,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         case 'delete': {
           if (faults !== undefined) {
             // A rejected delete may or may not have reached the disk: the key is the model's or absent (lossy).
-            if ((await outcome(cache.delete(cmd.key))).ok) model.remove(cmd.key)
+            if (tookIt(await outcome(cache.delete(cmd.key)))) model.remove(cmd.key)
             break
           }
           const [deleted, at] = await instant(() => cache.delete(cmd.key))
@@ -251,7 +256,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         }
         case 'deleteMany': {
           if (faults !== undefined) {
-            if ((await outcome(cache.deleteMany(cmd.keys))).ok) for (const key of cmd.keys) model.remove(key)
+            if (tookIt(await outcome(cache.deleteMany(cmd.keys)))) for (const key of cmd.keys) model.remove(key)
             break
           }
           const [count, at] = await instant(() => cache.deleteMany(cmd.keys))
@@ -264,7 +269,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         case 'deleteByTag': {
           const doomed = model.keysOfTag(cmd.tag)
           if (faults !== undefined) {
-            if ((await outcome(cache.deleteByTag(cmd.tag))).ok) for (const key of doomed) model.remove(key)
+            if (tookIt(await outcome(cache.deleteByTag(cmd.tag)))) for (const key of doomed) model.remove(key)
             break
           }
           const [count, at] = await instant(() => cache.deleteByTag(cmd.tag))
@@ -276,7 +281,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
         }
         case 'clear':
           if (faults === undefined) await cache.clear()
-          else if (!(await outcome(cache.clear())).ok) {
+          else if (!tookIt(await outcome(cache.clear()))) {
             model.clearRefused()
             break
           }
@@ -311,6 +316,7 @@ export async function runAgainstModel(c: Config, cmds: readonly Command[], clock
           cache = open()
           // A full disk may refuse the opening itself (E_IO): then open again with room.
           if (!(await outcome(cache.ready)).ok) {
+            await outcome(cache.close())
             await faults.free()
             cache = open()
             await cache.ready

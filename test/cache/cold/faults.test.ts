@@ -40,9 +40,10 @@ describe('a disk that fails to write', () => {
     expect(await cache.get('k19')).toBe('v19')
     expect(await cache.get('durable')).toBe('before the fault')
 
-    // The next maintenance tick lets a batch probe the disk again.
+    // The tier is degraded, and retried (1 s after the failure, then 2 s after each failed attempt...) until it works.
+    expect(cache.stats().tiers.cold.state).toBe('degraded')
     putMany.mockRestore()
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await until(() => cache.stats().tiers.cold.state === 'ok', 10_000)
     const refused = () => events.filter((event) => event.type === 'evict' && event.reason === 'io').length
     const refusedBefore = refused()
     const diskBefore = cache.stats().tiers.cold.diskBytes
@@ -87,9 +88,11 @@ describe('a disk that fails to write', () => {
     await reopened.close()
   })
 
-  it('a clear the disk refuses leaves the older disk copies of rewritten keys hidden', async () => {
+  it('a clear the disk refuses degrades it, and leaves the older disk copies of rewritten keys hidden once it recovers', async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
     const cache = createCache<string>({ hot: { maxEntries: 100 }, cold: { dir, segmentBytes: 64 * 1024 } })
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
     await cache.ready
     await cache.set('k', 'v1')
     await cache.set('same', 'kept')
@@ -97,7 +100,12 @@ describe('a disk that fails to write', () => {
     await cache.set('k', 'v2')
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     vi.spyOn(ColdStore.prototype, 'clear').mockRejectedValueOnce(enospc)
-    await expect(cache.clear()).rejects.toBeDefined()
+    // Memory is cleared: the clear resolves, and the disk, degraded, owes it.
+    await cache.clear()
+    expect(events).toContainEqual(expect.objectContaining({ type: 'degraded', tier: 'cold' }))
+    // Retried 1 s on: the owed clear goes down before the disk is read again.
+    await until(() => cache.stats().tiers.cold.state === 'ok', 5000)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'recovered', tier: 'cold' }))
     expect(await cache.get('k')).toBeUndefined()
     expect(await cache.has('k')).toBe(false)
     // Memory and tags are cleared: what the disk still holds reads as cleared too, until written anew.
@@ -106,6 +114,50 @@ describe('a disk that fails to write', () => {
     await cache.set('same', 'new')
     expect(await cache.get('same')).toBe('new')
     await cache.close()
+  })
+
+  it('a read the disk fails (EIO) is a miss, not a rejection: the tier degrades, and reads reach the disk again once it recovers', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const cache = createCache<string>({ hot: { maxEntries: 1 }, cold: { dir, segmentBytes: 64 * 1024 } })
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
+    await cache.ready
+    await cache.set('on disk', 'v1')
+    await cache.set('other', 'v1')
+    await cache.checkpoint()
+    const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
+    const get = vi.spyOn(ColdStore.prototype, 'get').mockRejectedValue(eio)
+    expect(await cache.get('on disk')).toBeUndefined()
+    expect(events.filter((event) => event.type === 'degraded')).toMatchObject([{ tier: 'cold', error: { code: 'E_IO' } }])
+    expect(cache.stats().tiers.cold.state).toBe('degraded')
+    get.mockRestore()
+    await until(() => cache.stats().tiers.cold.state === 'ok', 5000)
+    expect(await cache.get('on disk')).toBe('v1')
+    await cache.close()
+  })
+
+  it('a delete whose tombstone the disk refuses resolves, degrades the tier, and its tombstone is written once it recovers: the older value never comes back', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-cache-faults-'))
+    const options = { hot: { maxEntries: 1 }, cold: { dir, segmentBytes: 64 * 1024 } }
+    const cache = createCache<string>(options)
+    const events: CacheEvent[] = []
+    cache.events$.subscribe((event) => events.push(event))
+    await cache.ready
+    await cache.set('gone', 'v1')
+    await cache.set('other', 'v1')
+    await cache.checkpoint()
+    const eio = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })
+    vi.spyOn(ColdStore.prototype, 'delete').mockRejectedValueOnce(eio)
+    expect(await cache.delete('gone')).toBe(true)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'degraded', tier: 'cold' }))
+    expect(await cache.get('gone')).toBeUndefined()
+    await until(() => cache.stats().tiers.cold.state === 'ok', 5000)
+    expect(await cache.get('gone')).toBeUndefined()
+    expect(await cache.get('other')).toBe('v1')
+    await cache.close()
+    const reopened = createCache<string>(options)
+    expect(await reopened.getMany(['gone', 'other'])).toEqual([undefined, 'v1'])
+    await reopened.close()
   })
 
   it('a read that begins while a clear runs finds nothing on disk, and promotes nothing', async () => {

@@ -35,7 +35,7 @@ describe('a cache refused its cold directory', () => {
     }
   })
 
-  it('leaves no action on the scheduler once ready has rejected', async () => {
+  it('once ready has rejected, leaves only its retry on the scheduler, and nothing once closed', async () => {
     const dir = join(root, 'store')
     const holder = createCache<string>({ cold: { dir } })
     await holder.ready
@@ -44,6 +44,9 @@ describe('a cache refused its cold directory', () => {
       const cache = createCache<string>({ scheduler: clock, cold: { dir, fsync: 'interval' } })
       expect(clock.pending).toBeGreaterThan(0)
       await expect(cache.ready).rejects.toMatchObject({ code: 'E_LOCKED' })
+      // Its flows stopped (nothing to write or upkeep): what is left is the one retry of the open, 1 s on.
+      expect(clock.pending).toBe(1)
+      await cache.close()
       expect(clock.pending).toBe(0)
     } finally {
       await holder.close()

@@ -32,6 +32,7 @@ describe("the disk tier's inbox", () => {
     const tier = new ColdTier({ ...options, inbox: { capacity: 1000, whenFull: 'wait' } }, clock, {
       left: (key, reason) => left.push([key, reason]),
       error: () => undefined,
+      failed: () => undefined,
     })
     await tier.ready
     const gate = slowDisk()

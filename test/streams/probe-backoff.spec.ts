@@ -1,0 +1,62 @@
+import { throwError } from 'rxjs'
+import { describe, expect, it } from 'vitest'
+import { probeWithBackoff } from '../../streams/probe-backoff.js'
+import { testScheduler } from '../helpers/marbles.js'
+
+describe('probeWithBackoff', () => {
+  it('waits the first delay, doubles it after each failure up to the bound, and ends at the first success', () => {
+    const started: number[] = []
+    const failures: number[] = []
+    testScheduler().run(({ cold, expectObservable }) => {
+      let calls = 0
+      const flow = probeWithBackoff({
+        firstDelay: 2,
+        maxDelay: 4,
+        attempt: () => {
+          started.push(calls)
+          // Each attempt takes one frame; the first two fail.
+          return ++calls <= 2 ? cold('-#', undefined, new Error('still down')) : cold('-(x|)')
+        },
+        failed: (_, attempt) => failures.push(attempt),
+      })
+      // Attempt 0 at 2 (ends 3), attempt 1 at 3 + 4 = 7 (ends 8), attempt 2 at 8 + 4 (capped) = 12, ends 13.
+      expectObservable(flow).toBe('-------------(c|)', { c: 2 })
+    })
+    expect(started).toEqual([0, 1, 2])
+    expect(failures).toEqual([0, 1])
+  })
+
+  it('follows 1 s doubling to 30 s: attempts at 1, 3, 7, 15, 31, 61, 91 s', () => {
+    const at: number[] = []
+    const scheduler = testScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      let calls = 0
+      const flow = probeWithBackoff({
+        firstDelay: 1000,
+        maxDelay: 30_000,
+        attempt: () => {
+          at.push(scheduler.now())
+          return ++calls < 7 ? throwError(() => new Error('down')) : cold('(x|)')
+        },
+      })
+      expectObservable(flow).toBe('91000ms (g|)', { g: 6 })
+    })
+    expect(at).toEqual([1000, 3000, 7000, 15_000, 31_000, 61_000, 91_000])
+  })
+
+  it('counts an attempt that completes without a value as a success', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      expectObservable(probeWithBackoff({ firstDelay: 3, maxDelay: 3, attempt: () => cold('--|') })).toBe('-----(z|)', { z: 0 })
+    })
+  })
+
+  it('stops trying once unsubscribed, also while an attempt runs', () => {
+    let calls = 0
+    testScheduler().run(({ cold, expectObservable }) => {
+      const flow = probeWithBackoff({ firstDelay: 1, maxDelay: 1, attempt: () => (calls++, cold('---#')) })
+      // Attempts start at 1 and 5; the second is cut off at 6 and no third starts.
+      expectObservable(flow, '^-----!').toBe('------')
+    })
+    expect(calls).toBe(2)
+  })
+})
