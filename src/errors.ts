@@ -15,6 +15,8 @@ export type CacheErrorCode =
   | 'E_REENTRANT'
   /** A tier's inbox was full and its `inbox.whenFull` option says 'reject': the request was not taken, nothing changed. */
   | 'E_BACKPRESSURE'
+  /** A loader or `getOrSet` factory ran past its `timeout.hard`: its signal was aborted, and no stale value within `grace` could stand in. */
+  | 'E_TIMEOUT'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

@@ -1,11 +1,12 @@
 import { type Observable, ReplaySubject, share, takeUntil } from 'rxjs'
 import { sampleStats } from '../../streams/sample-stats.js'
 import { BulkCalls } from './bulk-calls.js'
-import type { Cache, CacheEntry, EntryOptions } from '../cache.js'
+import type { Cache, CacheEntry, EntryOptions, GetOrSetOptions } from '../cache.js'
 import { deepFreeze, freezingCodec } from '../codec/deep-freeze.js'
 import { asCacheError, CacheError } from '../errors.js'
 import type { CacheEvent } from '../observe/events.js'
 import { type CacheOptions, resolveOptions } from '../options/options.js'
+import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES } from '../options/serve-options.js'
 import { PrefetchLink } from '../prefetch/prefetch-link.js'
 import { ReadThrough } from '../read-through/read-through.js'
 import type { Factory } from '../read-through/single-flight.js'
@@ -43,6 +44,8 @@ export function createCache<V = unknown>(options?: CacheOptions<V>): Cache<V> {
   return new StrataCache<V>(options)
 }
 
+const GET_OR_SET_OPTIONS: readonly string[] = ['ttl', 'tags', ...SERVE_OPTION_NAMES]
+
 class StrataCache<V> implements Cache<V> {
   readonly events$: Observable<CacheEvent>
   readonly stats$: Observable<CacheStats>
@@ -55,6 +58,7 @@ class StrataCache<V> implements Cache<V> {
   /** Replays the close to late subscribers too: stats$ subscribed after close completes at once. */
   readonly #closing = new ReplaySubject<void>(1)
   readonly #bulk: BulkCalls
+  readonly #serve: ResolvedServeOptions
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed, or the disk tier could not open. */
   #unusable: CacheError | undefined
@@ -93,7 +97,8 @@ class StrataCache<V> implements Cache<V> {
     const readThrough = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
-        set: (key, value, ttl, tags) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags),
+        set: (key, value, ttl, tags, kept) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags, kept),
+        stale: (key) => stack.findStale(key),
         delete: (key) => stack.delete(key),
         clear: () => stack.clear(),
         notifier,
@@ -105,7 +110,9 @@ class StrataCache<V> implements Cache<V> {
       loader,
       ahead: resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
       scheduler,
+      serve: resolved.serve,
     }))
+    this.#serve = resolved.serve
     this.ready = stack.ready.then(
       () => undefined,
       (error: unknown) => {
@@ -144,12 +151,13 @@ class StrataCache<V> implements Cache<V> {
     return this.#run(() => this.#readThrough.delete(checkKey(key, this.#maxKeyLength)))
   }
 
-  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R> {
+  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: GetOrSetOptions): Promise<V | R> {
     return this.#run(() => {
       checkWrittenKey(key, this.#maxKeyLength)
       checkFactory(factory)
-      const { ttl, tags } = checkEntryOptions(options)
-      return this.#readThrough.getOrSet(key, factory, ttl, tags)
+      const { ttl, tags } = checkEntryOptions(options, GET_OR_SET_OPTIONS)
+      const serve = options === undefined ? this.#serve : resolveServeOptions(options, this.#serve)
+      return this.#readThrough.getOrSet(key, factory, ttl, tags, serve)
     })
   }
 

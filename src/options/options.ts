@@ -11,6 +11,7 @@ import {
   resolveColdInboxOptions,
   resolveColdSettings,
 } from '../tiers/cold/options.js'
+import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES, type ServeOptions } from './serve-options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
@@ -57,7 +58,8 @@ export interface ColdOptions {
   inbox?: ColdInboxOptions
 }
 
-export interface CacheOptions<V = unknown> {
+/** `ServeOptions`: stale-while-revalidate, grace, timeouts and a breaker for the loader and `getOrSet` factories. */
+export interface CacheOptions<V = unknown> extends ServeOptions {
   hot?: HotOptions
   /** Off (false) by default: then nothing is encoded and any value may be stored. */
   warm?: false | WarmOptions
@@ -144,6 +146,7 @@ export interface ResolvedOptions<V = unknown> {
   values: ValueKind
   loader: Loader<V> | undefined
   prefetch: Required<PrefetchOptions> | false
+  serve: ResolvedServeOptions
 }
 
 const DEFAULT_HOT_MAX_ENTRIES = 10_000
@@ -152,6 +155,7 @@ const MAX_KEY_LENGTH = Math.floor(0xffff / 3)
 export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
 const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
+KNOWN.push(...SERVE_OPTION_NAMES)
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
@@ -196,6 +200,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     values: resolveValues(options.values, options.warm, options.cold),
     loader: resolveLoader(options.loader),
     prefetch: resolvePrefetch(options.prefetch, options.loader !== undefined),
+    serve: resolveServeOptions(options),
   }
 }
 
