@@ -215,6 +215,8 @@ export class ReadThrough<V> {
     const stale = serve.kept === 0 ? undefined : this.#tiers.stale(key)
     if (stale === undefined) return load()
     const age = this.#scheduler.now() - stale.expiresAt
+    // Written while the tiers were asked (a read below memory): the current value, no load needed.
+    if (stale.expiresAt === 0 || age < 0) return Promise.resolve(stale.value)
     if (age < serve.staleWhileRevalidate) {
       // Its failure was told (an error event) by the load itself; the stale value stands until the next read.
       load().catch(() => undefined)
