@@ -122,7 +122,6 @@ export class ReadThrough<V> {
     tags: string[] | undefined,
     serve: ResolvedServeOptions = this.#serve,
   ): V | R | Promise<V | R> {
-    const breaker = serve.breaker === false ? undefined : this.#breakers.factory(serve.breaker)
     const load = (cached: V | undefined): V | Promise<V | undefined> =>
       cached !== undefined
         ? cached
@@ -133,7 +132,6 @@ export class ReadThrough<V> {
             (context) => factory(context),
             (value) => this.#store(key, value, ttl, tags, serve.kept),
             serve,
-            breaker,
           )
     const cached = this.#tiers.get(key)
     return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
@@ -190,9 +188,8 @@ export class ReadThrough<V> {
     if (refused !== undefined) return Promise.reject(refused)
     const loader = this.#loader as Loader<V>
     const serve = this.#serve
-    const breaker = serve.breaker === false ? undefined : this.#breakers.loader(serve.breaker)
     const store = (value: V | undefined): void => this.#store(key, value, 0, undefined, serve.kept)
-    return this.#serveMiss(key, 'loader', this.#loads, (context) => loader(key, context), store, serve, breaker)
+    return this.#serveMiss(key, 'loader', this.#loads, (context) => loader(key, context), store, serve)
   }
 
   /**
@@ -209,8 +206,9 @@ export class ReadThrough<V> {
     call: Factory<V | undefined>,
     store: (value: V | undefined) => void,
     serve: ResolvedServeOptions,
-    breaker: CircuitBreaker | undefined,
   ): Promise<V | undefined> {
+    const settings = serve.breaker
+    const breaker = settings === false ? undefined : source === 'loader' ? this.#breakers.loader(settings) : this.#breakers.factory(settings)
     const load = (): Promise<V | undefined> => flights.run(key, (context) => this.#call(key, source, call, context, serve, breaker), store)
     const stale = serve.kept === 0 ? undefined : this.#tiers.stale(key)
     if (stale === undefined) return load()
