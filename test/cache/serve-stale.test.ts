@@ -118,6 +118,30 @@ describe('grace', () => {
     await cache.close()
   })
 
+  it('is not served once the tag is deleted, nor after clear', async () => {
+    const clock = new VirtualClock()
+    const cache = createCache<string>({ scheduler: clock, grace: 1000 })
+    await cache.set('tagged', 'v', { ttl: 100, tags: ['t'] })
+    await cache.set('other', 'v', { ttl: 100 })
+    clock.advance(200)
+    expect(await cache.deleteByTag('t')).toBe(0) // expired: not live, but no longer kept either
+    await cache.clear()
+    const failing = () => Promise.reject(new Error('down'))
+    await expect(cache.getOrSet('tagged', failing)).rejects.toMatchObject({ code: 'E_LOADER' })
+    await expect(cache.getOrSet('other', failing)).rejects.toMatchObject({ code: 'E_LOADER' })
+    await cache.close()
+  })
+
+  it('a kept entry deleted by its tag is gone before any clear', async () => {
+    const clock = new VirtualClock()
+    const cache = createCache<string>({ scheduler: clock, grace: 1000 })
+    await cache.set('tagged', 'v', { ttl: 100, tags: ['t'] })
+    clock.advance(200)
+    await cache.deleteByTag('t')
+    await expect(cache.getOrSet('tagged', () => Promise.reject(new Error('down')))).rejects.toMatchObject({ code: 'E_LOADER' })
+    await cache.close()
+  })
+
   it('is served from warm when the stale entry went down there', async () => {
     const { clock, source, cache } = await loadedCache({ grace: 1000, hot: { maxEntries: 1 }, warm: { maxBytes: 1 << 20 } })
     await cache.set('other', 'x', { ttl: Infinity }) // k down to warm, with its keeping
