@@ -242,7 +242,10 @@ export class ReadThrough<V> {
     if (breaker === undefined && serve.hard === 0) return counted(context) as Promise<V | undefined>
     if (breaker !== undefined && !breaker.allow()) {
       const cause = breaker.openError()
-      return Promise.reject(new CacheError('E_LOADER', `the ${source} for '${key}' was not called: ${cause.message}`, { cause }))
+      const refused = new CacheError('E_LOADER', `the ${source} for '${key}' was not called: ${cause.message}`, { cause })
+      // Told as every E_LOADER is, so that a dashboard on events$ sees the source is cut off.
+      notifier.error(refused, key)
+      return Promise.reject(refused)
     }
     const timed =
       serve.hard === 0

@@ -258,11 +258,15 @@ describe('breaker', () => {
         throw new Error('down')
       },
     })
+    const errors: unknown[] = []
+    cache.events$.subscribe((event) => event.type === 'error' && errors.push(event.error))
     await expect(cache.get('a')).rejects.toMatchObject({ code: 'E_LOADER' })
     await expect(cache.get('b')).rejects.toMatchObject({ code: 'E_LOADER' })
     const fast = (await cache.get('c').catch((e: unknown) => e)) as CacheError
     expect(fast.code).toBe('E_LOADER')
     expect(fast.cause).toBeInstanceOf(BreakerOpenError)
+    expect(errors).toHaveLength(3)
+    expect(errors[2]).toBe(fast)
     expect(fast.message).toMatch(/circuit breaker is open/)
     expect(calls).toBe(2)
     clock.advance(100)
