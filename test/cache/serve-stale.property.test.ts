@@ -64,12 +64,17 @@ class Model {
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('fresh, stale and absent against a model', () => {
-  it('reads, has, peek and delete answer as the model of windows says', async () => {
+  // Hot alone, and a hot of one entry over a warm that holds the rest: kept entries move between them with their keeping.
+  it.each([
+    ['hot', {}],
+    ['hot and warm', { hot: { maxEntries: 1 }, warm: { maxBytes: 1 << 20 } }],
+  ] as const)('%s: reads, has, peek and delete answer as the model of windows says', async (_, tiers) => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 }), fc.array(command, { maxLength: 40 }), async (swr, grace, commands) => {
         const clock = new VirtualClock()
         let source: 'fails' | number = 'fails'
         const cache = createCache<number>({
+          ...tiers,
           scheduler: clock,
           ttl: TTL,
           staleWhileRevalidate: swr,

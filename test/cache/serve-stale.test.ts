@@ -153,6 +153,21 @@ describe('grace', () => {
   })
 })
 
+describe('keeping across moves between hot and warm', () => {
+  it('an entry keeps its keeping down to warm and back up to hot', async () => {
+    const clock = new VirtualClock()
+    const cache = createCache<string>({ scheduler: clock, grace: 1000, hot: { maxEntries: 1 }, warm: { maxBytes: 1 << 20 } })
+    await cache.set('a', 'v', { ttl: 100 })
+    await cache.set('b', 'w', { ttl: Infinity }) // a down to warm
+    expect(await cache.get('a')).toBe('v') // a back up to hot, b down
+    await cache.set('c', 'x', { ttl: Infinity }) // a down again
+    expect(await cache.get('a')).toBe('v') // and up again
+    clock.advance(500)
+    expect(await cache.getOrSet('a', () => Promise.reject(new Error('down')))).toBe('v')
+    await cache.close()
+  })
+})
+
 describe('timeouts', () => {
   it('hard: aborts the load’s signal and rejects E_TIMEOUT; no timer is left', async () => {
     const clock = new VirtualClock()
