@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs'
 import type { CacheEvent } from './observe/events.js'
 import type { Factory } from './read-through/single-flight.js'
 import type { CacheStats } from './observe/stats.js'
+import type { ServeOptions } from './options/serve-options.js'
 
 export interface CacheEntry<V> extends EntryOptions {
   key: string
@@ -39,9 +40,11 @@ export interface Cache<V> extends AsyncDisposable {
    * with `E_LOADER` (the factory's error as `cause`, also an `error` event).
    * A call for the key from inside its own factory (through awaits, or the
    * factories of other keys) rejects with `E_REENTRANT` rather than wait for
-   * itself.
+   * itself. `options` may also carry the cache's `ServeOptions`
+   * (stale-while-revalidate, grace, timeouts, breaker), each winning over
+   * the cache's for this call.
    */
-  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R>
+  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: GetOrSetOptions): Promise<V | R>
   getMany(keys: string[]): Promise<(V | undefined)[]>
   /** Checks every entry first: one bad entry rejects the call and stores none. */
   setMany(entries: CacheEntry<V>[]): Promise<void>
@@ -103,3 +106,11 @@ export interface EntryOptions {
    */
   tags?: string[]
 }
+
+/**
+ * A `getOrSet` call's options: the entry's, and how to serve it when its
+ * factory is slow or fails, each over the cache's own. `set` takes none of
+ * the latter (it calls no source), but an entry it writes is kept past its
+ * expiry for the cache's `staleWhileRevalidate` and `grace`.
+ */
+export interface GetOrSetOptions extends EntryOptions, ServeOptions {}

@@ -17,6 +17,8 @@ export type CacheErrorCode =
   | 'E_BACKPRESSURE'
   /** The writer's `write` failed (its error is the `cause`): in write-through for this call, in `flush()` after the retries. */
   | 'E_WRITER'
+  /** A loader or `getOrSet` factory ran past its `timeout.hard`: its signal was aborted, and no stale value within `grace` could stand in. */
+  | 'E_TIMEOUT'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'

@@ -14,6 +14,7 @@ const RANKS: Record<string, number> = {
   tags: 1,
   streams: 1,
   observe: 2,
+  guards: 2,
   tiers: 3,
   'tiers/memory': 3,
   'tiers/cold': 3,

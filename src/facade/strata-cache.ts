@@ -1,11 +1,12 @@
 import { type Observable, ReplaySubject, share, takeUntil } from 'rxjs'
 import { sampleStats } from '../../streams/sample-stats.js'
 import { BulkCalls } from './bulk-calls.js'
-import type { Cache, CacheEntry, EntryOptions } from '../cache.js'
+import type { Cache, CacheEntry, EntryOptions, GetOrSetOptions } from '../cache.js'
 import { deepFreeze, freezingCodec } from '../codec/deep-freeze.js'
 import { asCacheError, CacheError } from '../errors.js'
 import type { CacheEvent } from '../observe/events.js'
 import { type CacheOptions, resolveOptions } from '../options/options.js'
+import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES } from '../options/serve-options.js'
 import { PrefetchLink } from '../prefetch/prefetch-link.js'
 import { ReadThrough } from '../read-through/read-through.js'
 import type { Factory } from '../read-through/single-flight.js'
@@ -46,6 +47,8 @@ export function createCache<V = unknown>(options?: CacheOptions<V>): Cache<V> {
   return new StrataCache<V>(options)
 }
 
+const GET_OR_SET_OPTIONS: readonly string[] = ['ttl', 'tags', ...SERVE_OPTION_NAMES]
+
 class StrataCache<V> implements Cache<V> {
   readonly events$: Observable<CacheEvent>
   readonly stats$: Observable<CacheStats>
@@ -63,6 +66,7 @@ class StrataCache<V> implements Cache<V> {
   readonly #closeTimeout: number
   /** Set while a write-back journal is replayed: operations wait for it, so that no read misses a replayed op. */
   #replaying: Promise<void> | undefined
+  readonly #serve: ResolvedServeOptions
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed. (A tier that fails degrades: memory serves without it.) */
   #unusable: CacheError | undefined
@@ -101,7 +105,8 @@ class StrataCache<V> implements Cache<V> {
     const readThrough: ReadThrough<V> = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
-        set: (key, value, ttl, tags) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags),
+        set: (key, value, ttl, tags, kept) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags, kept),
+        stale: (key) => stack.findStale(key),
         delete: (key) => stack.delete(key),
         clear: () => stack.clear(),
         notifier,
@@ -113,7 +118,11 @@ class StrataCache<V> implements Cache<V> {
       loader,
       ahead: resolved.prefetch === false || loader === undefined ? undefined : new PrefetchLink<V>(resolved.prefetch, loader, needless, notifier),
       scheduler,
-      dirty: resolved.writer?.mode === 'back' ? { find: (key: string) => (writer as WriteBack<V>).find(key) } : undefined,
+      serve: resolved.serve,
+      dirty:
+        resolved.writer?.mode === 'back'
+          ? { find: (key: string) => (writer as WriteBack<V>).find(key), settled: (key: string) => (writer as WriteBack<V>).settled(key) }
+          : undefined,
     }))
     const writer: CacheWriter<V> | undefined = (this.#writer =
       resolved.writer === undefined
@@ -128,6 +137,7 @@ class StrataCache<V> implements Cache<V> {
             tiersReady: stack.ready,
           }))
     this.#closeTimeout = resolved.closeTimeout
+    this.#serve = resolved.serve
     if (resolved.writer?.journal !== undefined && resolved.writer.journal !== false) {
       const replayed = (this.#replaying = writer!.opened.then(
         () => undefined,
@@ -178,12 +188,13 @@ class StrataCache<V> implements Cache<V> {
     })
   }
 
-  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: EntryOptions): Promise<V | R> {
+  getOrSet<R extends V | undefined = V>(key: string, factory: Factory<R>, options?: GetOrSetOptions): Promise<V | R> {
     return this.#run(() => {
       checkWrittenKey(key, this.#maxKeyLength)
       checkFactory(factory)
-      const { ttl, tags } = checkEntryOptions(options)
-      return this.#readThrough.getOrSet(key, factory, ttl, tags)
+      const { ttl, tags } = checkEntryOptions(options, GET_OR_SET_OPTIONS)
+      const serve = options === undefined ? this.#serve : resolveServeOptions(options, this.#serve)
+      return this.#readThrough.getOrSet(key, factory, ttl, tags, serve)
     })
   }
 

@@ -130,11 +130,12 @@ export class Watchers<V> {
     watch.expiry = this.#scheduler.schedule(() => {
       watch.expiry = undefined
       this.#source.due(key)
+      if (this.#byKey.get(key) !== watch || watch.expiry !== undefined || watch.last === undefined) return
+      // An entry kept past its expiry as a stale value (for read-through) is not dropped, but it is gone to watchers.
+      if (this.#source.current(key) === undefined) return this.changed(key, undefined, 0)
       // A timer may fire before the clock reaches the expiry (by a little, or by design when the delay was cut to
       // what Node can hold): look again then.
-      if (this.#byKey.get(key) === watch && watch.expiry === undefined && watch.last !== undefined) {
-        this.#armExpiry(key, watch, this.#source.expiryOf(key))
-      }
+      this.#armExpiry(key, watch, this.#source.expiryOf(key))
     }, delay)
   }
 }

@@ -12,6 +12,7 @@ import {
   resolveColdInboxOptions,
   resolveColdSettings,
 } from '../tiers/cold/options.js'
+import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES, type ServeOptions } from './serve-options.js'
 
 export interface HotOptions {
   /** Most entries the hot tier holds. Default 10,000 when neither bound is given. */
@@ -58,7 +59,8 @@ export interface ColdOptions {
   inbox?: ColdInboxOptions
 }
 
-export interface CacheOptions<V = unknown> {
+/** `ServeOptions`: stale-while-revalidate, grace, timeouts and a breaker for the loader and `getOrSet` factories. */
+export interface CacheOptions<V = unknown> extends ServeOptions {
   hot?: HotOptions
   /** Off (false) by default: then nothing is encoded and any value may be stored. */
   warm?: false | WarmOptions
@@ -214,6 +216,7 @@ export interface ResolvedOptions<V = unknown> {
   prefetch: Required<PrefetchOptions> | false
   writer: ResolvedWriter<V> | undefined
   closeTimeout: number
+  serve: ResolvedServeOptions
 }
 
 const DEFAULT_HOT_MAX_ENTRIES = 10_000
@@ -225,6 +228,7 @@ const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterva
 KNOWN.push('writer', 'closeTimeout')
 const KNOWN_WRITER = ['write', 'mode', 'batchSize', 'flushInterval', 'maxDirty', 'onFull', 'retry', 'journal']
 const KNOWN_RETRY = ['attempts', 'baseDelay', 'maxDelay']
+KNOWN.push(...SERVE_OPTION_NAMES)
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
@@ -271,6 +275,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     prefetch: resolvePrefetch(options.prefetch, options.loader !== undefined),
     writer: resolveWriter(options.writer, options.cold, options.values),
     closeTimeout: resolveCloseTimeout(options.closeTimeout),
+    serve: resolveServeOptions(options),
   }
 }
 

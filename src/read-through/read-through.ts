@@ -1,9 +1,13 @@
 import type { SchedulerLike } from 'rxjs'
-import type { CacheError } from '../errors.js'
+import { CacheError, isCacheError } from '../errors.js'
+import type { CircuitBreaker } from '../guards/circuit-breaker.js'
 import type { Notifier } from '../observe/notifier.js'
 import type { Loader } from '../options/options.js'
+import { type ResolvedServeOptions, SERVE_AS_STORED } from '../options/serve-options.js'
 import { type Factory, SingleFlight } from './single-flight.js'
-import { callSource } from './source-call.js'
+import { SourceBreakers } from './source-breakers.js'
+import { callSource, type Source } from './source-call.js'
+import { timeoutError, withHardTimeout, withSoftTimeout } from './timeouts.js'
 
 /** What read-through needs of the tiers: the stack's reads and writes, and where loads are told. */
 export interface ReadThroughTiers<V> {
@@ -11,8 +15,11 @@ export interface ReadThroughTiers<V> {
   /**
    * Stores a checked value; `ttl` 0 means the cache's default. A Promise when
    * the value went straight to a lower tier whose full inbox makes it wait.
+   * `kept`: ms memory keeps it past its expiry as a stale value.
    */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void>
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined, kept: number): undefined | Promise<void>
+  /** What memory holds for `key`, live or kept past its expiry, with its expiry; undefined for nothing. */
+  stale(key: string): { value: V; expiresAt: number } | undefined
   delete(key: string): { existed: boolean; tombstone: Promise<boolean> | undefined }
   clear(): Promise<void> | undefined
   readonly notifier: Pick<Notifier<V>, 'loaded' | 'error' | 'prefetchHit'>
@@ -45,6 +52,8 @@ export interface DirtyReads<V> {
    * or, past its time to live, a Promise of whether its write succeeded.
    */
   find(key: string): { value: V | undefined } | Promise<boolean> | undefined
+  /** Settles once the key's dirty op has been written (true) or has failed every try (false). */
+  settled(key: string): Promise<boolean>
 }
 
 export interface ReadThroughParts<V> {
@@ -55,6 +64,8 @@ export interface ReadThroughParts<V> {
   /** Given only with a loader and prefetching on. */
   ahead?: LoadsAhead<V> | undefined
   scheduler: SchedulerLike
+  /** The cache's stale-while-revalidate, grace, timeouts and breaker; none when absent. */
+  serve?: ResolvedServeOptions
   /** Given with a write-back writer: a dirty key is read from it, never loaded (the source holds an older value). */
   dirty?: DirtyReads<V> | undefined
 }
@@ -73,6 +84,8 @@ export class ReadThrough<V> {
   readonly #loader: Loader<V> | undefined
   readonly #ahead: LoadsAhead<V> | undefined
   readonly #scheduler: SchedulerLike
+  readonly #serve: ResolvedServeOptions
+  readonly #breakers: SourceBreakers
   readonly #dirty: DirtyReads<V> | undefined
   /** `getOrSet`'s factories. */
   readonly #flights = new SingleFlight<V | undefined>({ guardReentry: true })
@@ -85,6 +98,8 @@ export class ReadThrough<V> {
     this.#loader = parts.loader
     this.#ahead = parts.ahead
     this.#scheduler = parts.scheduler
+    this.#serve = parts.serve ?? SERVE_AS_STORED
+    this.#breakers = new SourceBreakers(parts.scheduler)
     this.#dirty = parts.dirty
   }
 
@@ -111,21 +126,34 @@ export class ReadThrough<V> {
     return pending.then(() => this.#takeAhead(ahead, key) ?? this.#readTiers(key))
   }
 
-  /** The cached value, or the factory's, stored with `ttl` and `tags`; callers that join a flight get its value, even undefined. */
-  getOrSet<R extends V | undefined>(key: string, factory: Factory<R>, ttl: number, tags: string[] | undefined): V | R | Promise<V | R> {
+  /**
+   * The cached value, or the factory's, stored with `ttl` and `tags`; callers that join a flight get its value, even
+   * undefined. `serve`: the call's options laid over the cache's.
+   */
+  getOrSet<R extends V | undefined>(
+    key: string,
+    factory: Factory<R>,
+    ttl: number,
+    tags: string[] | undefined,
+    serve: ResolvedServeOptions = this.#serve,
+  ): V | R | Promise<V | R> {
     const run = (): Promise<V | undefined> =>
-      this.#flights.run(
+      this.#serveMiss(
         key,
-        (context) => callSource(key, 'factory', () => factory(context), this.#tiers.notifier, this.#scheduler),
-        (value) => this.#store(key, value, ttl, tags),
+        'factory',
+        this.#flights,
+        (context) => factory(context),
+        (value) => this.#store(key, value, ttl, tags, serve.kept),
+        serve,
       )
     const load = (cached: V | undefined): V | Promise<V | undefined> => {
       if (cached !== undefined) return cached
-      // A dirty value is the key's value; a dirty delete, or a dirty value whose time has passed, leaves it to the factory.
       const dirty = this.#dirty?.find(key)
       if (dirty === undefined) return run()
+      // Past its time to live, or deleted: the factory runs once the source has the key's last op, or it would read the older value.
       if (dirty instanceof Promise) return dirty.then(run)
-      return dirty.value !== undefined ? dirty.value : run()
+      if (dirty.value === undefined) return (this.#dirty as DirtyReads<V>).settled(key).then(run)
+      return dirty.value
     }
     const cached = this.#tiers.get(key)
     return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
@@ -133,8 +161,7 @@ export class ReadThrough<V> {
 
   /** Stores a checked value; loads of the key under way are out of date. Waits as `ReadThroughTiers.set` says. */
   set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void> {
-    this.#superseded(key)
-    return this.#tiers.set(key, value, ttl, tags)
+    return this.#write(key, value, ttl, tags, this.#serve.kept)
   }
 
   /** Whether a live entry was there; waits for the disk copy's tombstone when there is one. */
@@ -164,7 +191,7 @@ export class ReadThrough<V> {
     const taken = ahead.take(key)
     if (taken === undefined) return undefined
     this.#admission.checkValue(key, taken)
-    this.set(key, taken, 0, undefined)
+    this.#write(key, taken, 0, undefined, this.#serve.kept)
     this.#tiers.notifier.prefetchHit(key)
     return taken
   }
@@ -190,9 +217,82 @@ export class ReadThrough<V> {
     const refused = this.#admission.keyProblem(key)
     if (refused !== undefined) return Promise.reject(refused)
     const loader = this.#loader as Loader<V>
-    const load = (context: { signal: AbortSignal }): Promise<V | undefined> =>
-      callSource(key, 'loader', () => loader(key, context), this.#tiers.notifier, this.#scheduler)
-    return this.#loads.run(key, load, (value) => this.#store(key, value, 0, undefined))
+    const serve = this.#serve
+    const store = (value: V | undefined): void => this.#store(key, value, 0, undefined, serve.kept)
+    return this.#serveMiss(key, 'loader', this.#loads, (context) => loader(key, context), store, serve)
+  }
+
+  /**
+   * A miss, served as `serve` says: a value memory keeps past its expiry
+   * within `staleWhileRevalidate` at once (the load runs in the background);
+   * otherwise the load (joined if one runs), and a stale value within
+   * `grace` when it fails, times out (hard) or its breaker is open, or when
+   * it is still running at `timeout.soft`.
+   */
+  #serveMiss(
+    key: string,
+    source: Source,
+    flights: SingleFlight<V | undefined>,
+    call: Factory<V | undefined>,
+    store: (value: V | undefined) => void,
+    serve: ResolvedServeOptions,
+  ): Promise<V | undefined> {
+    const settings = serve.breaker
+    const breaker = settings === false ? undefined : source === 'loader' ? this.#breakers.loader(settings) : this.#breakers.factory(settings)
+    const load = (): Promise<V | undefined> => flights.run(key, (context) => this.#call(key, source, call, context, serve, breaker), store)
+    const stale = serve.kept === 0 ? undefined : this.#tiers.stale(key)
+    if (stale === undefined) return load()
+    const age = this.#scheduler.now() - stale.expiresAt
+    // Written while the tiers were asked (a read below memory): the current value, no load needed.
+    if (stale.expiresAt === 0 || age < 0) return Promise.resolve(stale.value)
+    if (age < serve.staleWhileRevalidate) {
+      // Its failure was told (an error event) by the load itself; the stale value stands until the next read.
+      load().catch(() => undefined)
+      return Promise.resolve(stale.value)
+    }
+    if (!(age < serve.grace)) return load()
+    const rescued = load().catch((error: unknown) => {
+      if (isCacheError(error, 'E_LOADER') || isCacheError(error, 'E_TIMEOUT')) return stale.value
+      throw error
+    })
+    return serve.soft === 0 ? rescued : withSoftTimeout(rescued, serve.soft, stale.value, this.#scheduler)
+  }
+
+  /** One call of a source, through its breaker and within `timeout.hard` when they are set. */
+  #call(
+    key: string,
+    source: Source,
+    call: Factory<V | undefined>,
+    context: { signal: AbortSignal },
+    serve: ResolvedServeOptions,
+    breaker: CircuitBreaker | undefined,
+  ): Promise<V | undefined> {
+    const notifier = this.#tiers.notifier
+    const counted: Factory<V | undefined> = (given) => callSource(key, source, () => call(given), notifier, this.#scheduler)
+    if (breaker === undefined && serve.hard === 0) return counted(context) as Promise<V | undefined>
+    if (breaker !== undefined && !breaker.allow()) {
+      const cause = breaker.openError()
+      const refused = new CacheError('E_LOADER', `the ${source} for '${key}' was not called: ${cause.message}`, { cause })
+      // Told as every E_LOADER is, so that a dashboard on events$ sees the source is cut off.
+      notifier.error(refused, key)
+      return Promise.reject(refused)
+    }
+    const timed =
+      serve.hard === 0
+        ? (counted(context) as Promise<V | undefined>)
+        : withHardTimeout(counted, serve.hard, this.#scheduler, () => {
+            const error = timeoutError(source, key, serve.hard)
+            notifier.error(error, key)
+            return error
+          })(context)
+    if (breaker === undefined) return timed
+    return timed.then(
+      (value) => (breaker.succeeded(), value),
+      (error: unknown) => {
+        breaker.failed()
+        throw error
+      },
+    )
   }
 
   /** A write of `key` wins over the loads of it under way: their late results will not be stored. */
@@ -203,9 +303,14 @@ export class ReadThrough<V> {
   }
 
   /** Stores what a source returned, unless it returned nothing; throws as a write of it would. */
-  #store(key: string, value: V | undefined, ttl: number, tags: readonly string[] | undefined): void {
+  #store(key: string, value: V | undefined, ttl: number, tags: readonly string[] | undefined, kept: number): void {
     if (value === undefined) return
     this.#admission.checkValue(key, value)
-    this.set(key, value, ttl, tags)
+    this.#write(key, value, ttl, tags, kept)
+  }
+
+  #write(key: string, value: V, ttl: number, tags: readonly string[] | undefined, kept: number): undefined | Promise<void> {
+    this.#superseded(key)
+    return this.#tiers.set(key, value, ttl, tags, kept)
   }
 }

@@ -16,8 +16,10 @@ const EXPIRY_SWEEP_PERIOD = 1000
  * The expiry sweep across the in-memory tiers: where it stands, so that one
  * pass can be cut into slices that each do a bounded amount of work, and
  * its timer, which runs only while some entry carries an expiry (a cache
- * without TTLs holds no timer). The disk tier expires its own entries,
- * lazily and in compaction.
+ * without TTLs holds no timer). An entry kept past its expiry as a stale
+ * value (read-through's windows) is dropped at the end of its keeping, and
+ * told expired then. The disk tier expires its own entries, lazily and in
+ * compaction.
  */
 export class ExpirySweep {
   readonly #tiers: readonly Sweepable[]

@@ -62,7 +62,7 @@ export class TierStack<V> {
     this.#codec = options.codec
     const notifier = (this.notifier = new Notifier<V>(scheduler, watchers, this.tags))
     this.hot = createHotTier(options.hot, {
-      evicted: (key, value, expiresAt) => this.#hotEvicted(key, value, expiresAt),
+      evicted: (key, value, expiresAt, keptUntil) => this.#hotEvicted(key, value, expiresAt, keptUntil),
       expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
@@ -132,6 +132,24 @@ export class TierStack<V> {
     return undefined
   }
 
+  /**
+   * The value memory holds for `key`, live or kept past its expiry as a
+   * stale value, with its expiry; touching neither recency nor counters.
+   * For read-through's stale-while-revalidate and grace, after a miss.
+   */
+  findStale(key: string): { value: V; expiresAt: number } | undefined {
+    const now = this.#scheduler.now()
+    const slot = this.hot.findStale(key, now)
+    if (slot !== NO_SLOT) return { value: this.hot.valueAt(slot) as V, expiresAt: this.hot.expiryAt(slot) }
+    const warm = this.warm
+    if (warm === undefined) return undefined
+    const warmSlot = warm.findStale(key, now)
+    if (warmSlot === NO_SLOT) return undefined
+    const expiresAt = warm.expiryAt(warmSlot)
+    const value = (this.#warmValues as WarmValues<V>).decode(key, warmSlot)
+    return value === undefined ? undefined : { value, expiresAt }
+  }
+
   /** The value in memory now, touching neither recency nor counters. */
   peek(key: string): V | undefined {
     const slot = this.hot.findLive(key, this.#nowFor(this.hot))
@@ -191,10 +209,14 @@ export class TierStack<V> {
    * Stores a validated value; `ttl` 0 means none, Infinity means never. A
    * Promise when the value goes straight to a lower tier whose inbox is full
    * and waits: it resolves once there is room (the value is stored already).
+   * `kept`: ms memory keeps the entry past its expiry as a stale value (for
+   * read-through's stale-while-revalidate and grace); tiers below memory
+   * keep only its expiry.
    */
-  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined): undefined | Promise<void> {
+  set(key: string, value: V, ttl: number, tags: readonly string[] | undefined, kept = 0): undefined | Promise<void> {
     const expiresAt = ttl === 0 || ttl === Infinity ? 0 : this.#scheduler.now() + ttl
-    if (this.hot.set(key, value, expiresAt)) {
+    const keptUntil = kept === 0 || expiresAt === 0 ? 0 : expiresAt + kept
+    if (this.hot.set(key, value, expiresAt, keptUntil)) {
       this.warm?.delete(key)
       this.#maskBelow(key)
       this.sweep.arm()
@@ -210,7 +232,7 @@ export class TierStack<V> {
     warm?.delete(key)
     this.#maskBelow(key)
     if (below === undefined) {
-      ;(warm as WarmTier).set(key, bytes, expiresAt)
+      ;(warm as WarmTier).set(key, bytes, expiresAt, keptUntil)
       this.sweep.arm()
       this.notifier.written(key, value, expiresAt, tags)
       return
@@ -237,13 +259,13 @@ export class TierStack<V> {
     if (slot !== NO_SLOT) {
       this.hot.removeAt(slot)
       existed = true
-    }
+    } else this.#dropStale(this.hot, key, now)
     if (this.warm !== undefined) {
       slot = this.warm.findOrExpire(key, now)
       if (slot !== NO_SLOT) {
         this.warm.removeAt(slot)
         existed = true
-      }
+      } else this.#dropStale(this.warm, key, now)
     }
     let tombstone: Promise<boolean> | undefined
     if (this.#below !== undefined) {
@@ -317,6 +339,14 @@ export class TierStack<V> {
     }
   }
 
+  /** A delete drops an entry kept past its expiry too, so that it is never served stale: it is told expired now. */
+  #dropStale(tier: HotTier | WarmTier, key: string, now: number): void {
+    const slot = tier.findStale(key, now)
+    if (slot === NO_SLOT) return
+    tier.removeAt(slot)
+    this.#expired(key)
+  }
+
   /** An entry expired in memory; what its write owes the tiers below goes down. */
   #expired(key: string): void {
     for (const tier of this.lowerTiers) tier.released(key)
@@ -341,7 +371,7 @@ export class TierStack<V> {
   }
 
   /** Hot let an entry go for room: down to warm, or to the first lower tier, or out of the cache. */
-  #hotEvicted(key: string, value: unknown, expiresAt: number): void {
+  #hotEvicted(key: string, value: unknown, expiresAt: number, keptUntil: number): void {
     const warm = this.warm
     const below = this.#below
     if (warm === undefined) {
@@ -352,13 +382,13 @@ export class TierStack<V> {
       if (bytes !== undefined) this.#demoteInto(below, key, bytes, expiresAt, 'hot')
       return
     }
-    // It expired on its way down.
-    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now()) return this.#expired(key)
+    // It expired on its way down (and is not kept as a stale value).
+    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now() && !(keptUntil > this.#scheduler.now())) return this.#expired(key)
     // Read from below and unchanged since: the bytes it came up with, no encoding (docs/architecture.md, the stack).
     const kept = this.#kept !== undefined && this.#kept.size !== 0 ? this.#kept.take(key, value) : undefined
     const bytes = kept ?? this.#encodeOrLeave(key, value)
     if (bytes === undefined) return
-    if (!warm.set(key, bytes, expiresAt)) {
+    if (!warm.set(key, bytes, expiresAt, keptUntil)) {
       // Too large for warm: straight down to the first lower tier, when there is one.
       if (below !== undefined) return this.#demoteBelow(below, key, bytes, expiresAt, 'hot')
       return this.notifier.evicted(key, 'hot', 'too-large')
@@ -393,9 +423,10 @@ export class TierStack<V> {
   /** A warm hit moves up into hot; a value too large for hot stays where it was. */
   #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V, bytes: Uint8Array): void {
     const expiresAt = warm.expiryAt(slot)
+    const keptUntil = warm.keptUntilAt(slot)
     warm.removeAt(slot)
-    if (!this.hot.set(key, value, expiresAt)) {
-      warm.set(key, bytes, expiresAt)
+    if (!this.hot.set(key, value, expiresAt, keptUntil)) {
+      warm.set(key, bytes, expiresAt, keptUntil)
       return
     }
     this.notifier.promoted(key, 'warm', 'hot')

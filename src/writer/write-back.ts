@@ -96,6 +96,12 @@ export class WriteBack<V> implements CacheWriter<V> {
     return { value: entry.op.type === 'set' ? entry.op.value : undefined }
   }
 
+  /** Settles once `key`'s dirty op has been written (true) or failed every try (false); at once (true) for a clean key or after close. */
+  settled(key: string): Promise<boolean> {
+    if (this.#dirty.get(key) === undefined || this.#closed !== undefined) return Promise.resolve(true)
+    return this.#dirty.settled(key).then((settled) => settled === 'written')
+  }
+
   async flush(): Promise<void> {
     await this.opened
     if (this.#closed !== undefined) throw new CacheError('E_CLOSED', 'the cache is closed')

@@ -17,6 +17,7 @@ function fakeTiers() {
       return undefined
     },
     delete: (key) => ({ existed: values.delete(key), tombstone: undefined }),
+    stale: () => undefined,
     clear: () => {
       values.clear()
       return undefined

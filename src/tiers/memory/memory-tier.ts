@@ -7,8 +7,8 @@ type MemoryTierName = Exclude<TierName, 'cold'>
 
 /** What a tier tells its owner when an entry leaves it on its own. */
 export interface TierExits<Stored> {
-  /** Pushed out for room; the owner demotes it or lets it go. */
-  evicted(key: string, stored: Stored, expiresAt: number): void
+  /** Pushed out for room; the owner demotes it or lets it go. `keptUntil`: as `set` took it. */
+  evicted(key: string, stored: Stored, expiresAt: number, keptUntil: number): void
   /** Found past its expiry (on read or by a sweep) and dropped. */
   expired(key: string): void
 }
@@ -67,15 +67,30 @@ export class MemoryTier<Stored> {
     return this.#table.expiring
   }
 
-  /** The slot holding a live entry for `key`, or -1. Drops the entry if it has expired (the owner hears `expired`). */
+  /**
+   * The slot holding a live entry for `key`, or -1. Drops the entry if it has
+   * expired (the owner hears `expired`), unless it is kept as a stale value.
+   */
   findOrExpire(key: string, now: number): number {
     const slot = this.#table.slots.get(key)
     if (slot === undefined) return NO_SLOT
     if (this.#table.expiring !== 0 && this.#table.isExpired(slot, now)) {
-      this.#expire(slot)
+      // Off the hit path, in a method of its own: this one stays as small as it was, for the inliner.
+      this.#expireUnlessKept(slot, now)
       return NO_SLOT
     }
     return slot
+  }
+
+  /** The slot holding `key`'s entry, live or kept past its expiry as a stale value; -1 for none. Drops nothing. */
+  findStale(key: string, now: number): number {
+    const slot = this.#table.slots.get(key)
+    return slot === undefined || this.#table.isDue(slot, now) ? NO_SLOT : slot
+  }
+
+  /** Until when the entry at `slot` is kept past its expiry; 0 for not at all. */
+  keptUntilAt(slot: number): number {
+    return this.#table.keptUntil === undefined ? 0 : this.#table.keptUntil[slot]
   }
 
   /** Like `findOrExpire`, but leaves an expired entry in place for a sweep. */
@@ -111,9 +126,10 @@ export class MemoryTier<Stored> {
 
   /**
    * Stores the entry, evicting others as the bounds require. False when the
-   * value alone is larger than the tier: then nothing changes.
+   * value alone is larger than the tier: then nothing changes. `keptUntil`:
+   * until when it is kept past `expiresAt` as a stale value (0: not at all).
    */
-  set(key: string, stored: Stored, expiresAt: number): boolean {
+  set(key: string, stored: Stored, expiresAt: number, keptUntil = 0): boolean {
     const size = this.#bounded ? this.#options.sizeOf(stored, key) : 0
     if (size > this.#options.maxBytes) return false
     const table = this.#table
@@ -123,7 +139,7 @@ export class MemoryTier<Stored> {
       this.#bytes += size - this.#sizes[slot]
       this.#values[slot] = stored
       this.#sizes[slot] = size
-      table.setExpiry(slot, expiresAt)
+      table.setExpiry(slot, expiresAt, keptUntil)
       if (this.#bytes <= this.#options.maxBytes) {
         this.#policy.touch(slot)
         return true
@@ -135,7 +151,7 @@ export class MemoryTier<Stored> {
       return true
     }
     while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes) && this.#evictOne(hash)) {}
-    slot = table.allocate(key, expiresAt)
+    slot = table.allocate(key, expiresAt, keptUntil)
     this.#values[slot] = stored
     this.#sizes[slot] = size
     this.#bytes += size
@@ -171,7 +187,8 @@ export class MemoryTier<Stored> {
 
   /**
    * One bounded slice of the expiry sweep: from `cursor`, drops at most
-   * `budget` expired entries and looks at no more than eight times as many
+   * `budget` expired entries (one kept as a stale value once its keeping
+   * ends) and looks at no more than eight times as many
    * slots. Returns where the next slice starts, or -1 when the sweep has
    * passed every slot.
    */
@@ -180,7 +197,7 @@ export class MemoryTier<Stored> {
     const end = Math.min(table.highWater, cursor + budget * 8)
     let slot = cursor
     for (let dropped = 0; slot < end && dropped < budget; slot++) {
-      if (table.keys[slot] !== undefined && table.isExpired(slot, now)) {
+      if (table.keys[slot] !== undefined && table.isDue(slot, now)) {
         this.#expire(slot)
         dropped++
       }
@@ -216,9 +233,15 @@ export class MemoryTier<Stored> {
     const key = this.#table.keys[slot] as string
     const stored = this.#values[slot] as Stored
     const expiresAt = this.#table.expiresAt[slot]
+    const keptUntil = this.keptUntilAt(slot)
     this.#release(slot)
-    this.#exits.evicted(key, stored, expiresAt)
+    this.#exits.evicted(key, stored, expiresAt, keptUntil)
     return true
+  }
+
+  #expireUnlessKept(slot: number, now: number): void {
+    const keptUntil = this.#table.keptUntil
+    if (keptUntil === undefined || keptUntil[slot] <= now) this.#expire(slot)
   }
 
   #expire(slot: number): void {

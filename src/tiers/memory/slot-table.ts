@@ -19,6 +19,13 @@ export class SlotTable {
   expiresAt: Float64Array
   /** Entries with an expiry: while 0, reads skip the clock entirely. */
   expiring = 0
+  /**
+   * Until when an entry past its expiry is kept, as a stale value for
+   * read-through (its expiry plus a stale-while-revalidate or grace window);
+   * 0 for none. Made by the first write that asks for it: a cache without
+   * those windows holds no such column.
+   */
+  keptUntil: Float64Array | undefined
   #free: Uint32Array
   #freeTop = 0
   #next = 0
@@ -58,7 +65,7 @@ export class SlotTable {
   }
 
   /** A fresh slot for a key the table does not hold; the caller checks `full` first. */
-  allocate(key: string, expiresAt: number): number {
+  allocate(key: string, expiresAt: number, keptUntil = 0): number {
     let slot: number
     if (this.#freeTop > 0) slot = this.#free[--this.#freeTop]
     else {
@@ -67,7 +74,7 @@ export class SlotTable {
     }
     this.slots.set(key, slot)
     this.keys[slot] = key
-    this.setExpiry(slot, expiresAt)
+    this.setExpiry(slot, expiresAt, keptUntil)
     return slot
   }
 
@@ -78,16 +85,28 @@ export class SlotTable {
     this.#free[this.#freeTop++] = slot
   }
 
-  setExpiry(slot: number, expiresAt: number): void {
+  /** `keptUntil`: until when the entry is kept past `expiresAt` as a stale value; 0 for not at all. */
+  setExpiry(slot: number, expiresAt: number, keptUntil = 0): void {
     const had = this.expiresAt[slot] !== 0
     const has = expiresAt !== 0
     if (had !== has) this.expiring += has ? 1 : -1
     this.expiresAt[slot] = expiresAt
+    if (keptUntil !== 0 || this.keptUntil !== undefined) this.#keep(slot, keptUntil)
   }
 
   isExpired(slot: number, now: number): boolean {
     const expiresAt = this.expiresAt[slot]
     return expiresAt !== 0 && expiresAt <= now
+  }
+
+  /** Past its expiry and past the time it is kept as a stale value: to be dropped. */
+  isDue(slot: number, now: number): boolean {
+    return this.isExpired(slot, now) && (this.keptUntil === undefined || this.keptUntil[slot] <= now)
+  }
+
+  #keep(slot: number, keptUntil: number): void {
+    this.keptUntil ??= new Float64Array(this.expiresAt.length)
+    this.keptUntil[slot] = keptUntil
   }
 
   /** Slot numbers in use range over [0, highWater). */
@@ -103,6 +122,11 @@ export class SlotTable {
       const free = new Uint32Array(capacity)
       free.set(this.#free)
       this.expiresAt = expiresAt
+      if (this.keptUntil !== undefined) {
+        const keptUntil = new Float64Array(capacity)
+        keptUntil.set(this.keptUntil)
+        this.keptUntil = keptUntil
+      }
       this.#free = free
       this.keys = grownArray(this.keys, capacity)
       this.#reserved = capacity
