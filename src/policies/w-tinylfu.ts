@@ -122,9 +122,9 @@ export interface WTinyLfuOptions {
  * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
  * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per
  * slot (8 per sketch entry, two sketch entries per slot) rounded up to a
- * power of two, and the ghosts' 2 regions × 2 slots × 13 bytes per tenth of
- * an entry (5.2 bytes, rounded up to a power of two: at most 10.4), so 35 to
- * 57 bytes; no allocation on `touch`, `miss` or `evict`.
+ * power of two, and the ghosts' 2 regions × 2 slots × 16 bytes per tenth of
+ * an entry (6.4 bytes, rounded up to a power of two: at most 12.8), so 36 to
+ * 59 bytes; no allocation on `touch`, `miss` or `evict`.
  */
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'w-tinylfu'
