@@ -71,7 +71,8 @@ export class FrequencySketch {
   #deferredCount = 0
   /** The spread hashes of the held increments, while they are applied. */
   readonly #spreads = new Int32Array(DEFERRED_CAPACITY)
-  /** What the loads that bring a batch's blocks into the cache read: kept, so that they are not left out. */
+  /** What the loads that bring a batch's blocks into the cache read: stored, so that the compiler keeps the loads. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: written, never read, so the JIT must keep the loads that made the value.
   #warmed = 0
 
   constructor(entries: number, options: FrequencySketchOptions = {}) {
