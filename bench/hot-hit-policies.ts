@@ -6,13 +6,14 @@
 import { createCache } from '../src/index.js'
 import { POLICY_NAMES } from '../src/policies/index.js'
 import { compare, report, roundsFromArgs } from './harness.js'
-import { ENTRIES, lruGets, OPS, strataGets } from './hot-hit-fixture.js'
+import { ENTRIES, HotHitFixture, OPS } from './hot-hit-fixture.js'
 import type { ProductRecord } from './records.js'
 
-const lruSide = lruGets()
+const fixture = new HotHitFixture()
+const lruSide = fixture.lruGets()
 for (const policy of POLICY_NAMES) {
   const cache = createCache<ProductRecord>({ hot: { maxEntries: ENTRIES, policy } })
-  const result = await compare(await strataGets(cache), lruSide, { ops: OPS, rounds: roundsFromArgs(11) })
+  const result = await compare(await fixture.strataGets(cache), lruSide, { ops: OPS, rounds: roundsFromArgs(11) })
   report({
     id: `hot-hit-${policy}`,
     title: `hot hit, policy ${policy}`,

@@ -1,3 +1,10 @@
+/** The words of a ghost slot: its key hash, the region's counts of records (1 + the count before) and takes when it was recorded, 1 while live. */
+const HASH = 0
+const RECORDED_AT = 1
+const TAKEN_AT = 2
+const LIVE = 3
+const SLOT_WORDS = 4
+
 /**
  * A lossy, fixed-size record of recently evicted keys ("ghosts"), each tagged
  * with the region of the cache it left (0 or 1), for a policy that sizes its
@@ -15,17 +22,16 @@
  * outlive its place in a true FIFO by that many: a hint, not a list.
  *
  * Per region, `slotsPerGhost` × `limit` slots rounded up to a power of two,
- * 13 bytes each (hash, the two stamps, a live flag). No allocation after `resize`.
+ * 16 bytes each (hash, the two stamps, a live flag, side by side: a record
+ * or a take touches two cache lines, where four columns made it six). No
+ * allocation after `resize`.
  */
 export class RegionGhosts {
-  /** Region r's table is [r × slots, (r + 1) × slots). */
-  #hashes = new Int32Array(0)
-  /** The region's count of records when the ghost was recorded (1 + the count before). */
-  #recordedAt = new Int32Array(0)
-  /** The region's count of takes when the ghost was recorded. */
-  #takenAt = new Int32Array(0)
-  /** 1 where a slot holds a ghost. */
-  #live = new Uint8Array(0)
+  /**
+   * `SLOT_WORDS` words per slot (`HASH`, `RECORDED_AT`, `TAKEN_AT`, `LIVE`);
+   * region r's slots are [r × slots, (r + 1) × slots).
+   */
+  #table = new Int32Array(0)
   #slots = 0
   /** Records and takes so far, per region, modulo 2^32. */
   readonly #recorded = new Int32Array(2)
@@ -65,8 +71,8 @@ export class RegionGhosts {
     const slots = this.#slotsFor(this.#limit)
     if (slots <= this.#slots) return
     this.#slots = slots
-    if (2 * slots > this.#live.length) this.#allocate(slots)
-    else this.#live.fill(0, 0, 2 * slots)
+    if (2 * slots * SLOT_WORDS > this.#table.length) this.#allocate(slots)
+    else this.#clearLive()
   }
 
   #slotsFor(limit: number): number {
@@ -76,34 +82,40 @@ export class RegionGhosts {
   }
 
   #allocate(slots: number): void {
-    this.#hashes = new Int32Array(2 * slots)
-    this.#recordedAt = new Int32Array(2 * slots)
-    this.#takenAt = new Int32Array(2 * slots)
-    this.#live = new Uint8Array(2 * slots)
+    this.#table = new Int32Array(2 * slots * SLOT_WORDS)
+  }
+
+  /** Clears the live flag of every slot in use. */
+  #clearLive(): void {
+    const table = this.#table
+    const end = 2 * this.#slots * SLOT_WORDS
+    for (let at = LIVE; at < end; at += SLOT_WORDS) table[at] = 0
   }
 
   /** Records that the key of `hash` just left `region` (0 or 1). */
   add(hash: number, region: number): void {
+    const table = this.#table
     const spread = slotOf(hash) & (this.#slots - 1)
     // A key is a ghost of one region at most: the one it left last.
-    const other = (1 - region) * this.#slots + spread
-    if (this.#hashes[other] === (hash | 0)) this.#live[other] = 0
-    const at = region * this.#slots + spread
-    this.#hashes[at] = hash
-    this.#recordedAt[at] = this.#recorded[region] = (this.#recorded[region] + 1) | 0
-    this.#takenAt[at] = this.#taken[region]
-    this.#live[at] = 1
+    const other = ((1 - region) * this.#slots + spread) * SLOT_WORDS
+    if (table[other + HASH] === (hash | 0)) table[other + LIVE] = 0
+    const at = (region * this.#slots + spread) * SLOT_WORDS
+    table[at + HASH] = hash
+    table[at + RECORDED_AT] = this.#recorded[region] = (this.#recorded[region] + 1) | 0
+    table[at + TAKEN_AT] = this.#taken[region]
+    table[at + LIVE] = 1
   }
 
   /** If `hash` is a live ghost, forgets it and returns its region; otherwise -1. */
   take(hash: number): number {
+    const table = this.#table
     const spread = slotOf(hash) & (this.#slots - 1)
     for (let region = 0; region < 2; region++) {
-      const at = region * this.#slots + spread
-      if (this.#live[at] === 0 || this.#hashes[at] !== (hash | 0)) continue
-      this.#live[at] = 0
+      const at = (region * this.#slots + spread) * SLOT_WORDS
+      if (table[at + LIVE] === 0 || table[at + HASH] !== (hash | 0)) continue
+      table[at + LIVE] = 0
       // Ghosts recorded after this one, less those taken back since: its place in an ARC ghost list.
-      const since = ((this.#recorded[region] - this.#recordedAt[at]) | 0) - ((this.#taken[region] - this.#takenAt[at]) | 0)
+      const since = ((this.#recorded[region] - table[at + RECORDED_AT]) | 0) - ((this.#taken[region] - table[at + TAKEN_AT]) | 0)
       if (since >= this.#limit) return -1
       this.#taken[region] = (this.#taken[region] + 1) | 0
       return region
@@ -112,7 +124,7 @@ export class RegionGhosts {
   }
 
   clear(): void {
-    this.#live.fill(0, 0, 2 * this.#slots)
+    this.#clearLive()
   }
 }
 

@@ -122,9 +122,9 @@ export interface WTinyLfuOptions {
  * Memory per entry: 14 bytes per slot of capacity (prev/next links 8, key
  * hash 4, region 1, epoch of the last read 1), the sketch's 16 bytes per
  * slot (8 per sketch entry, two sketch entries per slot) rounded up to a
- * power of two, and the ghosts' 2 regions × 2 slots × 13 bytes per tenth of
- * an entry (5.2 bytes, rounded up to a power of two: at most 10.4), so 35 to
- * 57 bytes; no allocation on `touch`, `miss` or `evict`.
+ * power of two, and the ghosts' 2 regions × 2 slots × 16 bytes per tenth of
+ * an entry (6.4 bytes, rounded up to a power of two: at most 12.8), so 36 to
+ * 59 bytes; no allocation on `touch`, `miss` or `evict`.
  */
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'w-tinylfu'
@@ -143,8 +143,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #probationSize = 0
   #protectedSize = 0
   #windowShare: number
-  /** `protectedMaximum`, kept current as the size and the window's share change: the hit path reads it. */
+  /**
+   * The region targets (`windowMaximum`, `protectedMaximum`) and the size they
+   * were computed for: a set that evicts changes the size twice (one out, one
+   * in), back to where it was, so they are recomputed only when read at a size
+   * they were not computed for, or after the window's share moved (-1).
+   */
+  #windowMaximum = 1
   #protectedMaximum = 0
+  #targetsSize = -1
+  /** The size the ghosts' limit was last checked for (`ghostLimit` of it); -1 after `grow` resized them. */
+  #ghostsSize = -1
   /** The hash of the last miss not yet followed by its insert: a read that missed and the write that fills it are one access. */
   #lastMissHash = NO_HASH
   #random: number
@@ -184,7 +193,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The window's current target in entries. */
   get windowMaximum(): number {
-    return Math.max(1, Math.round(this.#windowShare * this.#size))
+    if (this.#size !== this.#targetsSize) this.#computeTargets()
+    return this.#windowMaximum
   }
 
   /** The window's current share of the resident entries, as the climber left it. */
@@ -193,6 +203,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   get protectedMaximum(): number {
+    if (this.#size !== this.#targetsSize) this.#computeTargets()
     return this.#protectedMaximum
   }
 
@@ -222,6 +233,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // The sketch and the ghosts follow the capacity even when the columns were reserved: the same decisions either way.
     this.#sketch.ensureCapacity(SKETCH_ENTRIES_PER_ENTRY * Math.min(capacity, this.#maxEntries))
     this.#ghosts.resize(ghostLimit(Math.min(capacity, this.#maxEntries)))
+    this.#ghostsSize = -1
     if (capacity <= this.#keyHash.length) return
     this.#lists.grow(capacity)
     const keyHash = new Uint32Array(capacity)
@@ -244,7 +256,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#lists.pushTail(WINDOW, slot)
     this.#windowSize++
     this.#size++
-    this.#resized()
     // Window overflow passes to probation unjudged: admission happens only when something must leave.
     const windowMaximum = this.windowMaximum
     for (let i = 0; i < REBALANCE_STEPS && this.#windowSize > windowMaximum; i++) {
@@ -339,7 +350,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (ghost !== -1) {
       const step = (ghost === WINDOW_GHOST ? GHOST_STEP : -GHOST_STEP) / this.#size
       this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + step))
-      this.#resized()
+      this.#targetsSize = -1
     }
     this.#missesInSample++
     if (this.#hitsInSample + this.#missesInSample >= CLIMB_SAMPLE_FACTOR * this.#size) this.#climb()
@@ -359,8 +370,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Drops an evicted slot, first recording its key as a ghost of the region it leaves. */
   #evicted(slot: number): void {
     if (this.#climbs) {
-      const limit = ghostLimit(this.#size)
-      if (limit !== this.#ghosts.limit) this.#ghosts.resize(limit)
+      if (this.#size !== this.#ghostsSize) {
+        this.#ghostsSize = this.#size
+        const limit = ghostLimit(this.#size)
+        if (limit !== this.#ghosts.limit) this.#ghosts.resize(limit)
+      }
       this.#ghosts.add(this.#keyHash[slot], this.#region[slot] === WINDOW ? WINDOW_GHOST : MAIN_GHOST)
     }
     this.#drop(slot)
@@ -373,15 +387,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     else if (region === PROBATION) this.#probationSize--
     else this.#protectedSize--
     this.#size--
-    this.#resized()
   }
 
-  #resized(): void {
-    this.#protectedMaximum = Math.max(0, Math.floor(PROTECTED_SHARE_OF_MAIN * (this.#size - this.windowMaximum)))
+  #computeTargets(): void {
+    this.#targetsSize = this.#size
+    this.#windowMaximum = Math.max(1, Math.round(this.#windowShare * this.#size))
+    this.#protectedMaximum = Math.max(0, Math.floor(PROTECTED_SHARE_OF_MAIN * (this.#size - this.#windowMaximum)))
   }
 
   #demoteProtectedOverflow(): void {
-    const protectedMaximum = this.#protectedMaximum
+    const protectedMaximum = this.protectedMaximum
     for (let i = 0; i < REBALANCE_STEPS && this.#protectedSize > protectedMaximum; i++) {
       const oldest = this.#lists.head(PROTECTED)
       this.#lists.unlink(PROTECTED, oldest)
@@ -406,7 +421,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#previousHitRate = hitRate
     this.#hitsInSample = this.#missesInSample = 0
     this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
-    this.#resized()
+    this.#targetsSize = -1
   }
 }
 

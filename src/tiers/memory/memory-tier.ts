@@ -133,7 +133,6 @@ export class MemoryTier<Stored> {
     const size = this.#bounded ? this.#options.sizeOf(stored, key) : 0
     if (size > this.#options.maxBytes) return false
     const table = this.#table
-    const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
     let slot = table.slots.get(key)
     if (slot !== undefined) {
       this.#bytes += size - this.#sizes[slot]
@@ -141,15 +140,18 @@ export class MemoryTier<Stored> {
       this.#sizes[slot] = size
       table.setExpiry(slot, expiresAt, keptUntil)
       if (this.#bytes <= this.#options.maxBytes) {
+        // A replaced value is a hit for the policy: no key hash needed.
         this.#policy.touch(slot)
         return true
       }
       // Grown past the bound: the others make room, never the entry just written.
+      const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
       this.#policy.remove(slot)
       while (this.#bytes > this.#options.maxBytes && this.#evictOne(hash)) {}
       this.#policy.insert(slot, hash)
       return true
     }
+    const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
     while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes) && this.#evictOne(hash)) {}
     slot = table.allocate(key, expiresAt, keptUntil)
     this.#values[slot] = stored
