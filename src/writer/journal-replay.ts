@@ -5,7 +5,7 @@ import { decodeRecord, type JournalRecord } from './journal-record.js'
 
 const SEGMENT = /^wal-(\d{8})\.log$/
 /** Records decoded between two yields to the event loop. */
-const SLICE = 4096
+const SLICE = 1024
 
 export const segmentName = (id: number): string => `wal-${String(id).padStart(8, '0')}.log`
 
@@ -22,11 +22,14 @@ export interface ReplayResult {
   last: Replayed[]
   /** The highest seq read; 0 for an empty journal. */
   maxSeq: number
+  /** How many of `last` each segment holds. */
+  live: Map<number, number>
 }
 
 /**
  * Reads every segment (async, decoding in slices that yield), keeping each
- * key's op of the highest seq. A segment's replay ends at its first record
+ * key's op of the highest seq: the last one read, since segments are read
+ * oldest first and each holds its records in seq order. A segment's replay ends at its first record
  * whose length runs past the file or whose CRC fails: a torn tail.
  */
 export async function replayJournal(dir: string): Promise<ReplayResult> {
@@ -46,10 +49,19 @@ export async function replayJournal(dir: string): Promise<ReplayResult> {
       const { record } = decoded
       at = decoded.next
       if (record.seq > maxSeq) maxSeq = record.seq
-      const seen = last.get(record.key)
-      if (seen === undefined || seen.record.seq < record.seq) last.set(record.key, { record, segment })
+      // Records come in seq order: moving a key to the Map's end at each of its ops keeps the Map in seq order, unsorted.
+      last.delete(record.key)
+      last.set(record.key, { record, segment })
       if (n % SLICE === 0) await yieldToLoop()
     }
   }
-  return { segments, last: [...last.values()].sort((a, b) => a.record.seq - b.record.seq), maxSeq }
+  const live = new Map<number, number>(segments.map((segment) => [segment, 0]))
+  const ordered: Replayed[] = []
+  let n = 0
+  for (const one of last.values()) {
+    ordered.push(one)
+    live.set(one.segment, (live.get(one.segment) as number) + 1)
+    if (++n % SLICE === 0) await yieldToLoop()
+  }
+  return { segments, last: ordered, maxSeq, live }
 }

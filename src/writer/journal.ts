@@ -74,8 +74,7 @@ export class Journal {
       const id = (replayed.segments.at(-1) ?? 0) + 1
       const active = await createSegment(dir, id)
       const journal = new Journal(dir, lock, active, report, segmentBytes)
-      for (const segment of replayed.segments) journal.#live.set(segment, 0)
-      for (const { segment } of replayed.last) journal.#live.set(segment, (journal.#live.get(segment) ?? 0) + 1)
+      for (const [segment, live] of replayed.live) journal.#live.set(segment, live)
       journal.#live.set(id, 0)
       return { journal, replayed }
     } catch (e) {

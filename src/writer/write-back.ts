@@ -17,7 +17,7 @@ interface Waiter {
 
 const NO_BYTES = new Uint8Array(0)
 /** Replayed ops applied between two yields to the event loop. */
-const REPLAY_SLICE = 1024
+const REPLAY_SLICE = 256
 
 /**
  * Write-back: an op is reserved room (`maxDirty`), appended to the journal
