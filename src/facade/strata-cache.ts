@@ -32,6 +32,7 @@ import { isWellFormed } from '../codec/well-formed.js'
 import type { WriteBack } from '../writer/write-back.js'
 import type { CacheWriter } from '../writer/writer-parts.js'
 import { createWriter } from '../writer/writer.js'
+import { CircuitBreaker } from '../guards/circuit-breaker.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -135,6 +136,7 @@ class StrataCache<V> implements Cache<V> {
             scheduler,
             defaultTtl: resolved.ttl,
             tiersReady: stack.ready,
+            breaker: resolved.serve.breaker === false ? undefined : new CircuitBreaker(resolved.serve.breaker, scheduler),
           }))
     this.#closeTimeout = resolved.closeTimeout
     this.#serve = resolved.serve

@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs'
+import type { CircuitBreaker } from '../guards/circuit-breaker.js'
 import type { ResolvedWriter, WriteOp } from '../options/options.js'
 import { yieldToLoop } from '../tiers/cold/yield.js'
 
@@ -7,8 +8,15 @@ import { yieldToLoop } from '../tiers/cold/yield.js'
  * modes goes through here (a circuit breaker wraps this call). A `write`
  * that throws synchronously counts as a rejection.
  */
-export async function callWrite<V>(write: ResolvedWriter<V>['write'], ops: WriteOp<V>[], signal: AbortSignal): Promise<void> {
-  await write(ops, { signal })
+export async function callWrite<V>(
+  write: ResolvedWriter<V>['write'],
+  ops: WriteOp<V>[],
+  signal: AbortSignal,
+  breaker: CircuitBreaker | undefined,
+): Promise<void> {
+  if (breaker === undefined) await write(ops, { signal })
+  // An open breaker rejects with BreakerOpenError, not calling the source: write-back's ops stay dirty and are tried again.
+  else await breaker.run(() => write(ops, { signal }))
 }
 
 /**
@@ -17,12 +25,15 @@ export async function callWrite<V>(write: ResolvedWriter<V>['write'], ops: Write
  * cannot chain every batch of a flush into one turn); unsubscribing aborts
  * the call's signal.
  */
-export function writeObservable<V>(write: ResolvedWriter<V>['write']): (ops: readonly WriteOp<V>[]) => Observable<void> {
+export function writeObservable<V>(
+  write: ResolvedWriter<V>['write'],
+  breaker: CircuitBreaker | undefined,
+): (ops: readonly WriteOp<V>[]) => Observable<void> {
   return (ops) =>
     new Observable<void>((subscriber) => {
       const controller = new AbortController()
       let done = false
-      callWrite(write, [...ops], controller.signal).then(
+      callWrite(write, [...ops], controller.signal, breaker).then(
         async () => {
           done = true
           await yieldToLoop()

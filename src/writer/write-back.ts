@@ -49,7 +49,7 @@ export class WriteBack<V> implements CacheWriter<V> {
   constructor(parts: WriterParts<V>) {
     this.#parts = parts
     const { options, scheduler } = parts
-    const flow = flush(this.#input, writeObservable(options.write), { ...options, retry: options.retry }, scheduler)
+    const flow = flush(this.#input, writeObservable(options.write, parts.breaker), { ...options, retry: options.retry }, scheduler)
     let done!: () => void
     this.#flowDone = new Promise((resolve) => (done = resolve))
     this.#flow = flow.subscribe({ next: (outcome) => this.#outcome(outcome), complete: done, error: done })

@@ -1,5 +1,6 @@
 import { CacheError } from '../errors.js'
 import type { WriteOp } from '../options/options.js'
+import { BreakerOpenError } from '../guards/circuit-breaker.js'
 import { callWrite } from './source-write.js'
 import type { CacheWriter, WriterParts, WrittenEntry } from './writer-parts.js'
 
@@ -91,9 +92,14 @@ export class WriteThrough<V> implements CacheWriter<V> {
     const controller = new AbortController()
     this.#controllers.add(controller)
     try {
-      await callWrite(options.write, ops, controller.signal)
+      await callWrite(options.write, ops, controller.signal, this.#parts.breaker)
     } catch (cause) {
       const error = new CacheError('E_WRITER', `the writer failed to write ${describe(keys)}: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+      // Refused by an open breaker: the source was not called, so its state, and the cache's, are as they were.
+      if (cause instanceof BreakerOpenError) {
+        notifier.writeFailed([...keys], error)
+        throw error
+      }
       // The source may or may not hold the ops: no tier may keep a value it might contradict.
       await Promise.all(keys.map((key) => cache.delete(key)))
       notifier.writeFailed([...keys], error)

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
+import type { CircuitBreaker } from '../guards/circuit-breaker.js'
 import type { Notifier } from '../observe/notifier.js'
 import type { ResolvedWriter } from '../options/options.js'
 
@@ -28,6 +29,8 @@ export interface WriterParts<V> {
   defaultTtl: number
   /** Settles when the tiers have opened: a journal is replayed into them only then. */
   tiersReady: Promise<void>
+  /** The cache-wide `breaker` option's breaker for the source's writes; none when it is off. */
+  breaker?: CircuitBreaker | undefined
 }
 
 /** The cache's writes, in front of the source of truth: the facade's `set`, `delete`, their bulk forms, `flush` and `close`. */
