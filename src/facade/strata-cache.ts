@@ -93,6 +93,7 @@ class StrataCache<V> implements Cache<V> {
     const readThrough = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
+        getMany: (keys) => stack.getMany(keys),
         set: (key, value, ttl, tags) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags),
         delete: (key) => stack.delete(key),
         clear: () => stack.clear(),
@@ -154,7 +155,7 @@ class StrataCache<V> implements Cache<V> {
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => this.#bulk.all(checkKeys(keys, this.#maxKeyLength), (key) => this.#readThrough.read(key)))
+    return this.#run(() => this.#bulk.all(checkKeys(keys, this.#maxKeyLength), (run) => this.#readThrough.readMany(run)))
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {

@@ -103,6 +103,41 @@ export class TierStack<V> {
   }
 
   get(key: string): V | undefined | Promise<V | undefined> {
+    const found = this.#fromMemory(key)
+    if (found !== NOT_IN_MEMORY) return found
+    if (this.#below !== undefined) return this.#reads.read(key)
+    this.notifier.miss(key)
+    return undefined
+  }
+
+  /**
+   * `get` of each key, in order: memory's answers at once, and one read of
+   * the tiers below for all the keys memory misses.
+   */
+  getMany(keys: readonly string[]): (V | undefined)[] | Promise<(V | undefined)[]> {
+    const results = new Array<V | undefined>(keys.length)
+    let below: string[] | undefined
+    let at: number[] | undefined
+    for (let i = 0; i < keys.length; i++) {
+      const found = this.#fromMemory(keys[i])
+      results[i] = undefined
+      if (found !== NOT_IN_MEMORY) results[i] = found
+      else if (this.#below === undefined) this.notifier.miss(keys[i])
+      else {
+        ;(below ??= []).push(keys[i])
+        ;(at ??= []).push(i)
+      }
+    }
+    if (below === undefined) return results
+    const where = at as number[]
+    return this.#reads.readMany(below).then((values) => {
+      for (let i = 0; i < values.length; i++) results[where[i]] = values[i]
+      return results
+    })
+  }
+
+  /** The key's value in hot or warm (a hit counted, a warm hit moved up), or NOT_IN_MEMORY. */
+  #fromMemory(key: string): V | typeof NOT_IN_MEMORY {
     const hot = this.hot
     let slot = hot.findOrExpire(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
@@ -127,9 +162,7 @@ export class TierStack<V> {
       }
       warm.missed(key)
     }
-    if (this.#below !== undefined) return this.#reads.read(key)
-    this.notifier.miss(key)
-    return undefined
+    return NOT_IN_MEMORY
   }
 
   /** The value in memory now, touching neither recency nor counters. */
@@ -408,5 +441,8 @@ export class TierStack<V> {
     this.notifier.promoted(key, tier.name, 'hot')
   }
 }
+
+/** What `#fromMemory` answers for a key that neither hot nor warm holds. */
+const NOT_IN_MEMORY: unique symbol = Symbol('not in memory')
 
 const either = (a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> => Promise.all([a, b]).then(([x, y]) => x || y)

@@ -7,7 +7,7 @@ import { type BatchState, writeBatch } from './batch-write.js'
 import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnReserve } from './checkpoint.js'
 import { coldFlows } from './cold-flows.js'
 import { ColdStore } from './cold-store.js'
-import { DiskRead, MISS, type SettleRead } from './disk-read.js'
+import { DiskRead, DiskReads, MISS, type SettleRead, type SettleReads } from './disk-read.js'
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
 import { RecordFit } from './record-fit.js'
@@ -15,6 +15,7 @@ import { Staging } from './staging.js'
 import { Supersessions } from './supersessions.js'
 import { restoreTags } from './tag-restore.js'
 import type { ColdTags } from './tier-contract.js'
+import type { ColdHit } from './types.js'
 import { yieldToLoop } from './yield.js'
 
 const MAX_STAGED_BYTES = 64 << 20
@@ -80,6 +81,19 @@ export class ColdTier implements LowerTier {
     if (error !== undefined) return read.reject(this.#ioError(error, 'read from'))
     if (hit === undefined || this.#superseded.hides(read.key) || read.clears !== this.#clears) return read.resolve(undefined)
     read.resolve(this.#hit({ key: read.key, stored: hit.value, expiresAt: hit.expiresAt }, this.#scheduler.now()))
+  }
+
+  readonly #settleReads: SettleReads = (reads, error, hits) => {
+    if (error !== undefined) return reads.reject(this.#ioError(error, 'read from'))
+    const { keys, at, results } = reads
+    const cleared = reads.clears !== this.#clears
+    const now = this.#scheduler.now()
+    for (let i = 0; i < keys.length; i++) {
+      const hit = (hits as (ColdHit | undefined)[])[i]
+      if (hit === undefined || cleared || this.#superseded.hides(keys[i])) continue
+      results[at[i]] = this.#hit({ key: keys[i], stored: hit.value, expiresAt: hit.expiresAt }, now)
+    }
+    reads.resolve(results)
   }
 
   constructor(options: ColdTierOptions, scheduler: SchedulerLike, exits: LowerTierExits, tags?: ColdTags) {
@@ -149,6 +163,32 @@ export class ColdTier implements LowerTier {
     if (store === undefined) return this.#opened.then(() => (clears === this.#clears ? this.read(key) : undefined))
     if (this.#superseded.hides(key) || this.#clearing > 0 || !store.has(key)) return MISS
     return new Promise((resolve, reject) => this.#inbox.ask(new DiskRead(key, clears, store, this.#settleRead, resolve, reject)))
+  }
+
+  readMany(keys: readonly string[]): Promise<(LowerEntry | undefined)[]> {
+    const store = this.#store
+    if (store === undefined) return Promise.all(keys.map((key) => this.read(key)))
+    const results = new Array<LowerEntry | undefined>(keys.length)
+    let reads: DiskReads | undefined
+    const now = this.#scheduler.now()
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      results[i] = undefined
+      const staged = this.#staging.get(key)
+      if (staged !== undefined) results[i] = this.#hit(staged, now)
+      else if (!this.#superseded.hides(key) && this.#clearing === 0 && store.has(key)) {
+        reads ??= new DiskReads(results, this.#clears, store, this.#settleReads)
+        reads.keys.push(key)
+        reads.at.push(i)
+      }
+    }
+    if (reads === undefined) return Promise.resolve(results)
+    const letter = reads
+    return new Promise((resolve, reject) => {
+      letter.resolve = resolve
+      letter.reject = reject
+      this.#inbox.ask(letter)
+    })
   }
 
   has(key: string): boolean | Promise<boolean> {
