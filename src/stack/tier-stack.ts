@@ -103,41 +103,6 @@ export class TierStack<V> {
   }
 
   get(key: string): V | undefined | Promise<V | undefined> {
-    const found = this.#fromMemory(key)
-    if (found !== NOT_IN_MEMORY) return found
-    if (this.#below !== undefined) return this.#reads.read(key)
-    this.notifier.miss(key)
-    return undefined
-  }
-
-  /**
-   * `get` of each key, in order: memory's answers at once, and one read of
-   * the tiers below for all the keys memory misses.
-   */
-  getMany(keys: readonly string[]): (V | undefined)[] | Promise<(V | undefined)[]> {
-    const results = new Array<V | undefined>(keys.length)
-    let below: string[] | undefined
-    let at: number[] | undefined
-    for (let i = 0; i < keys.length; i++) {
-      const found = this.#fromMemory(keys[i])
-      results[i] = undefined
-      if (found !== NOT_IN_MEMORY) results[i] = found
-      else if (this.#below === undefined) this.notifier.miss(keys[i])
-      else {
-        ;(below ??= []).push(keys[i])
-        ;(at ??= []).push(i)
-      }
-    }
-    if (below === undefined) return results
-    const where = at as number[]
-    return this.#reads.readMany(below).then((values) => {
-      for (let i = 0; i < values.length; i++) results[where[i]] = values[i]
-      return results
-    })
-  }
-
-  /** The key's value in hot or warm (a hit counted, a warm hit moved up), or NOT_IN_MEMORY. */
-  #fromMemory(key: string): V | typeof NOT_IN_MEMORY {
     const hot = this.hot
     let slot = hot.findOrExpire(key, this.#nowFor(hot))
     if (slot !== NO_SLOT) {
@@ -162,7 +127,53 @@ export class TierStack<V> {
       }
       warm.missed(key)
     }
-    return NOT_IN_MEMORY
+    if (this.#below !== undefined) return this.#reads.read(key)
+    this.notifier.miss(key)
+    return undefined
+  }
+
+  /**
+   * `get` of each key, in order: memory's answers at once, and one read of
+   * the tiers below for all the keys memory misses.
+   */
+  getMany(keys: readonly string[]): (V | undefined)[] | Promise<(V | undefined)[]> {
+    const results = new Array<V | undefined>(keys.length)
+    let below: string[] | undefined
+    let at: number[] | undefined
+    let pending: Promise<unknown>[] | undefined
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      results[i] = undefined
+      if (this.#below === undefined || this.holdsInMemory(key)) {
+        const found = this.get(key)
+        // A warm copy that failed to decode is read from below, as get reads it.
+        if (found instanceof Promise) (pending ??= []).push(found.then((value) => (results[i] = value)))
+        else results[i] = found
+        continue
+      }
+      this.#missedInMemory(key)
+      ;(below ??= []).push(key)
+      ;(at ??= []).push(i)
+    }
+    if (below !== undefined) {
+      const where = at as number[]
+      const read = this.#reads.readMany(below).then((values) => {
+        for (let i = 0; i < values.length; i++) results[where[i]] = values[i]
+      })
+      ;(pending ??= []).push(read)
+    }
+    if (pending === undefined) return results
+    return Promise.all(pending).then(() => results)
+  }
+
+  /** What `get` does in memory for a key memory does not hold: drops an expired entry, tells the policies of the miss. */
+  #missedInMemory(key: string): void {
+    this.hot.findOrExpire(key, this.#nowFor(this.hot))
+    this.hot.missed(key)
+    const warm = this.warm
+    if (warm === undefined) return
+    warm.findOrExpire(key, this.#nowFor(warm))
+    warm.missed(key)
   }
 
   /** The value in memory now, touching neither recency nor counters. */
@@ -441,8 +452,5 @@ export class TierStack<V> {
     this.notifier.promoted(key, tier.name, 'hot')
   }
 }
-
-/** What `#fromMemory` answers for a key that neither hot nor warm holds. */
-const NOT_IN_MEMORY: unique symbol = Symbol('not in memory')
 
 const either = (a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> => Promise.all([a, b]).then(([x, y]) => x || y)
