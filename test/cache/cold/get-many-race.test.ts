@@ -73,4 +73,15 @@ describe('getMany of keys on disk, racing writes of the same keys', () => {
     })
     await cache.close()
   })
+
+  it('a get of a key that a getMany is reading joins that read', async () => {
+    const cache = await onDisk()
+    const many = cache.getMany(['key:7', 'key:8'])
+    const single = cache.get('key:8')
+    expect(await many).toEqual(['old:7', 'old:8'])
+    expect(await single).toBe('old:8')
+    const stats = cache.stats()
+    expect({ hits: stats.hits, diskHits: stats.tiers.cold.hits, promotions: stats.promotions }).toEqual({ hits: 3, diskHits: 2, promotions: 2 })
+    await cache.close()
+  })
 })
