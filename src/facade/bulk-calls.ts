@@ -23,13 +23,16 @@ export class BulkCalls {
     this.#closed = closed
   }
 
-  /** What `each` gives for every key (getMany's reads), in order. */
-  all<T>(keys: readonly string[], each: (key: string) => Promise<T>): Promise<T[]> {
-    const results = new Array<Promise<T>>(keys.length)
+  /** What `each` gives for every run of consecutive keys (getMany's reads, a run at a time), in order. */
+  all<T>(keys: readonly string[], each: (run: readonly string[]) => Promise<T[]>): Promise<T[]> {
+    const runs: Promise<T[]>[] = []
     const visit = (from: number, to: number): void => {
-      for (let i = from; i < to; i++) results[i] = each(keys[i])
+      runs.push(each(from === 0 && to === keys.length ? keys : keys.slice(from, to)))
     }
-    return this.#run(keys.length, visit, results, () => Promise.all(results))
+    return this.#run(keys.length, visit, runs, async () => {
+      const found = await Promise.all(runs)
+      return found.length === 1 ? found[0] : found.flat()
+    })
   }
 
   /** For how many keys `each` gives true (deleteMany's deletes), once all are in. */

@@ -106,6 +106,7 @@ class StrataCache<V> implements Cache<V> {
     const readThrough: ReadThrough<V> = (this.#readThrough = new ReadThrough<V>({
       tiers: {
         get: (key) => stack.get(key),
+        getMany: (keys) => stack.getMany(keys),
         set: (key, value, ttl, tags, kept) => stack.set(key, freezes ? deepFreeze(value) : value, ttl === 0 ? resolved.ttl : ttl, tags, kept),
         stale: (key) => stack.findStale(key),
         delete: (key) => stack.delete(key),
@@ -201,7 +202,7 @@ class StrataCache<V> implements Cache<V> {
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => this.#bulk.all(checkKeys(keys, this.#maxKeyLength), (key) => this.#readThrough.read(key)))
+    return this.#run(() => this.#bulk.all(checkKeys(keys, this.#maxKeyLength), (run) => this.#readThrough.readMany(run)))
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {

@@ -12,6 +12,8 @@ import { timeoutError, withHardTimeout, withSoftTimeout } from './timeouts.js'
 /** What read-through needs of the tiers: the stack's reads and writes, and where loads are told. */
 export interface ReadThroughTiers<V> {
   get(key: string): V | undefined | Promise<V | undefined>
+  /** `get` of each key, in order, with one read of the tiers below for all that memory misses. */
+  getMany(keys: readonly string[]): (V | undefined)[] | Promise<(V | undefined)[]>
   /**
    * Stores a checked value; `ttl` 0 means the cache's default. A Promise when
    * the value went straight to a lower tier whose full inbox makes it wait.
@@ -126,6 +128,14 @@ export class ReadThrough<V> {
     return pending.then(() => this.#takeAhead(ahead, key) ?? this.#readTiers(key))
   }
 
+  /** `read` of each key, in order; without loads ahead, the tiers are read for all the keys at once. */
+  readMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    if (this.#ahead !== undefined) return Promise.all(keys.map((key) => this.read(key)))
+    const found = this.#tiers.getMany(keys)
+    if (this.#loader === undefined && this.#dirty === undefined) return Promise.resolve(found)
+    return found instanceof Promise ? found.then((values) => this.#loadMissing(keys, values)) : this.#loadMissing(keys, found)
+  }
+
   /**
    * The cached value, or the factory's, stored with `ttl` and `tags`; callers that join a flight get its value, even
    * undefined. `serve`: the call's options laid over the cache's.
@@ -209,6 +219,17 @@ export class ReadThrough<V> {
     if (dirty === undefined) return this.#loader === undefined ? undefined : this.#load(key)
     if (dirty instanceof Promise) return dirty.then((written) => (written && this.#loader !== undefined ? this.#load(key) : undefined))
     return dirty.value
+  }
+
+  /** The values found, with the dirty or the loader's values for the keys every tier missed. */
+  #loadMissing(keys: readonly string[], values: (V | undefined)[]): Promise<(V | undefined)[]> {
+    let loads: Promise<unknown>[] | undefined
+    for (let i = 0; i < keys.length; i++) {
+      if (values[i] !== undefined) continue
+      const at = i
+      ;(loads ??= []).push(Promise.resolve(this.#missed(keys[i])).then((value) => (values[at] = value)))
+    }
+    return loads === undefined ? Promise.resolve(values) : Promise.all(loads).then(() => values)
   }
 
   /** Read-through for a key every tier missed: one loader call per key at a time. */

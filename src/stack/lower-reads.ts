@@ -7,6 +7,9 @@ class LowerRead<V> {
   /** A write, delete or clear of the key came after the read began: what it finds goes to its callers, not up. */
   superseded = false
   promise: Promise<V | undefined> | undefined = undefined
+  /** A read of a bulk call gets its own promise only when another caller joins it: these settle it. */
+  resolve: ((value: V | undefined) => void) | undefined = undefined
+  reject: ((error: unknown) => void) | undefined = undefined
 }
 
 /** What the stack does with what a read found. */
@@ -38,17 +41,43 @@ export class LowerReads<V> {
 
   read(key: string): Promise<V | undefined> {
     const joined = this.#reads.get(key)
-    if (joined !== undefined) {
-      const outcome = this.#outcome
-      return (joined.promise as Promise<V | undefined>).then((value) => {
-        outcome.counted(key, value === undefined ? undefined : this.#tiers[0])
-        return value
-      })
-    }
+    if (joined !== undefined) return this.#join(key, joined)
     const read = new LowerRead<V>()
     this.#reads.set(key, read)
     read.promise = this.#from(0, key, read)
     return read.promise
+  }
+
+  /**
+   * `read` of each key, in order, with one request of each tier for the keys
+   * not read already (those join the read under way): each key's read is
+   * joined, superseded, moved up and counted as a single read is.
+   */
+  readMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    const results = new Array<V | undefined>(keys.length)
+    let joins: Promise<unknown>[] | undefined
+    const own: string[] = []
+    const ownAt: number[] = []
+    const reads: LowerRead<V>[] = []
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      results[i] = undefined
+      const joined = this.#reads.get(key)
+      if (joined !== undefined) {
+        const at = i
+        ;(joins ??= []).push(this.#join(key, joined).then((value) => (results[at] = value)))
+        continue
+      }
+      const read = new LowerRead<V>()
+      this.#reads.set(key, read)
+      own.push(key)
+      ownAt.push(i)
+      reads.push(read)
+    }
+    const ours = own.length === 0 ? undefined : this.#manyFrom(0, own, reads, ownAt, results)
+    if (joins === undefined) return ours === undefined ? Promise.resolve(results) : ours.then(() => results)
+    if (ours !== undefined) joins.push(ours)
+    return Promise.all(joins).then(() => results)
   }
 
   /** The value below memory, as `peek` reads memory: neither moved up nor counted, nor shared. */
@@ -71,6 +100,64 @@ export class LowerReads<V> {
   supersedeAll(): void {
     for (const read of this.#reads.values()) read.superseded = true
     this.#reads.clear()
+  }
+
+  #join(key: string, joined: LowerRead<V>): Promise<V | undefined> {
+    joined.promise ??= new Promise<V | undefined>((resolve, reject) => {
+      joined.resolve = resolve
+      joined.reject = reject
+    })
+    const outcome = this.#outcome
+    return joined.promise.then((value) => {
+      outcome.counted(key, value === undefined ? undefined : this.#tiers[0])
+      return value
+    })
+  }
+
+  /** The bulk reads of `keys` from tier `index` on; each key's value goes to `results[at[i]]`. */
+  #manyFrom(index: number, keys: string[], reads: LowerRead<V>[], at: number[], results: (V | undefined)[]): Promise<void> {
+    const tier = this.#tiers[index]
+    const last = index + 1 === this.#tiers.length
+    return tier.readMany(keys).then(
+      (entries) => {
+        let missed: { keys: string[]; reads: LowerRead<V>[]; at: number[] } | undefined
+        let failure: { error: unknown } | undefined
+        for (let i = 0; i < keys.length; i++) {
+          const entry = entries[i]
+          if (entry === undefined && !last) {
+            missed ??= { keys: [], reads: [], at: [] }
+            missed.keys.push(keys[i])
+            missed.reads.push(reads[i])
+            missed.at.push(at[i])
+            continue
+          }
+          const read = reads[i]
+          // A listener that throws fails this key as it would fail a single read: the others still settle.
+          let value: V | undefined
+          try {
+            value = this.#settle(keys[i], read, entry, tier)
+          } catch (error) {
+            failure ??= { error }
+            read.reject?.(error)
+            continue
+          }
+          results[at[i]] = value
+          read.resolve?.(value)
+        }
+        const next = missed === undefined ? undefined : this.#manyFrom(index + 1, missed.keys, missed.reads, missed.at, results)
+        if (failure === undefined) return next
+        next?.catch(() => undefined) // this call fails with the first error; the rest is seen
+        throw failure.error
+      },
+      (error: unknown) => {
+        for (let i = 0; i < keys.length; i++) {
+          const read = reads[i]
+          this.#end(keys[i], read)
+          read.reject?.(error)
+        }
+        throw error
+      },
+    )
   }
 
   #from(index: number, key: string, read: LowerRead<V>): Promise<V | undefined> {

@@ -78,6 +78,10 @@ export class GuardedTier implements LowerTier {
     return this.#skipped() ? MISS : this.#tier.read(key)
   }
 
+  readMany(keys: readonly string[]): Promise<(LowerEntry | undefined)[]> {
+    return this.#skipped() ? Promise.resolve(new Array<undefined>(keys.length).fill(undefined)) : this.#tier.readMany(keys)
+  }
+
   has(key: string): boolean | Promise<boolean> {
     return !this.#skipped() && this.#tier.has(key)
   }

@@ -150,6 +150,50 @@ export class TierStack<V> {
     return value === undefined ? undefined : { value, expiresAt }
   }
 
+  /**
+   * `get` of each key, in order: memory's answers at once, and one read of
+   * the tiers below for all the keys memory misses.
+   */
+  getMany(keys: readonly string[]): (V | undefined)[] | Promise<(V | undefined)[]> {
+    const results = new Array<V | undefined>(keys.length)
+    let below: string[] | undefined
+    let at: number[] | undefined
+    let pending: Promise<unknown>[] | undefined
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      results[i] = undefined
+      if (this.#below === undefined || this.holdsInMemory(key)) {
+        const found = this.get(key)
+        // A warm copy that failed to decode is read from below, as get reads it.
+        if (found instanceof Promise) (pending ??= []).push(found.then((value) => (results[i] = value)))
+        else results[i] = found
+        continue
+      }
+      this.#missedInMemory(key)
+      ;(below ??= []).push(key)
+      ;(at ??= []).push(i)
+    }
+    if (below !== undefined) {
+      const where = at as number[]
+      const read = this.#reads.readMany(below).then((values) => {
+        for (let i = 0; i < values.length; i++) results[where[i]] = values[i]
+      })
+      ;(pending ??= []).push(read)
+    }
+    if (pending === undefined) return results
+    return Promise.all(pending).then(() => results)
+  }
+
+  /** What `get` does in memory for a key memory does not hold: drops an expired entry, tells the policies of the miss. */
+  #missedInMemory(key: string): void {
+    this.hot.findOrExpire(key, this.#nowFor(this.hot))
+    this.hot.missed(key)
+    const warm = this.warm
+    if (warm === undefined) return
+    warm.findOrExpire(key, this.#nowFor(warm))
+    warm.missed(key)
+  }
+
   /** The value in memory now, touching neither recency nor counters. */
   peek(key: string): V | undefined {
     const slot = this.hot.findLive(key, this.#nowFor(this.hot))

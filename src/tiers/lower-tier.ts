@@ -70,6 +70,11 @@ export interface LowerTier {
   fits(key: string, encodedBytes: number): boolean
   /** The key's current value, or undefined; one request per key at a time. Rejects with E_BACKPRESSURE when the inbox says so. */
   read(key: string): Promise<LowerEntry | undefined>
+  /**
+   * `read` of each key, as one request of the inbox (one unit, one wait or
+   * refusal): the entries in the keys' order. Rejects as a read would.
+   */
+  readMany(keys: readonly string[]): Promise<(LowerEntry | undefined)[]>
   /** Whether the tier holds the key's live value, once it is open. */
   has(key: string): boolean | Promise<boolean>
   /** Takes an entry evicted from memory, fail-fast: why not, when it cannot (a full inbox is `io`). */

@@ -72,11 +72,17 @@ describe('bulk calls yield to the event loop between slices', () => {
     await writer.close()
     const keys = Array.from({ length: KEYS + 20 }, (_, i) => `key:${i}`) // 20 absent
 
+    // Keys whose disk read has started: one by one (get), or a run of them at once (getMany).
     let diskReads = 0
     const get = ColdStore.prototype.get
     vi.spyOn(ColdStore.prototype, 'get').mockImplementation(function (this: ColdStore, ...args) {
       diskReads++
       return get.apply(this, args)
+    })
+    const getMany = ColdStore.prototype.getMany
+    vi.spyOn(ColdStore.prototype, 'getMany').mockImplementation(function (this: ColdStore, ...args) {
+      diskReads += args[0].length
+      return getMany.apply(this, args)
     })
     const recorder = sliceRecorder(asyncScheduler, () => diskReads)
     const sliced = createCache<{ n: number; pad: string }>({ hot: { maxEntries: 2 * KEYS }, warm: false, cold, scheduler: recorder.scheduler })

@@ -35,6 +35,17 @@ describe('loader (read-through)', () => {
     await cache.close()
   })
 
+  it('getMany loads only the keys every tier missed, once per key, in their places', async () => {
+    const calls: string[] = []
+    const cache = createCache<string>({ loader: (key) => (calls.push(key), key === 'none' ? undefined : `loaded ${key}`) })
+    await cache.set('held', 'cached')
+    expect(await cache.getMany(['a', 'held', 'none', 'a', 'b'])).toEqual(['loaded a', 'cached', undefined, 'loaded a', 'loaded b'])
+    expect(calls).toEqual(['a', 'none', 'b'])
+    expect(await cache.getMany(['a', 'b'])).toEqual(['loaded a', 'loaded b'])
+    expect(calls).toHaveLength(3)
+    await cache.close()
+  })
+
   it('rejects with E_LOADER carrying the cause, reports an error event, and caches nothing', async () => {
     const cause = new Error('source down')
     let fail = true

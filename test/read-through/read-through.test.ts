@@ -11,6 +11,7 @@ function fakeTiers() {
   const told: string[] = []
   const tiers: ReadThroughTiers<string> = {
     get: (key) => values.get(key),
+    getMany: (keys) => keys.map((key) => values.get(key)),
     set: (key, value, ttl, tags) => {
       values.set(key, value)
       stored.push([key, value, ttl, tags])

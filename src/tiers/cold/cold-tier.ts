@@ -8,7 +8,7 @@ import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnRes
 import { coldFlows } from './cold-flows.js'
 import { ColdStore } from './cold-store.js'
 import { probeDisk } from './disk-probe.js'
-import { DiskRead, MISS, type SettleRead } from './disk-read.js'
+import { DiskRead, DiskReads, MISS, type SettleRead, type SettleReads } from './disk-read.js'
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
 import { RecordFit } from './record-fit.js'
@@ -16,6 +16,7 @@ import { Staging } from './staging.js'
 import { Supersessions } from './supersessions.js'
 import { restoreTags } from './tag-restore.js'
 import type { ColdTags } from './tier-contract.js'
+import type { ColdHit } from './types.js'
 import { yieldToLoop } from './yield.js'
 
 const MAX_STAGED_BYTES = 64 << 20
@@ -90,6 +91,25 @@ export class ColdTier implements LowerTier {
     read.resolve(this.#hit({ key: read.key, stored: hit.value, expiresAt: hit.expiresAt }, this.#scheduler.now()))
   }
 
+  readonly #settleReads: SettleReads = (reads, error, hits) => {
+    if (error !== undefined) {
+      // As a single read's failure: a miss for the keys the disk was asked for, and a failed tier.
+      const failure = this.#ioError(error, 'read from')
+      if (failure.code === 'E_CLOSED' || failure.code === 'E_BACKPRESSURE') return reads.reject(failure)
+      this.#exits.failed(failure)
+      return reads.resolve(reads.results)
+    }
+    const { keys, at, results } = reads
+    const cleared = reads.clears !== this.#clears
+    const now = this.#scheduler.now()
+    for (let i = 0; i < keys.length; i++) {
+      const hit = (hits as (ColdHit | undefined)[])[i]
+      if (hit === undefined || cleared || this.#superseded.hides(keys[i])) continue
+      results[at[i]] = this.#hit({ key: keys[i], stored: hit.value, expiresAt: hit.expiresAt }, now)
+    }
+    reads.resolve(results)
+  }
+
   constructor(options: ColdTierOptions, scheduler: SchedulerLike, exits: LowerTierExits, tags?: ColdTags) {
     this.#options = options
     this.#scheduler = scheduler
@@ -162,6 +182,32 @@ export class ColdTier implements LowerTier {
     if (store === undefined) return this.#opened.then(() => (clears === this.#clears ? this.read(key) : undefined), noAnswer)
     if (this.#superseded.hides(key) || this.#clearing > 0 || !store.has(key)) return MISS
     return new Promise((resolve, reject) => this.#inbox.ask(new DiskRead(key, clears, store, this.#settleRead, resolve, reject)))
+  }
+
+  readMany(keys: readonly string[]): Promise<(LowerEntry | undefined)[]> {
+    const store = this.#store
+    if (store === undefined) return Promise.all(keys.map((key) => this.read(key)))
+    const results = new Array<LowerEntry | undefined>(keys.length)
+    let reads: DiskReads | undefined
+    const now = this.#scheduler.now()
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
+      results[i] = undefined
+      const staged = this.#staging.get(key)
+      if (staged !== undefined) results[i] = this.#hit(staged, now)
+      else if (!this.#superseded.hides(key) && this.#clearing === 0 && store.has(key)) {
+        reads ??= new DiskReads(results, this.#clears, store, this.#settleReads)
+        reads.keys.push(key)
+        reads.at.push(i)
+      }
+    }
+    if (reads === undefined) return Promise.resolve(results)
+    const letter = reads
+    return new Promise((resolve, reject) => {
+      letter.resolve = resolve
+      letter.reject = reject
+      this.#inbox.ask(letter)
+    })
   }
 
   has(key: string): boolean | Promise<boolean> {

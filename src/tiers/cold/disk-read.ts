@@ -35,3 +35,37 @@ export class DiskRead implements Letter<ColdHit | undefined> {
     this.settle(this, error, hit)
   }
 }
+
+/** How the tier settles a bulk read once the store has answered. */
+export type SettleReads = (reads: DiskReads, error: unknown, hits: (ColdHit | undefined)[] | undefined) => void
+
+/**
+ * The keys of one `readMany` that the disk may hold, as one letter: one
+ * inbox unit and one store call for all of them. `results` already holds
+ * what needed no I/O (staged entries); `at` is where each key's goes.
+ */
+export class DiskReads implements Letter<(ColdHit | undefined)[]> {
+  units = 0
+  readonly keys: string[] = []
+  readonly at: number[] = []
+  /** The caller's promise, set when the letter is posted. */
+  resolve: (entries: (LowerEntry | undefined)[]) => void = noop
+  reject: (error: unknown) => void = noop
+
+  constructor(
+    readonly results: (LowerEntry | undefined)[],
+    readonly clears: number,
+    readonly store: ColdStore,
+    readonly settle: SettleReads,
+  ) {}
+
+  work(): Promise<(ColdHit | undefined)[]> {
+    return this.store.getMany(this.keys, NO_TAGS)
+  }
+
+  done(error: unknown, hits: (ColdHit | undefined)[] | undefined): void {
+    this.settle(this, error, hits)
+  }
+}
+
+const noop = (): void => undefined
