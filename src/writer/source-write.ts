@@ -25,10 +25,7 @@ export async function callWrite<V>(
  * cannot chain every batch of a flush into one turn); unsubscribing aborts
  * the call's signal.
  */
-export function writeObservable<V>(
-  write: ResolvedWriter<V>['write'],
-  breaker: CircuitBreaker | undefined,
-): (ops: readonly WriteOp<V>[]) => Observable<void> {
+export function writeObservable<V>(write: ResolvedWriter<V>['write'], breaker: CircuitBreaker | undefined): (ops: readonly WriteOp<V>[]) => Observable<void> {
   return (ops) =>
     new Observable<void>((subscriber) => {
       const controller = new AbortController()
