@@ -123,12 +123,44 @@ export async function loopTurnsDuring<T>(work: () => Promise<T>, progress: () =>
 }
 
 /**
- * The longest turn `loopTurnsDuring` sees while the process only waits for
- * `ms`: the noise floor of this machine now (the CPU time that other threads
- * of the process, the collector's helpers and the thread pool, add to a turn),
- * to add to a bound measured in the same test.
+ * How long `loopTurnsDuring` counts, on this machine now, the turn in which V8
+ * rehashes `tables` Maps of string keys at once: the stall a large Map causes
+ * whatever the code's slices do (V8 rehashes a Map in one go, see
+ * docs/architecture.md, "Known limits"). `'grow'`: the insert that passes
+ * `keys`, a power of two, doubling each Map. `'shrink'`: the delete that
+ * leaves a Map that held `keys` a quarter full, halving it. A loaded machine
+ * stretches this copying of a large table threefold or more (shared caches,
+ * memory bandwidth, page faults), as it does the code's own rehash: a bound on
+ * a turn that holds such a rehash scales with this, measured just before.
+ * The median of three, each on Maps built afresh and left to the collector first.
  */
-export async function idleFloorMs(ms: number): Promise<number> {
-  const { longestMs } = await loopTurnsDuring(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-  return longestMs
+export async function rehashTurnMs(change: 'grow' | 'shrink', keys: number, tables = 1): Promise<number> {
+  // Made once, hashed once: what the timed insert or delete does to a key is what the code's own does.
+  const names = Array.from({ length: keys + 1 }, (_, i) => `key:${i}`)
+  const times: number[] = []
+  for (let run = 0; run < 3; run++) {
+    const maps = Array.from({ length: tables }, () => new Map<string, number>())
+    for (let i = 0; i < keys; i++) for (const map of maps) map.set(names[i], i)
+    let next = keys
+    if (change === 'shrink') {
+      // A Map shrinks when a delete leaves it under a quarter of its slots: a power of two, at least `keys`.
+      const quarter = 2 ** Math.ceil(Math.log2(keys)) / 4
+      next = 0
+      for (; maps[0].size > quarter; next++) for (const map of maps) map.delete(names[next])
+    }
+    const rehash = (): void => {
+      for (const map of maps) {
+        if (change === 'grow') map.set(names[next], next)
+        else map.delete(names[next])
+      }
+    }
+    // The collector's work on what building the Maps left goes first, as a test lets it before its timed run.
+    await sleep(50)
+    const { longestMs } = await loopTurnsDuring(async () => {
+      await sleep(1)
+      rehash()
+    })
+    times.push(longestMs)
+  }
+  return times.sort((a, b) => a - b)[1]
 }
