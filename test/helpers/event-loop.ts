@@ -164,3 +164,13 @@ export async function rehashTurnMs(change: 'grow' | 'shrink', keys: number, tabl
   }
   return times.sort((a, b) => a - b)[1]
 }
+/**
+ * The longest turn `loopTurnsDuring` sees while the process only waits for
+ * `ms`: the noise floor of this machine now (the CPU time that other threads
+ * of the process, the collector's helpers and the thread pool, add to a turn),
+ * to add to a bound measured in the same test.
+ */
+export async function idleFloorMs(ms: number): Promise<number> {
+  const { longestMs } = await loopTurnsDuring(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  return longestMs
+}
