@@ -14,7 +14,7 @@ export type { PrefetchOptions } from './options/options.js'
 export type { ColdTierStats } from './observe/stats.js'
 export type { LowerTierState } from './observe/stats.js'
 export type { ColdInboxOptions, FsyncMode } from './tiers/cold/options.js'
-export type { WriteMode, WriteOp, Writer, WriterRetry } from './options/options.js'
+export type { WriteMode, WriteOp, Writer, WriterRetry } from './options/writer-options.js'
 // Serving when the source is slow or down: stale-while-revalidate, grace, timeouts, the circuit breaker.
 export type { GetOrSetOptions } from './cache.js'
 export type { ServeOptions, TimeoutOptions } from './options/serve-options.js'

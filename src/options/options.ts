@@ -1,8 +1,6 @@
-import { join } from 'node:path'
 import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
 import { createDefaultCodec } from '../codec/default-codec.js'
-import { CacheError } from '../errors.js'
 import { POLICY_NAMES, type PolicyName } from '../policies/index.js'
 import {
   type ColdInboxOptions,
@@ -12,6 +10,8 @@ import {
   resolveColdInboxOptions,
   resolveColdSettings,
 } from '../tiers/cold/options.js'
+import { checkKeys, invalid, isPositive, isPositiveInteger, resolveInteger } from './option-rules.js'
+import { type ResolvedWriter, resolveWriter, type Writer } from './writer-options.js'
 import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES, type ServeOptions } from './serve-options.js'
 
 export interface HotOptions {
@@ -123,65 +123,6 @@ export interface CacheOptions<V = unknown> extends ServeOptions {
   closeTimeout?: number
 }
 
-/** One change for the source: a key's new value, or its deletion. */
-export type WriteOp<V> = { type: 'set'; key: string; value: V } | { type: 'delete'; key: string }
-
-/**
- * The source of truth behind the cache, and how writes reach it.
- *
- * - 'through': `set`/`delete` resolve once `write` has succeeded and the
- *   cache holds the new state; when `write` fails they reject `E_WRITER` (the
- *   error as `cause`) and the key's cached value is dropped.
- * - 'back': `set`/`delete` resolve once the op is in the cache and fsynced in
- *   the journal; the ops are written later, coalesced by key, in batches, one
- *   batch at a time, retried with backoff. Delivery is at least once: `write`
- *   must be idempotent.
- */
-export interface Writer<V> {
-  /** Writes the ops, in order; a key appears at most once per call in write-back. Rejects when the source did not take them. */
-  write(ops: WriteOp<V>[], context: { signal: AbortSignal }): Promise<void>
-  /** Default 'through'. */
-  mode?: WriteMode
-  /** Most ops in one `write` call. Default 100. */
-  batchSize?: number
-  /** Ms a dirty entry may wait before it is written (write-back). Default 1,000. */
-  flushInterval?: number
-  /** Most dirty keys at once (write-back). Default 10,000. */
-  maxDirty?: number
-  /** Past `maxDirty`: a write waits for room ('wait', default) or rejects `E_BACKPRESSURE` with nothing changed ('reject'). */
-  onFull?: 'wait' | 'reject'
-  /** Tries of a batch and the jittered exponential backoff between them (write-back). */
-  retry?: WriterRetry
-  /**
-   * The write-back journal's directory. Default: `journal` inside `cold.dir`
-   * when a cold tier exists; without one (or `false`), dirty entries live in
-   * memory only and a crash loses them.
-   */
-  journal?: string | false
-}
-
-export type WriteMode = 'through' | 'back'
-
-export interface WriterRetry {
-  /** Tries of one batch, the first included. Default 3. */
-  attempts?: number
-  /** Ms before the second try; doubles at each try. Default 100. */
-  baseDelay?: number
-  /** Most ms between two tries. Default 5,000. */
-  maxDelay?: number
-}
-
-export interface ResolvedWriter<V> {
-  write: Writer<V>['write']
-  mode: WriteMode
-  batchSize: number
-  flushInterval: number
-  maxDirty: number
-  onFull: 'wait' | 'reject'
-  retry: Required<WriterRetry>
-  journal: string | false
-}
-
 export interface PrefetchOptions {
   /** Most loads ahead of use at once; more predictions are dropped, never queued. Default 4. */
   maxInFlight?: number
@@ -226,27 +167,14 @@ export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
 const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
 KNOWN.push('writer', 'closeTimeout')
-const KNOWN_WRITER = ['write', 'mode', 'batchSize', 'flushInterval', 'maxDirty', 'onFull', 'retry', 'journal']
-const KNOWN_RETRY = ['attempts', 'baseDelay', 'maxDelay']
 KNOWN.push(...SERVE_OPTION_NAMES)
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
 const KNOWN_COLD = ['dir', 'maxBytes', 'segmentBytes', 'fsync', 'fsyncInterval', 'compactionThreshold', 'inbox']
 
-const invalid = (option: string, rule: string): CacheError => new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
-
 /** The best overall on the hit-ratio suite (`docs/hit-ratio.md`), within a point of LRU on every row. */
 export const DEFAULT_POLICY: PolicyName = 'w-tinylfu'
-
-const isPositive = (n: unknown): n is number => typeof n === 'number' && n > 0 && !Number.isNaN(n)
-const isPositiveInteger = (n: unknown): n is number => isPositive(n) && (Number.isInteger(n) || n === Infinity)
-
-function checkKeys(object: object, known: string[], prefix: string): void {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw invalid(prefix + key, 'is not a known option')
-  }
-}
 
 function checkPolicy(option: string, policy: unknown): PolicyName {
   if (policy === undefined) return DEFAULT_POLICY
@@ -324,12 +252,6 @@ export function resolveTtl(option: string, ttl: unknown): number {
   return ttl
 }
 
-function resolveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!isPositiveInteger(value) || value === Infinity) throw invalid(option, 'must be a positive integer')
-  return value
-}
-
 function resolveMaxKeyLength(maxKeyLength: unknown): number {
   const resolved = resolveInteger('maxKeyLength', maxKeyLength, 1024)
   if (resolved > MAX_KEY_LENGTH) {
@@ -386,46 +308,6 @@ function resolveCodec(codec: unknown): Codec {
     throw invalid('codec', 'must have encode and decode functions')
   }
   return c
-}
-
-function resolveWriter<V>(writer: Writer<V> | undefined, cold: false | ColdOptions | undefined, values: unknown): ResolvedWriter<V> | undefined {
-  if (writer === undefined) return undefined
-  if (typeof writer !== 'object' || writer === null) throw invalid('writer', 'must be an object')
-  checkKeys(writer, KNOWN_WRITER, 'writer.')
-  if (typeof writer.write !== 'function') throw invalid('writer.write', 'must be a function (ops, { signal }) => Promise<void>')
-  const mode = writer.mode ?? 'through'
-  if (mode !== 'through' && mode !== 'back') throw invalid('writer.mode', `must be 'through' or 'back'`)
-  const onFull = writer.onFull ?? 'wait'
-  if (onFull !== 'wait' && onFull !== 'reject') throw invalid('writer.onFull', `must be 'wait' or 'reject'`)
-  const retry = writer.retry ?? {}
-  if (typeof retry !== 'object' || retry === null) throw invalid('writer.retry', 'must be an object')
-  checkKeys(retry, KNOWN_RETRY, 'writer.retry.')
-  const baseDelay = resolveInteger('writer.retry.baseDelay', retry.baseDelay, 100)
-  const maxDelay = resolveInteger('writer.retry.maxDelay', retry.maxDelay, Math.max(5000, baseDelay))
-  if (maxDelay < baseDelay) throw invalid('writer.retry.maxDelay', 'must be at least writer.retry.baseDelay')
-  return {
-    write: writer.write,
-    mode,
-    batchSize: resolveInteger('writer.batchSize', writer.batchSize, 100),
-    flushInterval: resolveInteger('writer.flushInterval', writer.flushInterval, 1000),
-    maxDirty: resolveInteger('writer.maxDirty', writer.maxDirty, 10_000),
-    onFull,
-    retry: { attempts: resolveInteger('writer.retry.attempts', retry.attempts, 3), baseDelay, maxDelay },
-    journal: resolveJournal(writer.journal, mode, cold, values),
-  }
-}
-
-/** The journal's directory: given, or `journal` in the cold tier's directory; false for none (write-through needs none). */
-function resolveJournal(journal: unknown, mode: WriteMode, cold: false | ColdOptions | undefined, values: unknown): string | false {
-  if (journal !== undefined && journal !== false && (typeof journal !== 'string' || journal === '')) {
-    throw invalid('writer.journal', 'must be a directory path or false')
-  }
-  if (mode === 'through' || journal === false) return false
-  if (typeof journal === 'string') {
-    if (values === 'any') throw invalid('writer.journal', `needs values 'data': the journal holds values as bytes`)
-    return journal
-  }
-  return cold !== undefined && cold !== false ? join(cold.dir, 'journal') : false
 }
 
 function resolveCloseTimeout(closeTimeout: unknown): number {

@@ -1,4 +1,4 @@
-import { CacheError } from '../errors.js'
+import { invalid } from './option-rules.js'
 import { type BreakerOptions, DEFAULT_BREAKER_COOLDOWN, DEFAULT_BREAKER_FAILURES } from '../guards/circuit-breaker.js'
 
 /** How long a load may take before a read stops waiting for it. */
@@ -52,8 +52,6 @@ export interface ResolvedServeOptions {
 }
 
 export const SERVE_OPTION_NAMES: readonly string[] = ['staleWhileRevalidate', 'grace', 'timeout', 'breaker']
-
-const invalid = (option: string, rule: string): CacheError => new CacheError('E_INVALID_OPTIONS', `option '${option}' ${rule}`)
 
 function window(option: string, value: unknown): number {
   if (value === undefined) return 0

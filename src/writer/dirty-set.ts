@@ -1,4 +1,4 @@
-import type { WriteOp } from '../options/options.js'
+import type { WriteOp } from '../options/writer-options.js'
 
 /** A key's last acknowledged op that has not reached the source yet. */
 export interface DirtyEntry<V> {

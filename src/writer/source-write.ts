@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs'
 import type { CircuitBreaker } from '../guards/circuit-breaker.js'
-import type { ResolvedWriter, WriteOp } from '../options/options.js'
+import type { ResolvedWriter, WriteOp } from '../options/writer-options.js'
 import { yieldToLoop } from '../tiers/cold/yield.js'
 
 /**

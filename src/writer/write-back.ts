@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs'
 import { type FlushInput, type FlushOutput, flush } from '../../streams/flush.js'
 import { asCacheError, CacheError } from '../errors.js'
-import type { WriteOp } from '../options/options.js'
+import type { WriteOp } from '../options/writer-options.js'
 import { yieldToLoop } from '../tiers/cold/yield.js'
 import { type DirtyEntry, DirtySet } from './dirty-set.js'
 import { Journal } from './journal.js'

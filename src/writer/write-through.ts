@@ -1,5 +1,5 @@
 import { CacheError } from '../errors.js'
-import type { WriteOp } from '../options/options.js'
+import type { WriteOp } from '../options/writer-options.js'
 import { BreakerOpenError } from '../guards/circuit-breaker.js'
 import { callWrite } from './source-write.js'
 import type { CacheWriter, WriterParts, WrittenEntry } from './writer-parts.js'

@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
 import type { CircuitBreaker } from '../guards/circuit-breaker.js'
 import type { Notifier } from '../observe/notifier.js'
-import type { ResolvedWriter } from '../options/options.js'
+import type { ResolvedWriter } from '../options/writer-options.js'
 
 /** Where a writer applies an op once the source (through) or the journal (back) has it: the cache, through read-through. */
 interface WriterCache<V> {
