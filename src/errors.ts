@@ -19,6 +19,8 @@ export type CacheErrorCode =
   | 'E_WRITER'
   /** A loader or `getOrSet` factory ran past its `timeout.hard`: its signal was aborted, and no stale value within `grace` could stand in. */
   | 'E_TIMEOUT'
+  /** A call to the remote tier (Redis) failed or ran past its `commandTimeout`, or its breaker is open; with `remote.whenDown: 'reject'`, a write was not taken. */
+  | 'E_REMOTE'
 
 export class CacheError extends Error {
   override readonly name = 'CacheError'
