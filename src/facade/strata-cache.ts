@@ -33,6 +33,7 @@ import type { WriteBack } from '../writer/write-back.js'
 import type { CacheWriter } from '../writer/writer-parts.js'
 import { createWriter } from '../writer/writer.js'
 import { CircuitBreaker } from '../guards/circuit-breaker.js'
+import { Distributed } from '../coherence/distributed.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -68,6 +69,10 @@ class StrataCache<V> implements Cache<V> {
   /** Set while a write-back journal is replayed: operations wait for it, so that no read misses a replayed op. */
   #replaying: Promise<void> | undefined
   readonly #serve: ResolvedServeOptions
+  /** With a remote tier or a bus: the writes other instances see, and whether local copies may be served. */
+  readonly #distributed: Distributed<V> | undefined
+  /** A write as it reaches the tiers: through the remote tier or the bus when there is one. */
+  readonly #apply: { set: (key: string, value: V, ttl: number, tags: readonly string[] | undefined) => undefined | Promise<void>; delete: (key: string) => boolean | Promise<boolean> }
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed. (A tier that fails degrades: memory serves without it.) */
   #unusable: CacheError | undefined
@@ -97,7 +102,10 @@ class StrataCache<V> implements Cache<V> {
       },
       scheduler,
     )
-    const stack = (this.#stack = new TierStack<V>(resolved, this.#watchers))
+    const distributed = (this.#distributed = Distributed.wanted(resolved.distributed)
+      ? new Distributed<V>({ options: resolved.distributed, codec: resolved.codec, scheduler, defaultTtl: resolved.ttl })
+      : undefined)
+    const stack = (this.#stack = new TierStack<V>(resolved, this.#watchers, distributed?.tierParts))
     const { notifier } = stack
     this.events$ = notifier.bus.events$
     this.stats$ = sampleStats(() => this.stats(), resolved.statsInterval, scheduler).pipe(takeUntil(this.#closing), share())
@@ -125,13 +133,50 @@ class StrataCache<V> implements Cache<V> {
         resolved.writer?.mode === 'back'
           ? { find: (key: string) => (writer as WriteBack<V>).find(key), settled: (key: string) => (writer as WriteBack<V>).settled(key) }
           : undefined,
+      shared: distributed?.loads((key, value) => this.#checkValue(key, value)),
     }))
+    if (distributed !== undefined) {
+      const watchers = this.#watchers
+      distributed.connect(
+        {
+          set: (key, value, ttl, tags) => readThrough.set(key, value, ttl, tags),
+          delete: (key) => readThrough.delete(key),
+          clear: () => readThrough.clear(),
+          keysOfTag: (tag) => stack.keysOfTag(tag),
+          drop: (key) => {
+            Promise.resolve(readThrough.delete(key)).catch(() => undefined)
+            // A watched key shows the other instance's new value, not only its absence.
+            if (watchers.watching(key)) {
+              readThrough.read(key).then(
+                (value) => value !== undefined && watchers.changed(key, value, stack.expiryOf(key)),
+                () => undefined,
+              )
+            }
+          },
+          dropAll: () => {
+            readThrough.clear()?.catch(() => undefined)
+          },
+          count: () => {
+            const tiers = stack.stats()
+            return tiers.hot.entries + tiers.warm.entries + tiers.cold.entries
+          },
+        },
+        notifier as never,
+        resolved.cold !== false,
+      )
+    }
+    const shared = distributed?.writes
+    this.#apply =
+      shared === undefined
+        ? { set: (key, value, ttl, tags) => readThrough.set(key, value, ttl, tags), delete: (key) => readThrough.delete(key) }
+        : { set: (key, value, ttl, tags) => shared.set(key, value, ttl, tags), delete: (key) => shared.delete(key) }
+    const apply = this.#apply
     const writer: CacheWriter<V> | undefined = (this.#writer =
       resolved.writer === undefined
         ? undefined
         : createWriter<V>({
             options: resolved.writer,
-            cache: { set: (key, value, ttl, tags) => readThrough.set(key, value, ttl, tags), delete: (key) => readThrough.delete(key) },
+            cache: apply,
             codec: resolved.codec,
             notifier,
             scheduler,
@@ -150,7 +195,8 @@ class StrataCache<V> implements Cache<V> {
         if (this.#replaying === replayed) this.#replaying = undefined
       })
     }
-    this.ready = (writer === undefined ? stack.ready : stack.ready.then(() => writer.opened)).then(
+    const opened = distributed === undefined ? stack.ready : Promise.all([stack.ready, distributed.ready])
+    this.ready = (writer === undefined ? opened : opened.then(() => writer.opened)).then(
       () => undefined,
       (error: unknown) => {
         throw asCacheError(error, 'E_IO', String(error))
@@ -163,6 +209,7 @@ class StrataCache<V> implements Cache<V> {
     if (this.#replaying !== undefined) return this.#replaying.then(() => this.get(key))
     if (this.#unusable !== undefined) return Promise.reject(this.#unusable)
     if (!isValidKey(key, this.#maxKeyLength)) return Promise.reject(invalidKey(key, this.#maxKeyLength))
+    if (this.#distributed !== undefined && !this.#distributed.trusted) return this.#readAround(key)
     return this.#readThrough.read(key)
   }
 
@@ -172,7 +219,11 @@ class StrataCache<V> implements Cache<V> {
   }
 
   has(key: string): Promise<boolean> {
-    return this.#run(() => this.#stack.has(checkKey(key, this.#maxKeyLength)))
+    return this.#run(() => {
+      checkKey(key, this.#maxKeyLength)
+      if (this.#distributed !== undefined && !this.#distributed.trusted) return this.#readAround(key).then((value) => value !== undefined)
+      return this.#stack.has(key)
+    })
   }
 
   set(key: string, value: V, options?: EntryOptions): Promise<void> {
@@ -180,14 +231,14 @@ class StrataCache<V> implements Cache<V> {
       checkWrittenKey(key, this.#maxKeyLength)
       this.#checkValue(key, value)
       const { ttl, tags } = checkEntryOptions(options)
-      return this.#writer !== undefined ? this.#writer.set(key, value, ttl, tags) : this.#readThrough.set(key, value, ttl, tags)
+      return this.#writer !== undefined ? this.#writer.set(key, value, ttl, tags) : this.#apply.set(key, value, ttl, tags)
     })
   }
 
   delete(key: string): Promise<boolean> {
     return this.#run(() => {
       checkKey(key, this.#maxKeyLength)
-      return this.#writer !== undefined ? this.#writer.delete(key) : this.#readThrough.delete(key)
+      return this.#writer !== undefined ? this.#writer.delete(key) : this.#apply.delete(key)
     })
   }
 
@@ -197,12 +248,19 @@ class StrataCache<V> implements Cache<V> {
       checkFactory(factory)
       const { ttl, tags } = checkEntryOptions(options, GET_OR_SET_OPTIONS)
       const serve = options === undefined ? this.#serve : resolveServeOptions(options, this.#serve)
+      if (this.#distributed !== undefined && !this.#distributed.trusted) {
+        return this.#distributed.readAround(key).then((found) => found ?? this.#readThrough.getOrSet(key, factory, ttl, tags, serve, true))
+      }
       return this.#readThrough.getOrSet(key, factory, ttl, tags, serve)
     })
   }
 
   getMany(keys: string[]): Promise<(V | undefined)[]> {
-    return this.#run(() => this.#bulk.all(checkKeys(keys, this.#maxKeyLength), (run) => this.#readThrough.readMany(run)))
+    return this.#run(() => {
+      const checked = checkKeys(keys, this.#maxKeyLength)
+      if (this.#distributed !== undefined && !this.#distributed.trusted) return Promise.all(checked.map((key) => this.#readAround(key)))
+      return this.#bulk.all(checked, (run) => this.#readThrough.readMany(run))
+    })
   }
 
   setMany(entries: CacheEntry<V>[]): Promise<void> {
@@ -214,7 +272,7 @@ class StrataCache<V> implements Cache<V> {
       // A value that went straight to a full lower tier is stored, and waits for room there.
       const waits: Promise<void>[] = []
       for (let i = 0; i < entries.length; i++) {
-        const wait = this.#readThrough.set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
+        const wait = this.#apply.set(entries[i].key, entries[i].value, checked[i].ttl, checked[i].tags)
         if (wait !== undefined) waits.push(wait)
       }
       if (waits.length > 0) await Promise.all(waits)
@@ -224,19 +282,22 @@ class StrataCache<V> implements Cache<V> {
   deleteMany(keys: string[]): Promise<number> {
     return this.#run(() => {
       const checked = checkKeys(keys, this.#maxKeyLength)
-      return this.#writer !== undefined ? this.#writer.deleteMany(checked) : this.#bulk.count(checked, (key) => this.#readThrough.delete(key))
+      return this.#writer !== undefined ? this.#writer.deleteMany(checked) : this.#bulk.count(checked, (key) => this.#apply.delete(key))
     })
   }
 
   deleteByTag(tag: string): Promise<number> {
     return this.#run(() => {
+      const shared = this.#distributed?.writes
+      if (shared !== undefined) return shared.deleteByTag(checkTag(tag))
       const keys = this.#stack.keysOfTag(checkTag(tag))
       return keys instanceof Promise ? keys.then((found) => this.#deleteTagged(found, tag)) : this.#deleteTagged(keys, tag)
     })
   }
 
   clear(): Promise<void> {
-    return this.#run(() => (this.#writer !== undefined ? this.#writer.flush().then(() => this.#readThrough.clear()) : this.#readThrough.clear()))
+    const clear = (): Promise<void> | undefined => (this.#distributed?.writes !== undefined ? this.#distributed.writes.clear() : this.#readThrough.clear())
+    return this.#run(() => (this.#writer !== undefined ? this.#writer.flush().then(clear) : clear()))
   }
 
   flush(): Promise<void> {
@@ -269,15 +330,18 @@ class StrataCache<V> implements Cache<V> {
     this.#watchers.complete()
     const writing = this.#writer?.close(this.#closeTimeout)
     // The tiers close after the writer has applied the writes it had taken, whatever became of their flush.
+    const tiers = (): Promise<void> => {
+      const closing = this.#stack.close()
+      const distributed = this.#distributed
+      return distributed === undefined ? closing : closing.finally(() => distributed.close())
+    }
     this.#closed =
       writing === undefined
-        ? this.#stack.close()
-        : writing.then(
-            () => this.#stack.close(),
-            (error: unknown) =>
-              this.#stack.close().then(() => {
-                throw error
-              }),
+        ? tiers()
+        : writing.then(tiers, (error: unknown) =>
+            tiers().then(() => {
+              throw error
+            }),
           )
     return this.#closed
   }
@@ -300,6 +364,12 @@ class StrataCache<V> implements Cache<V> {
   #deleteTagged(keys: readonly string[], tag: string): Promise<number> {
     const tags = this.#stack.tags
     return this.#bulk.count(keys, (key) => tags.tagsOf(key)?.includes(tag) === true && this.#readThrough.delete(key))
+  }
+
+  /** A read while local copies may be stale (the bus is disconnected): the remote tier's value, else the loader's. */
+  #readAround(key: string): Promise<V | undefined> {
+    const distributed = this.#distributed as Distributed<V>
+    return distributed.readAround(key).then((found) => found ?? this.#readThrough.readSource(key))
   }
 
   /** Runs an operation as a Promise: its result, or its error as a rejection. */

@@ -1,6 +1,15 @@
 import type { CacheError } from '../errors.js'
 
-export type TierName = 'hot' | 'warm' | 'cold'
+/** The tiers in lookup order: memory's (hot, warm), the disk (cold), a Redis shared by instances (remote). */
+export type TierName = 'hot' | 'warm' | 'cold' | 'remote'
+
+/**
+ * The coherence bus's connection: `connected`; `disconnected` (invalidations
+ * may be missed: local copies are served for at most `maxStaleness` ms);
+ * `resynced` after a disconnect, with the invalidations it `replayed` and the
+ * local copies it `dropped` because some were lost for good.
+ */
+export type BusState = 'connected' | 'disconnected' | 'resynced'
 
 /** Why an entry left the cache for good. */
 export type EvictionReason =
@@ -37,5 +46,7 @@ export type CacheEvent =
   | { type: 'degraded'; tier: TierName; error: CacheError; at: number }
   /** A degraded tier works again (for one that failed its first open: it has opened). */
   | { type: 'recovered'; tier: TierName; at: number }
+  /** The coherence bus's connection changed; after `resynced`, `replayed` invalidations were applied and `dropped` local copies dropped. */
+  | { type: 'bus'; state: BusState; replayed?: number; dropped?: number; at: number }
 
 export type CacheEventType = CacheEvent['type']

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs'
 import type { CacheError } from '../errors.js'
 import { EventBus } from './event-bus.js'
-import type { EvictionReason, TierName } from './events.js'
+import type { BusState, EvictionReason, TierName } from './events.js'
 import { StatsCounters } from './stats.js'
 import type { TagIndex } from '../tags/tag-index.js'
 import type { Watchers } from './watchers.js'
@@ -135,6 +135,13 @@ export class Notifier<V> {
 
   recovered(tier: TierName): void {
     if (this.bus.listening) this.bus.emit({ type: 'recovered', tier, at: this.#scheduler.now() })
+  }
+
+  /** The coherence bus's connection changed. */
+  busChanged(state: BusState, replayed?: number, dropped?: number): void {
+    if (!this.bus.listening) return
+    const at = this.#scheduler.now()
+    this.bus.emit(state === 'resynced' ? { type: 'bus', state, replayed: replayed ?? 0, dropped: dropped ?? 0, at } : { type: 'bus', state, at })
   }
 
   cleared(): void {

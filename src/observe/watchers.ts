@@ -82,6 +82,11 @@ export class Watchers<V> {
     for (const subscriber of watch.subscribers) subscriber.next(value)
   }
 
+  /** Whether anyone watches the key. */
+  watching(key: string): boolean {
+    return this.#byKey.has(key)
+  }
+
   /** Every watched key is now absent. */
   cleared(): void {
     for (const key of [...this.#byKey.keys()]) this.changed(key, undefined, 0)

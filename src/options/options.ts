@@ -12,6 +12,7 @@ import {
 } from '../tiers/cold/options.js'
 import { checkKeys, invalid, isPositive, isPositiveInteger, resolveInteger } from './option-rules.js'
 import { type ResolvedWriter, resolveWriter, type Writer } from './writer-options.js'
+import { type DistributedOptions, DISTRIBUTED_OPTION_NAMES, type ResolvedDistributed, resolveDistributed } from './distributed-options.js'
 import { type ResolvedServeOptions, resolveServeOptions, SERVE_OPTION_NAMES, type ServeOptions } from './serve-options.js'
 
 export interface HotOptions {
@@ -59,8 +60,8 @@ export interface ColdOptions {
   inbox?: ColdInboxOptions
 }
 
-/** `ServeOptions`: stale-while-revalidate, grace, timeouts and a breaker for the loader and `getOrSet` factories. */
-export interface CacheOptions<V = unknown> extends ServeOptions {
+/** `DistributedOptions`: a remote tier, a coherence bus. `ServeOptions`: stale-while-revalidate, grace, timeouts and a breaker for the loader and `getOrSet` factories. */
+export interface CacheOptions<V = unknown> extends ServeOptions, DistributedOptions {
   hot?: HotOptions
   /** Off (false) by default: then nothing is encoded and any value may be stored. */
   warm?: false | WarmOptions
@@ -158,6 +159,7 @@ export interface ResolvedOptions<V = unknown> {
   writer: ResolvedWriter<V> | undefined
   closeTimeout: number
   serve: ResolvedServeOptions
+  distributed: ResolvedDistributed
 }
 
 const DEFAULT_HOT_MAX_ENTRIES = 10_000
@@ -167,7 +169,7 @@ export const DEFAULT_MAX_VALUE_BYTES = 1 << 20
 
 const KNOWN = ['hot', 'warm', 'cold', 'ttl', 'scheduler', 'codec', 'statsInterval', 'maxKeyLength', 'maxValueBytes', 'values', 'loader', 'prefetch']
 KNOWN.push('writer', 'closeTimeout')
-KNOWN.push(...SERVE_OPTION_NAMES)
+KNOWN.push(...SERVE_OPTION_NAMES, ...DISTRIBUTED_OPTION_NAMES)
 const KNOWN_PREFETCH = ['maxInFlight', 'minConfidence']
 const KNOWN_HOT = ['maxEntries', 'maxBytes', 'policy']
 const KNOWN_WARM = ['maxBytes', 'policy']
@@ -204,6 +206,7 @@ export function resolveOptions<V>(options: CacheOptions<V> = {}): ResolvedOption
     writer: resolveWriter(options.writer, options.cold, options.values),
     closeTimeout: resolveCloseTimeout(options.closeTimeout),
     serve: resolveServeOptions(options),
+    distributed: resolveDistributed(options),
   }
 }
 

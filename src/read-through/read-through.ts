@@ -58,6 +58,17 @@ export interface DirtyReads<V> {
   settled(key: string): Promise<boolean>
 }
 
+/** Loads shared with other instances (see `SharedLoads`): a source call that may be answered by another instance's. */
+export interface SharedSource<V> {
+  load(
+    key: string,
+    call: (context: { signal: AbortSignal }) => Promise<V | undefined>,
+    context: { signal: AbortSignal },
+    ttl: number,
+    tags: readonly string[] | undefined,
+  ): Promise<V | undefined>
+}
+
 export interface ReadThroughParts<V> {
   tiers: ReadThroughTiers<V>
   admission: Admission<V>
@@ -70,6 +81,8 @@ export interface ReadThroughParts<V> {
   serve?: ResolvedServeOptions
   /** Given with a write-back writer: a dirty key is read from it, never loaded (the source holds an older value). */
   dirty?: DirtyReads<V> | undefined
+  /** Given with a remote tier: one instance loads a key at a time. */
+  shared?: SharedSource<V> | undefined
 }
 
 /**
@@ -89,6 +102,7 @@ export class ReadThrough<V> {
   readonly #serve: ResolvedServeOptions
   readonly #breakers: SourceBreakers
   readonly #dirty: DirtyReads<V> | undefined
+  readonly #shared: SharedSource<V> | undefined
   /** `getOrSet`'s factories. */
   readonly #flights = new SingleFlight<V | undefined>({ guardReentry: true })
   /** The loader's calls for reads. */
@@ -103,6 +117,7 @@ export class ReadThrough<V> {
     this.#serve = parts.serve ?? SERVE_AS_STORED
     this.#breakers = new SourceBreakers(parts.scheduler)
     this.#dirty = parts.dirty
+    this.#shared = parts.shared
   }
 
   /** Whether the loader runs for `key` for a read now. */
@@ -146,6 +161,7 @@ export class ReadThrough<V> {
     ttl: number,
     tags: string[] | undefined,
     serve: ResolvedServeOptions = this.#serve,
+    skipTiers = false,
   ): V | R | Promise<V | R> {
     const run = (): Promise<V | undefined> =>
       this.#serveMiss(
@@ -155,6 +171,8 @@ export class ReadThrough<V> {
         (context) => factory(context),
         (value) => this.#store(key, value, ttl, tags, serve.kept),
         serve,
+        ttl,
+        tags,
       )
     const load = (cached: V | undefined): V | Promise<V | undefined> => {
       if (cached !== undefined) return cached
@@ -165,8 +183,14 @@ export class ReadThrough<V> {
       if (dirty.value === undefined) return (this.#dirty as DirtyReads<V>).settled(key).then(run)
       return dirty.value
     }
-    const cached = this.#tiers.get(key)
+    // Local copies that may be stale are skipped (see `readSource`).
+    const cached = skipTiers ? undefined : this.#tiers.get(key)
     return (cached instanceof Promise ? cached.then(load) : load(cached)) as V | R | Promise<V | R>
+  }
+
+  /** The key's dirty value or the loader's, not reading the tiers: for a read while local copies may be stale. */
+  readSource(key: string): Promise<V | undefined> {
+    return Promise.resolve(this.#missed(key))
   }
 
   /** Stores a checked value; loads of the key under way are out of date. Waits as `ReadThroughTiers.set` says. */
@@ -240,7 +264,7 @@ export class ReadThrough<V> {
     const loader = this.#loader as Loader<V>
     const serve = this.#serve
     const store = (value: V | undefined): void => this.#store(key, value, 0, undefined, serve.kept)
-    return this.#serveMiss(key, 'loader', this.#loads, (context) => loader(key, context), store, serve)
+    return this.#serveMiss(key, 'loader', this.#loads, (context) => loader(key, context), store, serve, 0, undefined)
   }
 
   /**
@@ -257,10 +281,15 @@ export class ReadThrough<V> {
     call: Factory<V | undefined>,
     store: (value: V | undefined) => void,
     serve: ResolvedServeOptions,
+    ttl: number,
+    tags: readonly string[] | undefined,
   ): Promise<V | undefined> {
     const settings = serve.breaker
     const breaker = settings === false ? undefined : source === 'loader' ? this.#breakers.loader(settings) : this.#breakers.factory(settings)
-    const load = (): Promise<V | undefined> => flights.run(key, (context) => this.#call(key, source, call, context, serve, breaker), store)
+    const called = (context: { signal: AbortSignal }): Promise<V | undefined> => this.#call(key, source, call, context, serve, breaker)
+    const shared = this.#shared
+    const load = (): Promise<V | undefined> =>
+      flights.run(key, shared === undefined ? called : (context) => shared.load(key, called, context, ttl, tags), store)
     const stale = serve.kept === 0 ? undefined : this.#tiers.stale(key)
     if (stale === undefined) return load()
     const age = this.#scheduler.now() - stale.expiresAt

@@ -1,4 +1,7 @@
+import type { LocalVersions } from '../coherence/local-versions.js'
 import type { ResolvedOptions } from '../options/options.js'
+import type { RemoteLink } from '../remote/remote-link.js'
+import { RemoteTier } from '../remote/remote-tier.js'
 import { ColdTier } from '../tiers/cold/cold-tier.js'
 import type { LowerTier } from '../tiers/lower-tier.js'
 import { type LeaveJudge, lowerExits } from './lower-exits.js'
@@ -10,13 +13,24 @@ import { GuardedTier } from './tier-health.js'
  * added here, behind a `GuardedTier`: a tier that fails degrades, and is
  * retried until it works again.
  */
-export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge): LowerTier[] {
+/** The remote tier's connection, and where the versions of the copies it brings up are kept. */
+export interface RemoteTierParts {
+  link: RemoteLink
+  versions: LocalVersions
+}
+
+export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge, remote?: RemoteTierParts): LowerTier[] {
   const tiers: LowerTier[] = []
   const tags = judge.tags
   if (options.cold !== false) {
     const tagIndex = { of: (key: string) => tags.tagsOf(key), restore: (key: string, list: readonly string[]) => tags.set(key, list) }
     const { cold, scheduler } = options
     tiers.push(new GuardedTier('cold', judge.notifier, scheduler, (failed) => new ColdTier(cold, scheduler, lowerExits('cold', judge, failed), tagIndex)))
+  }
+  if (remote !== undefined) {
+    const { link, versions } = remote
+    const scheduler = options.scheduler
+    tiers.push(new GuardedTier('remote', judge.notifier, scheduler, (failed) => new RemoteTier(link, lowerExits('remote', judge, failed), versions, scheduler)))
   }
   return tiers
 }

@@ -58,6 +58,10 @@ export class GuardedTier implements LowerTier {
     )
   }
 
+  get takesEvictions(): boolean {
+    return this.#tier.takesEvictions
+  }
+
   get state(): LowerTierState {
     return this.#state
   }

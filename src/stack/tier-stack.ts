@@ -12,7 +12,7 @@ import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import { KeptBytes } from './kept-bytes.js'
-import { createLowerTiers } from './lower-tiers.js'
+import { createLowerTiers, type RemoteTierParts } from './lower-tiers.js'
 import { LowerReads } from './lower-reads.js'
 import { MemoryEntries } from './memory-entries.js'
 import { tierStats } from './tier-stats.js'
@@ -47,8 +47,10 @@ export class TierStack<V> {
   readonly ready: Promise<void>
   readonly #scheduler: SchedulerLike
   readonly #codec: Codec
-  /** The first lower tier: where memory's evictions go. */
+  /** The first lower tier that takes evictions (the disk): where memory's evictions go. */
   readonly #below: LowerTier | undefined
+  /** Whether any tier lies below memory: a read memory misses goes down. */
+  readonly #hasLower: boolean
   readonly #reads: LowerReads<V>
   readonly #memory: MemoryEntries
   readonly #warmValues: WarmValues<V> | undefined
@@ -57,7 +59,7 @@ export class TierStack<V> {
   readonly #kept: KeptBytes | undefined
 
   /** `watchers`: the subscribers of `watch(key)`, told of every change the notifier reports. */
-  constructor(options: ResolvedOptions, watchers?: Watchers<V>) {
+  constructor(options: ResolvedOptions, watchers?: Watchers<V>, remote?: RemoteTierParts) {
     const scheduler = (this.#scheduler = options.scheduler)
     this.#codec = options.codec
     const notifier = (this.notifier = new Notifier<V>(scheduler, watchers, this.tags))
@@ -80,8 +82,9 @@ export class TierStack<V> {
       tags: this.tags,
       holdsInMemory: (key) => this.holdsInMemory(key),
       left: (key, tier, reason) => this.#left(key, tier, reason),
-    })
-    this.#below = this.lowerTiers[0]
+    }, remote)
+    this.#below = this.lowerTiers.find((tier) => tier.takesEvictions)
+    this.#hasLower = this.lowerTiers.length > 0
     // A quarter of warm's budget at most: bytes held beside hot's values, on top of what warm holds.
     if (this.warm !== undefined && this.#below !== undefined) this.#kept = new KeptBytes(this.warm.maxBytes / 4)
     this.#landing = { hot: this.hot, warm: this.warm, below: this.#below, encode: (value) => encodeValue(this.#codec, value) }
@@ -127,7 +130,7 @@ export class TierStack<V> {
       }
       warm.missed(key)
     }
-    if (this.#below !== undefined) return this.#reads.read(key)
+    if (this.#hasLower) return this.#reads.read(key)
     this.notifier.miss(key)
     return undefined
   }
@@ -162,7 +165,7 @@ export class TierStack<V> {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
       results[i] = undefined
-      if (this.#below === undefined || this.holdsInMemory(key)) {
+      if (!this.#hasLower || this.holdsInMemory(key)) {
         const found = this.get(key)
         // A warm copy that failed to decode is read from below, as get reads it.
         if (found instanceof Promise) (pending ??= []).push(found.then((value) => (results[i] = value)))
@@ -206,13 +209,21 @@ export class TierStack<V> {
 
   /** The value only a lower tier holds, read as `peek` reads memory: neither moved up nor counted. Undefined without lower tiers. */
   peekBelow(key: string): Promise<V | undefined> | undefined {
-    return this.#below === undefined ? undefined : this.#reads.peek(key)
+    return this.#hasLower ? this.#reads.peek(key) : undefined
   }
 
   has(key: string): boolean | Promise<boolean> {
     if (this.holdsInMemory(key)) return true
-    const below = this.#below
-    return below !== undefined ? below.has(key) : false
+    return this.#hasBelow(key, 0)
+  }
+
+  #hasBelow(key: string, index: number): boolean | Promise<boolean> {
+    const tier = this.lowerTiers[index]
+    if (tier === undefined) return false
+    const has = tier.has(key)
+    if (has === true) return true
+    if (has === false) return this.#hasBelow(key, index + 1)
+    return has.then((found) => found || this.#hasBelow(key, index + 1))
   }
 
   /** Whether hot or warm holds a live entry for the key, touching nothing. */
@@ -312,7 +323,7 @@ export class TierStack<V> {
       } else this.#dropStale(this.warm, key, now)
     }
     let tombstone: Promise<boolean> | undefined
-    if (this.#below !== undefined) {
+    if (this.#hasLower) {
       this.#reads.supersede(key)
       for (const tier of this.lowerTiers) {
         existed = tier.holds(key, now) || existed
@@ -348,7 +359,7 @@ export class TierStack<V> {
     this.warm?.reset()
     this.sweep.restart()
     let below: Promise<void> | undefined
-    if (this.#below !== undefined) {
+    if (this.#hasLower) {
       this.#reads.supersedeAll()
       below = Promise.all(this.lowerTiers.map((tier) => tier.clear())).then(() => undefined)
     }
@@ -358,7 +369,7 @@ export class TierStack<V> {
 
   /** Writes every entry held in memory to the tiers below and makes it durable; resolves at once without one. */
   async checkpoint(): Promise<void> {
-    if (this.#below === undefined) return
+    if (!this.#hasLower) return
     await this.#memory.during(async () => {
       for (const tier of this.lowerTiers) await tier.checkpoint(this.#memory)
     })
@@ -404,7 +415,7 @@ export class TierStack<V> {
   }
 
   #maskBelow(key: string): void {
-    if (this.#below === undefined) return
+    if (!this.#hasLower) return
     this.#reads.supersede(key)
     for (const tier of this.lowerTiers) tier.mask(key)
   }

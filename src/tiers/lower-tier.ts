@@ -61,6 +61,8 @@ export interface MemoryImage {
  */
 export interface LowerTier {
   readonly name: TierName
+  /** Whether memory's evictions go down into it (a disk does; a remote tier, written on every write, does not). */
+  readonly takesEvictions: boolean
   /** Resolves when the tier can answer without waiting; rejects (E_IO, E_LOCKED...) if it never will. */
   readonly ready: Promise<void>
   readonly isOpen: boolean

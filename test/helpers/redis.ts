@@ -55,6 +55,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let proc: ChildProcess | undefined
   const url = `redis://127.0.0.1:${port}`
   const start = async (): Promise<void> => {
+    if (proc !== undefined && proc.exitCode === null) return
     proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
     for (let i = 0; i < 200; i++) {
       try {

@@ -56,6 +56,7 @@ const CONCURRENCY = 4096
  */
 export class ColdTier implements LowerTier {
   readonly name = 'cold'
+  readonly takesEvictions = true
   readonly ready: Promise<void>
   hits = 0
   #store: ColdStore | undefined

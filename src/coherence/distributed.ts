@@ -1,0 +1,137 @@
+import type { Codec } from '../codec/codec.js'
+import type { Notifier } from '../observe/notifier.js'
+import type { ResolvedDistributed } from '../options/distributed-options.js'
+import type { SchedulerLike } from 'rxjs'
+import { RemoteLink } from '../remote/remote-link.js'
+import { SharedLoads } from '../remote/shared-loads.js'
+import type { RemoteTierParts } from '../stack/lower-tiers.js'
+import { openBus, type OpenedBus } from './bus-transport.js'
+import type { Invalidation } from './invalidation.js'
+import { Coherence, type LocalCopies } from './coherence.js'
+import { LocalVersions } from './local-versions.js'
+import { type LocalWrites, SharedWrites } from './shared-writes.js'
+import { VersionClock } from './version-clock.js'
+
+export interface DistributedParts {
+  options: ResolvedDistributed
+  codec: Codec
+  scheduler: SchedulerLike
+  /** The cache's default time to live (0: none). */
+  defaultTtl: number
+}
+
+/**
+ * What makes several instances one cache: the remote tier's connection, the
+ * bus, the versions of local copies, and the writes and loads that go
+ * through them. Made in two steps, since the stack needs the remote tier
+ * and the writes need read-through: `new`, then `connect`.
+ */
+export class Distributed<V> {
+  readonly versions = new LocalVersions()
+  readonly remote: RemoteLink | undefined
+  readonly tierParts: RemoteTierParts | undefined
+  writes: SharedWrites<V> | undefined
+  #coherence: Coherence | undefined
+  #bus: OpenedBus | undefined
+  #ready: Promise<void> = Promise.resolve()
+  readonly #parts: DistributedParts
+  readonly #clock: VersionClock
+
+  constructor(parts: DistributedParts) {
+    this.#parts = parts
+    this.#clock = new VersionClock(parts.scheduler)
+    const { remote, bus } = parts.options
+    if (remote !== false) {
+      this.remote = new RemoteLink(remote, bus !== false && bus.kind === 'redis' ? bus.retention : 300_000, parts.scheduler)
+      this.tierParts = { link: this.remote, versions: this.versions }
+    }
+  }
+
+  /** Whether there is anything to share: a remote tier or a bus. */
+  static wanted(options: ResolvedDistributed): boolean {
+    return options.remote !== false || options.bus !== false
+  }
+
+  /** Resolves once the bus has first connected (or at once without one). */
+  get ready(): Promise<void> {
+    return this.#ready
+  }
+
+  /** Whether local copies may be served now: see `Coherence.trusted`. */
+  get trusted(): boolean {
+    return this.#coherence === undefined || this.#coherence.trusted
+  }
+
+  /** The cross-instance single-flight of loads, with a remote tier. */
+  loads(check: (key: string, value: V) => void): SharedLoads<V> | undefined {
+    const remote = this.remote
+    if (remote === undefined) return undefined
+    return new SharedLoads<V>({
+      remote,
+      versions: this.versions,
+      codec: this.#parts.codec,
+      origin: this.#parts.options.instanceId,
+      check,
+      remoteTtl: (ttl) => this.remoteTtl(ttl),
+    })
+  }
+
+  /** Opens the bus and makes the writes, given this instance's tiers. */
+  connect(local: LocalWrites<V> & LocalCopies, notifier: Notifier<unknown>, keepsCopiesAcrossRestarts: boolean): void {
+    const { options, scheduler } = this.#parts
+    const origin = options.instanceId
+    let publish: ((message: Invalidation) => Promise<void>) | undefined
+    if (options.bus !== false) {
+      const bus = (this.#bus = openBus(options.bus, origin, this.remote, scheduler))
+      const coherence = (this.#coherence = new Coherence({
+        transport: bus.transport,
+        origin,
+        versions: this.versions,
+        local,
+        notifier,
+        scheduler,
+        maxStaleness: options.maxStaleness,
+        keepsCopiesAcrossRestarts,
+        observed: this.remote === undefined ? (version) => this.#clock.observe(version) : undefined,
+      }))
+      // The remote tier's scripts append its writes' invalidations to this very stream.
+      if (!(options.bus.kind === 'redis' && options.bus.sharesRemote)) publish = (message) => bus.transport.publish(message)
+      this.#ready = bus.opened.then(() => coherence.connected)
+    }
+    this.writes = new SharedWrites<V>({
+      local,
+      origin,
+      versions: this.versions,
+      codec: this.#parts.codec,
+      remote: this.remote,
+      publish,
+      nextVersion: () => this.#clock.next(),
+      remoteTtl: (ttl) => this.remoteTtl(ttl),
+    })
+  }
+
+  /** A read while local copies may not be served: the remote tier's value, or undefined (the caller loads). */
+  async readAround(key: string): Promise<V | undefined> {
+    const parts = this.remote?.usable
+    if (parts === undefined) return undefined
+    try {
+      const found = await parts.store.get(key)
+      return found === undefined ? undefined : (this.#parts.codec.decode(found.bytes) as V)
+    } catch (error) {
+      this.remote?.fault(error, `reading '${key}'`)
+      return undefined
+    }
+  }
+
+  /** The remote time to live of an entry written with `ttl` (0: the cache's default, then the remote tier's). */
+  remoteTtl(ttl: number): number {
+    const given = ttl !== 0 ? ttl : this.#parts.defaultTtl !== 0 ? this.#parts.defaultTtl : this.remote === undefined ? 0 : this.remote.options.ttl
+    return given === Infinity ? 0 : given
+  }
+
+  async close(): Promise<void> {
+    this.#coherence?.close()
+    await this.#bus?.close().catch(() => undefined)
+    await this.remote?.close()
+  }
+}
