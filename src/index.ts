@@ -19,3 +19,8 @@ export type { WriteMode, WriteOp, Writer, WriterRetry } from './options/writer-o
 export type { GetOrSetOptions } from './cache.js'
 export type { ServeOptions, TimeoutOptions } from './options/serve-options.js'
 export { BreakerOpenError, type BreakerOptions } from './guards/circuit-breaker.js'
+// Many instances: a remote tier on Redis, a bus of invalidations, and a transport of one's own.
+export type { BroadcastBusOptions, BusOptions, DistributedOptions, RedisBusOptions, RemoteOptions } from './options/distributed-options.js'
+export type { Invalidation, Transport, TransportState } from './coherence/invalidation.js'
+export type { RedisClient, RedisCommandOptions } from './remote/redis-client.js'
+export type { BusState } from './observe/events.js'
