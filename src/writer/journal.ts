@@ -172,10 +172,14 @@ export class Journal {
     const spare = this.#spare
     this.#spare = undefined
     const next = (await spare?.take()) ?? (await createSegment(this.#dir, this.#active.id + 1))
-    await this.#active.fh.close()
+    const previous = this.#active
     this.#active = next
     this.#live.set(next.id, 0)
     void this.#reclaim()
+    // Its records are durable: a failed close loses nothing, and must not stop the journal moving on.
+    await previous.fh
+      .close()
+      .catch((e: Error) => this.#report(new CacheError('E_IO', `cannot close a journal segment in ${this.#dir}: ${e.message}`, { cause: e })))
   }
 
   /** Deletes the oldest segments while they hold no live op, never the active one. */
