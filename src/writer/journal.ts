@@ -1,12 +1,13 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { type FileHandle, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { asCacheError, CacheError } from '../errors.js'
 import { DirLock } from '../tiers/cold/dir-lock.js'
 import { unlinkQuiet } from '../tiers/cold/unlink-quiet.js'
 import { type ReplayResult, replayJournal, segmentName } from './journal-replay.js'
+import { createSegment, type JournalSegment, PreparedSegment, syncDir } from './journal-segment.js'
 
-/** A segment is closed and a new one begun once it holds this many bytes. */
-const SEGMENT_BYTES = 4 << 20
+/** A segment's size: a commit that would run past it begins the next segment. */
+const SEGMENT_BYTES = 1 << 20
 
 interface Append {
   record: Buffer
@@ -21,6 +22,14 @@ interface Append {
  * - Append with group commit: records appended while a write and its
  *   `datasync` run wait for the next one, and share it. An append resolves
  *   with its segment's id once durable, or rejects `E_IO`.
+ * - Preallocation: segments are filled with zeros to their full size before
+ *   they take records (`journal-segment.ts`): the first at open, the next (the
+ *   spare) in the background once the active segment is half full, so that
+ *   a commit overwrites blocks the file has and its `datasync` commits no
+ *   file size. A commit that would run past the segment's size rotates into
+ *   the spare. On disk this adds at most the spare and the active segment's
+ *   unused zeros (two segments' bytes) while open; a close truncates a kept
+ *   segment to its records and removes the spare.
  * - Reclaim: each segment counts its live ops (appended, and neither written
  *   to the source nor replaced by a later durable op of their key). Segments
  *   are deleted oldest first, and only while the oldest has no live op: a
@@ -34,7 +43,9 @@ export class Journal {
   readonly #lock: DirLock
   /** Live ops per segment id, oldest segment first (Map order). */
   readonly #live = new Map<number, number>()
-  #active: { id: number; fh: FileHandle; size: number }
+  #active: JournalSegment
+  /** The next segment, being prepared or ready; undefined until the active one is half full. */
+  #spare: PreparedSegment | undefined
   #queue: Append[] = []
   #committing: Promise<void> | undefined
   readonly #segmentBytes: number
@@ -43,13 +54,7 @@ export class Journal {
   #again = false
   readonly #report: (error: CacheError) => void
 
-  private constructor(
-    dir: string,
-    lock: DirLock,
-    active: { id: number; fh: FileHandle; size: number },
-    report: (error: CacheError) => void,
-    segmentBytes: number,
-  ) {
+  private constructor(dir: string, lock: DirLock, active: JournalSegment, report: (error: CacheError) => void, segmentBytes: number) {
     this.#dir = dir
     this.#segmentBytes = segmentBytes
     this.#lock = lock
@@ -59,8 +64,9 @@ export class Journal {
 
   /**
    * Locks `dir` (created when missing), reads what a previous run left, and
-   * begins a new segment after it. `report` hears of errors no caller awaits
-   * (a segment that could not be removed). `segmentBytes`: the size past which a new segment is begun.
+   * begins a new segment after it, prepared to its full size. `report` hears
+   * of errors no caller awaits (a segment that could not be removed or
+   * prepared). `segmentBytes`: a segment's size.
    */
   static async open(dir: string, report: (error: CacheError) => void, segmentBytes = SEGMENT_BYTES): Promise<{ journal: Journal; replayed: ReplayResult }> {
     try {
@@ -72,10 +78,12 @@ export class Journal {
     try {
       const replayed = await replayJournal(dir)
       const id = (replayed.segments.at(-1) ?? 0) + 1
-      const active = await createSegment(dir, id)
+      const active = await PreparedSegment.start(dir, id, segmentBytes).ready()
       const journal = new Journal(dir, lock, active, report, segmentBytes)
       for (const [segment, live] of replayed.live) journal.#live.set(segment, live)
       journal.#live.set(id, 0)
+      // Segments a previous run left with nothing live (a spare it had prepared, one whose ops were all written) go now.
+      void journal.#reclaim()
       return { journal, replayed }
     } catch (e) {
       await lock.release()
@@ -99,14 +107,25 @@ export class Journal {
     if (live === 1) void this.#reclaim()
   }
 
-  /** Waits for appends under way; deletes every segment when none holds a live op; releases the lock. */
+  /**
+   * Waits for appends under way; removes the spare; deletes every segment
+   * when none holds a live op, or else cuts the active one's unused zeros;
+   * releases the lock.
+   */
   async close(): Promise<void> {
     while (this.#committing !== undefined) await this.#committing
     while (this.#reclaiming !== undefined) await this.#reclaiming
     try {
-      await this.#active.fh.close()
+      const spare = this.#spare
+      this.#spare = undefined
+      await spare?.discard()
       let live = 0
       for (const n of this.#live.values()) live += n
+      try {
+        if (live > 0) await this.#active.fh.truncate(this.#active.size)
+      } finally {
+        await this.#active.fh.close()
+      }
       if (live === 0) {
         for (const id of this.#live.keys()) await unlinkQuiet(join(this.#dir, segmentName(id)))
         await syncDir(this.#dir)
@@ -121,16 +140,18 @@ export class Journal {
       const batch = this.#queue
       this.#queue = []
       try {
-        if (this.#active.size >= this.#segmentBytes) await this.#rotate()
-        const segment = this.#active
         const buffers = batch.map((append) => append.record)
         let bytes = 0
         for (const b of buffers) bytes += b.length
+        // A commit larger than a whole segment goes into an empty one, and grows it.
+        if (this.#active.size > 0 && this.#active.size + bytes > this.#segmentBytes) await this.#rotate()
+        const segment = this.#active
         await writeAll(segment.fh, buffers, segment.size)
         await segment.fh.datasync()
         segment.size += bytes
         this.#live.set(segment.id, (this.#live.get(segment.id) ?? 0) + batch.length)
         for (const append of batch) append.resolve(segment.id)
+        if (this.#spare === undefined && segment.size * 2 >= this.#segmentBytes) this.#prepareSpare()
       } catch (e) {
         // The position is not advanced: the next commit writes over whatever part of this one reached the file.
         const error = new CacheError('E_IO', `cannot write the journal in ${this.#dir}: ${(e as Error).message}`, { cause: e })
@@ -140,12 +161,25 @@ export class Journal {
     this.#committing = undefined
   }
 
+  #prepareSpare(): void {
+    const spare = PreparedSegment.start(this.#dir, this.#active.id + 1, this.#segmentBytes)
+    spare.ready().catch((error: CacheError) => this.#report(error))
+    this.#spare = spare
+  }
+
+  /** Moves to the spare (as far as it is prepared), or to a plain new segment when there is none or it failed. */
   async #rotate(): Promise<void> {
-    const next = await createSegment(this.#dir, this.#active.id + 1)
-    await this.#active.fh.close()
+    const spare = this.#spare
+    this.#spare = undefined
+    const next = (await spare?.take()) ?? (await createSegment(this.#dir, this.#active.id + 1))
+    const previous = this.#active
     this.#active = next
     this.#live.set(next.id, 0)
     void this.#reclaim()
+    // Its records are durable: a failed close loses nothing, and must not stop the journal moving on.
+    await previous.fh
+      .close()
+      .catch((e: Error) => this.#report(new CacheError('E_IO', `cannot close a journal segment in ${this.#dir}: ${e.message}`, { cause: e })))
   }
 
   /** Deletes the oldest segments while they hold no live op, never the active one. */
@@ -178,18 +212,6 @@ export class Journal {
   }
 }
 
-async function createSegment(dir: string, id: number): Promise<{ id: number; fh: FileHandle; size: number }> {
-  const fh = await open(join(dir, segmentName(id)), 'wx')
-  try {
-    // The new name must be durable before a record in it is acknowledged.
-    await syncDir(dir)
-  } catch (e) {
-    await fh.close()
-    throw e
-  }
-  return { id, fh, size: 0 }
-}
-
 async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let rest = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers)
   let at = position
@@ -197,14 +219,5 @@ async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Pr
     const { bytesWritten } = await fh.write(rest, 0, rest.length, at)
     rest = rest.subarray(bytesWritten)
     at += bytesWritten
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
   }
 }

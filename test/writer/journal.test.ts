@@ -105,13 +105,15 @@ describe('journal', () => {
     const ids = []
     for (let seq = 1; seq <= 4; seq++) ids.push(await journal.append(record(seq, `k${seq}`)))
     expect(ids).toEqual([1, 2, 3, 4])
+    // Segment 5 is the spare, prepared once segment 4 was half full.
+    await vi.waitFor(async () => expect(await segments(dir)).toHaveLength(5))
     journal.release(2)
     journal.release(3)
-    await vi.waitFor(async () => expect(await segments(dir)).toHaveLength(4))
+    await new Promise((resolve) => setTimeout(resolve, 50))
     // Segment 1 still holds a live op: 2 and 3 stay, so that a replay can never see an older op without the newer.
-    expect(await segments(dir)).toEqual([segmentName(1), segmentName(2), segmentName(3), segmentName(4)])
+    expect(await segments(dir)).toEqual([1, 2, 3, 4, 5].map(segmentName))
     journal.release(1)
-    await vi.waitFor(async () => expect(await segments(dir)).toEqual([segmentName(4)]))
+    await vi.waitFor(async () => expect(await segments(dir)).toEqual([segmentName(4), segmentName(5)]))
     journal.release(4)
     await journal.close()
     expect(await segments(dir)).toEqual([])
