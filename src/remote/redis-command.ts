@@ -15,7 +15,7 @@ export interface CommandCall {
 /** One Redis command; a failure, refusal or timeout rejects with E_REMOTE. */
 export async function command<T>(client: RedisClient, args: ReadonlyArray<string | Uint8Array>, call: CommandCall): Promise<T> {
   try {
-    return await client.sendCommand<T>(args, {
+    return await client.sendCommand<T>(args.map(asArgument), {
       timeout: call.timeout,
       rejectInFlight: true,
       ...(call.buffers === true ? { typeMapping: AS_BUFFERS } : {}),
@@ -28,3 +28,7 @@ export async function command<T>(client: RedisClient, args: ReadonlyArray<string
 
 /** A reply's error text, for a caller that handles one error (NOSCRIPT) itself. */
 export const causeMessage = (error: unknown): string => (error instanceof Error && error.cause instanceof Error ? error.cause.message : '')
+
+/** node-redis takes strings and Buffers only: a Uint8Array is viewed as a Buffer, not copied. */
+const asArgument = (arg: string | Uint8Array): string | Uint8Array =>
+  typeof arg === 'string' || Buffer.isBuffer(arg) ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength)
