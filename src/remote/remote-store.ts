@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisClient } from './redis-client.js'
 import { type CommandCall, command } from './redis-command.js'
-import { ALL_SCRIPTS, CLEAR, DELETE, DELETE_TAG, FILL, GET, SET } from './scripts.js'
+import { ALL_SCRIPTS, CLEAR, DELETE, DELETE_TAG, EPOCH, FILL, GET, SET } from './scripts.js'
 
 export interface RemoteStoreOptions {
   /** Every key the store touches starts with it. */
@@ -58,12 +58,15 @@ export class RemoteStore {
   /** Loads the scripts and, on a Redis that has none yet, sets its epoch. */
   async open(): Promise<void> {
     await Promise.all(ALL_SCRIPTS.map((script) => script.load(this.#client, this.#call)))
-    await command(this.#client, ['SET', this.#key('epoch'), randomUUID(), 'NX'], this.#call)
+    await this.epoch()
   }
 
-  /** The Redis data's identity: it changes when the data was lost (see coherence/invalidation.ts). */
-  async epoch(): Promise<string> {
-    return (await command<string | null>(this.#client, ['GET', this.#key('epoch')], this.#call)) ?? ''
+  /**
+   * The Redis data's identity (see coherence/invalidation.ts): the first
+   * caller to find none sets it, so a Redis that lost its data gets a new one.
+   */
+  epoch(): Promise<string> {
+    return EPOCH.run<string>(this.#client, [this.#options.prefix, randomUUID()], this.#call)
   }
 
   async get(key: string): Promise<RemoteValue | undefined> {

@@ -147,6 +147,13 @@ publish(ARGV[2], tonumber(ARGV[3]), version, 'a', '1')
 return version
 `)
 
+/** ARGV: prefix, a new id; the epoch, set to the new id when there was none (a new or emptied Redis). */
+export const EPOCH = new LuaScript(`
+local key = ARGV[1] .. 'epoch'
+redis.call('SET', key, ARGV[2], 'NX')
+return redis.call('GET', key)
+`)
+
 /** ARGV: prefix, key, token, lock ttl; the fence (a number that grows with every lock taken), or nil when held. */
 export const ACQUIRE = new LuaScript(`
 local prefix = ARGV[1]
@@ -164,4 +171,4 @@ redis.call('PUBLISH', prefix .. 'flight', ARGV[2])
 return 1
 `)
 
-export const ALL_SCRIPTS = [GET, SET, FILL, DELETE, DELETE_TAG, CLEAR, ACQUIRE, RELEASE]
+export const ALL_SCRIPTS = [GET, SET, FILL, DELETE, DELETE_TAG, CLEAR, EPOCH, ACQUIRE, RELEASE]

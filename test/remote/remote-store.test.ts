@@ -212,8 +212,9 @@ describe('RemoteStore', () => {
     expect(first).toMatch(/^[0-9a-f-]{36}$/)
     expect(await (await fixture.open()).epoch()).toBe(first)
     await client.sendCommand(['DEL', `${prefix}epoch`]) // as a Redis that lost its data
-    const next = await (await fixture.open()).epoch()
+    const next = await store.epoch()
     expect(next).not.toBe(first)
     expect(next).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await (await fixture.open()).epoch()).toBe(next)
   })
 })
