@@ -71,7 +71,7 @@ describe('RemoteStore against a failing Redis', () => {
     await server.start()
     let epoch: string | undefined
     for (let i = 0; epoch === undefined && i < 200; i++) {
-      epoch = await fixture.store.epoch().catch(() => new Promise<undefined>((resolve) => setTimeout(resolve, 25)))
+      epoch = await fixture.store.epoch().catch(() => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 25)))
     }
     expect(epoch).toBeDefined()
     expect(epoch).not.toBe(before)

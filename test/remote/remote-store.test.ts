@@ -125,7 +125,7 @@ describe('RemoteStore', () => {
 
     // a load that began after the delete stores its value
     const filled = await store.fill('set', text('fresh'), 0, ['t'], sinceDelete, 'loader')
-    expect(filled).toBe((await store.version()))
+    expect(filled).toBe(await store.version())
     expect(await store.get('set')).toEqual({ bytes: Buffer.from('fresh'), version: filled, ttl: 0, tags: ['t'] })
 
     const early = await store.version()
@@ -197,7 +197,10 @@ describe('RemoteStore', () => {
     fixture = await storeFixture('store-get-many')
     const { store, client, prefix } = fixture
     const keys = Array.from({ length: 100 }, (_, i) => `k${i}`)
-    await store.setMany(keys.filter((_, i) => i % 2 === 0).map((key) => ({ key, bytes: text(key), ttl: 0, tags: [] })), 'o')
+    await store.setMany(
+      keys.filter((_, i) => i % 2 === 0).map((key) => ({ key, bytes: text(key), ttl: 0, tags: [] })),
+      'o',
+    )
     const { client: counted, sent } = countingClient(client)
     const reader = new RemoteStore(counted, { prefix, commandTimeout: 5000, retention: 60_000, tombstoneTtl: 60_000 })
     const values = await reader.getMany(keys)
