@@ -1,3 +1,4 @@
+import { STREAM_FIELDS as F } from '../coherence/invalidation.js'
 import { LuaScript } from './lua-script.js'
 
 /*
@@ -28,7 +29,7 @@ local function live(d, x) return d ~= false and (x == false or tonumber(x) > now
 local function next_version() return redis.call('INCR', prefix .. 'version') end
 local function publish(origin, retention, version, field, value)
   redis.call('XADD', prefix .. 'bus', 'MINID', '~', string.format('%d', math.max(0, now - retention)), '*',
-    'o', origin, 'v', string.format('%d', version), field, value)
+    '${F.origin}', origin, '${F.version}', string.format('%d', version), field, value)
 end
 local function untag(key, tags)
   if tags then
@@ -92,7 +93,7 @@ local tombstone_ttl = tonumber(ARGV[4])
 for i = 6, #ARGV, 4 do
   store(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], version, tombstone_ttl)
 end
-publish(ARGV[2], tonumber(ARGV[3]), version, 'k', ARGV[5])
+publish(ARGV[2], tonumber(ARGV[3]), version, '${F.keys}', ARGV[5])
 return version
 `)
 
@@ -108,7 +109,7 @@ local f = redis.call('HMGET', record(key), 'd', 'v', 'x')
 if live(f[1], f[3]) or (f[2] and tonumber(f[2]) > since) then return false end
 local version = next_version()
 store(key, ARGV[8], tonumber(ARGV[9]), ARGV[10], version, tonumber(ARGV[4]))
-publish(ARGV[2], tonumber(ARGV[3]), version, 'k', ARGV[5])
+publish(ARGV[2], tonumber(ARGV[3]), version, '${F.keys}', ARGV[5])
 return version
 `)
 
@@ -120,7 +121,7 @@ local existed = 0
 for i = 6, #ARGV do
   if remove(ARGV[i], version, tombstone_ttl) then existed = existed + 1 end
 end
-publish(ARGV[2], tonumber(ARGV[3]), version, 'k', ARGV[5])
+publish(ARGV[2], tonumber(ARGV[3]), version, '${F.keys}', ARGV[5])
 return { existed, version }
 `)
 
@@ -134,7 +135,7 @@ for _, key in ipairs(redis.call('SMEMBERS', s)) do
   if remove(key, version, tombstone_ttl) then deleted[#deleted + 1] = key end
 end
 redis.call('DEL', s)
-publish(ARGV[2], tonumber(ARGV[3]), version, 'k', #deleted == 0 and '[]' or cjson.encode(deleted))
+publish(ARGV[2], tonumber(ARGV[3]), version, '${F.keys}', #deleted == 0 and '[]' or cjson.encode(deleted))
 table.insert(deleted, 1, version)
 return deleted
 `)
@@ -143,7 +144,7 @@ return deleted
 export const CLEAR = new LuaScript(`${COMMON}
 local version = next_version()
 redis.call('SET', prefix .. 'gen', version)
-publish(ARGV[2], tonumber(ARGV[3]), version, 'a', '1')
+publish(ARGV[2], tonumber(ARGV[3]), version, '${F.all}', '1')
 return version
 `)
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { createClient } from 'redis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isCacheError } from '../../src/errors.js'
@@ -60,7 +61,7 @@ describe('openRedis', () => {
   })
 
   it("rejects with E_INVALID_OPTIONS naming the package when 'redis' is not installed", async () => {
-    const child = spawnScript('test/remote/fixtures/open-without-redis.ts', [redisUrl()])
+    const child = spawnScript(fileURLToPath(new URL('./fixtures/open-without-redis.ts', import.meta.url)), [redisUrl()])
     const line = await child.waitFor(/./)
     expect(await child.exited).toBe(0)
     expect(line).toMatch(/^E_INVALID_OPTIONS .*npm install redis/)

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { asyncScheduler } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisClient } from '../../src/remote/redis-client.js'
@@ -5,7 +6,7 @@ import { RemoteFlight } from '../../src/remote/remote-flight.js'
 import { type Child, spawnScript } from '../helpers/child-process.js'
 import { connectClient, dropPrefix, redisUrl, testPrefix } from '../helpers/redis.js'
 
-const FIXTURE = 'test/remote/fixtures/flight-child.ts'
+const FIXTURE = fileURLToPath(new URL('./fixtures/flight-child.ts', import.meta.url))
 const clients: RedisClient[] = []
 const flights: RemoteFlight[] = []
 const children: Child[] = []
@@ -60,8 +61,14 @@ describe('RemoteFlight', () => {
     expect(await Promise.all(children.map((child) => child.exited))).toEqual(children.map(() => 0)) // each exits by itself
     const lines = children.flatMap((child) => child.lines)
     for (const key of keys) {
-      expect(lines.filter((line) => line.startsWith(`LOCK ${key} `)), key).toHaveLength(1)
-      expect(lines.filter((line) => line === `GOT ${key}`), key).toHaveLength(9)
+      expect(
+        lines.filter((line) => line.startsWith(`LOCK ${key} `)),
+        key,
+      ).toHaveLength(1)
+      expect(
+        lines.filter((line) => line === `GOT ${key}`),
+        key,
+      ).toHaveLength(9)
     }
     const fences = lines.filter((line) => line.startsWith('LOCK ')).map((line) => Number(line.split(' ')[2]))
     expect(new Set(fences).size).toBe(keys.length)
@@ -91,7 +98,9 @@ describe('RemoteFlight', () => {
     latencies.sort((x, y) => x - y)
     idle.sort((x, y) => x - y)
     const floor = percentile(idle, 0.5)
-    console.log(`flight wake-up after release: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms (PING p50 ${floor.toFixed(2)} ms)`)
+    console.log(
+      `flight wake-up after release: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms (PING p50 ${floor.toFixed(2)} ms)`,
+    )
     expect(percentile(latencies, 0.5)).toBeLessThan(20 + 10 * floor)
     expect(percentile(latencies, 0.99)).toBeLessThan(1000) // the lock lives 10 s and the wait 20 s: a wake-up this early is the release's
   }, 60_000)
