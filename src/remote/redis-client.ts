@@ -20,7 +20,6 @@ export interface RedisClient {
   duplicate(): RedisClient
   /** Pub/Sub on this connection (which then takes no other command); resolves once the server confirmed. */
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>
-  unsubscribe(channel: string, listener?: (message: string, channel: string) => void): Promise<void>
   connect(): Promise<unknown>
   readonly isOpen: boolean
   readonly isReady: boolean

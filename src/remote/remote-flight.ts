@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SchedulerLike, Subscription } from 'rxjs'
-import type { RedisClient } from './redis-client.js'
+import { type RedisClient, remoteError } from './redis-client.js'
 import { type CommandCall, command } from './redis-command.js'
 import { connectOnce } from './redis-connection.js'
 import { ACQUIRE, RELEASE } from './scripts.js'
@@ -74,7 +74,7 @@ export class RemoteFlight {
   async waitFor(key: string, timeout: number): Promise<boolean> {
     if (this.#closed) return false
     try {
-      await this.#subscribe()
+      await this.#deadline(this.#subscribe(), this.#options.commandTimeout)
     } catch {
       return false // no way to be told: the caller loads itself, as after a timeout
     }
@@ -103,13 +103,9 @@ export class RemoteFlight {
     for (const set of [...this.#waiters.values()]) for (const waiter of [...set]) waiter.resolve(false)
     const subscriber = this.#subscriber
     this.#subscriber = undefined
-    if (subscriber === undefined) return
-    await this.#subscribed?.catch(() => undefined)
-    try {
-      if (subscriber.isOpen) await subscriber.close()
-    } catch {
-      subscriber.destroy()
-    }
+    // It holds only the subscription: nothing to wait for, even from a Redis that stopped answering.
+    if (subscriber?.isOpen === true) subscriber.destroy()
+    subscriber?.off('error', ignore)
   }
 
   /**
@@ -166,6 +162,23 @@ export class RemoteFlight {
       })
     }
     return this.#subscribed
+  }
+
+  /** `promise`, or a rejection after `ms`: a Redis that stopped answering does not hold a waiter past its time. */
+  #deadline(promise: Promise<void>, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = this.#scheduler.schedule(() => reject(remoteError(`no reply from Redis within ${ms} ms`)), ms)
+      promise.then(
+        () => {
+          timer.unsubscribe()
+          resolve()
+        },
+        (error: unknown) => {
+          timer.unsubscribe()
+          reject(error)
+        },
+      )
+    })
   }
 
   #wake(key: string): void {

@@ -4,19 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisClient } from '../../src/remote/redis-client.js'
 import { RemoteFlight } from '../../src/remote/remote-flight.js'
 import { type Child, spawnScript } from '../helpers/child-process.js'
-import { connectClient, dropPrefix, redisUrl, testPrefix } from '../helpers/redis.js'
+import { connectClient, dropPrefix, type PrivateRedis, redisUrl, startPrivateRedis, testPrefix } from '../helpers/redis.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/flight-child.ts', import.meta.url))
 const clients: RedisClient[] = []
 const flights: RemoteFlight[] = []
 const children: Child[] = []
 let prefix = ''
+let server: PrivateRedis | undefined
 
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.proc.exitCode === null) child.proc.kill('SIGKILL')
   for (const flight of flights.splice(0)) await flight.close()
   if (clients[0] !== undefined) await dropPrefix(clients[0], prefix)
   for (const client of clients.splice(0)) await client.close()
+  await server?.stop()
+  server = undefined
 })
 
 async function flight(name: string, lockTtl = 10_000): Promise<{ flight: RemoteFlight; client: RedisClient }> {
@@ -152,12 +155,32 @@ describe('RemoteFlight', () => {
     const { flight: holder, client } = await flight('flight-close')
     const { flight: waiter } = await flight('flight-close')
     await holder.acquire('k')
+    const subscribers = async (): Promise<unknown> => (await client.sendCommand<[string, number]>(['PUBSUB', 'NUMSUB', `${prefix}flight`]))[1]
+    const until = async (count: number): Promise<void> => {
+      for (let i = 0; i < 250 && (await subscribers()) !== count; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
     const waiting = waiter.waitFor('k', 20_000)
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(await client.sendCommand(['PUBSUB', 'NUMSUB', `${prefix}flight`])).toEqual([`${prefix}flight`, 1])
+    await until(1)
+    expect(await subscribers()).toBe(1)
     await waiter.close()
     expect(await within(waiting, 1000)).toBe(false)
-    expect(await client.sendCommand(['PUBSUB', 'NUMSUB', `${prefix}flight`])).toEqual([`${prefix}flight`, 0])
+    await until(0) // the server drops the subscription when it sees the connection close
+    expect(await subscribers()).toBe(0)
     expect(await waiter.waitFor('k', 20_000)).toBe(false)
+  })
+
+  it('gives up within its command timeout when Redis stops answering', async () => {
+    server = await startPrivateRedis()
+    const client = await connectClient(server.url)
+    const admin = await connectClient(server.url)
+    const timeout = 300
+    const waiter = new RemoteFlight(client, { prefix: testPrefix('flight-paused'), lockTtl: 10_000, commandTimeout: timeout }, asyncScheduler)
+    await admin.sendCommand(['CLIENT', 'PAUSE', '3000', 'ALL'])
+    const started = performance.now()
+    expect(await waiter.waitFor('k', 20_000)).toBe(false)
+    expect(performance.now() - started).toBeLessThan(timeout + 1500) // the pause lasts 3 s, the wait 20 s
+    await waiter.close()
+    admin.destroy()
+    client.destroy()
   })
 })

@@ -62,7 +62,10 @@ describe('RemoteStore', () => {
       await store.set('a', text('1'), 0, ['t'], 'o'),
       await store.setMany([{ key: 'b', bytes: text('2'), ttl: 0, tags: [] }], 'o'),
       (await store.delete('a', 'o')).version,
-      (await store.deleteMany(['b', 'c'], 'o')).version,
+      await store.deleteMany(['b', 'c'], 'o').then(({ existed, version }) => {
+        expect(existed).toBe(1) // 'c' had no value
+        return version
+      }),
       (await store.deleteTag('t', 'o')).version,
       (await store.fill('d', text('4'), 0, [], await store.version(), 'o')) as number,
       await store.clear('o'),
