@@ -78,7 +78,10 @@ describe('the packed package, installed into a fresh project', () => {
 
   it('brings rxjs along as a peer, one copy shared with the app', async () => {
     const manifest = JSON.parse(await readFile(join(app, 'node_modules/strata-cache/package.json'), 'utf8'))
-    expect(manifest.peerDependencies).toEqual({ rxjs: '^7.8.0' })
+    expect(manifest.peerDependencies).toEqual({ rxjs: '^7.8.0', redis: '^6.4.0' })
+    // redis only for a user of the remote tier or the Redis bus: not installed along
+    expect(manifest.peerDependenciesMeta).toEqual({ redis: { optional: true } })
+    expect(existsSync(join(app, 'node_modules/redis'))).toBe(false)
     expect(Object.keys(manifest.dependencies)).not.toContain('rxjs')
     expect(existsSync(join(app, 'node_modules/rxjs/package.json'))).toBe(true)
     expect(existsSync(join(app, 'node_modules/strata-cache/node_modules/rxjs'))).toBe(false)
