@@ -31,7 +31,7 @@ export class SharedLoads<V> {
   }
 
   async load(key: string, call: SourceCall<V>, context: { signal: AbortSignal }, ttl: number, tags: readonly string[] | undefined): Promise<V | undefined> {
-    const { remote, versions, codec, origin } = this.#parts
+    const { remote, versions, codec } = this.#parts
     const parts = remote.usable
     if (parts === undefined) return call(context)
     let lock: Awaited<ReturnType<typeof parts.flight.acquire>>
@@ -42,19 +42,20 @@ export class SharedLoads<V> {
       remote.fault(error, `locking '${key}'`)
       return call(context)
     }
-    if (lock === undefined) {
-      // Another instance loads it: its value, once stored, is read from Redis.
-      await parts.flight.waitFor(key, remote.options.lockTimeout).catch(() => false)
-      try {
-        const found = await parts.store.get(key)
-        if (found !== undefined) {
-          versions.record(key, found.version)
-          return codec.decode(found.bytes) as V
-        }
-      } catch (error) {
-        remote.fault(error, `reading '${key}'`)
-        return call(context)
-      }
+    // Another instance loads it: its value, once stored, is read from Redis. Taken: one may have stored it since this read missed.
+    if (lock === undefined) await parts.flight.waitFor(key, remote.options.lockTimeout).catch(() => false)
+    let found: Awaited<ReturnType<typeof parts.store.get>>
+    try {
+      found = await parts.store.get(key)
+    } catch (error) {
+      lock?.release().catch(() => undefined)
+      remote.fault(error, `reading '${key}'`)
+      return call(context)
+    }
+    if (found !== undefined) {
+      lock?.release().catch(() => undefined)
+      versions.record(key, found.version)
+      return codec.decode(found.bytes) as V
     }
     try {
       const value = await call(context)
