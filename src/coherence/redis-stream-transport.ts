@@ -25,9 +25,14 @@ const NO_ENTRY = '0-0'
 
 type Call = <T>(args: readonly string[], ms?: number) => Promise<T>
 
+/** What `XINFO STREAM` says, read in one reply. */
 interface StreamInfo {
   lastGenerated: string
   maxDeleted: string
+  /** Entries ever added (Redis 7). */
+  added: number
+  length: number
+  firstId: string | undefined
 }
 
 /**
@@ -40,7 +45,7 @@ interface StreamInfo {
  * what it missed: if `<prefix>epoch` changed (the server lost its data) or
  * the stream was trimmed past the last entry seen, `resynced` with `gap`;
  * else it replays the entries after the last one seen, then `resynced`
- * with their count. Needs Redis 7 (`XINFO STREAM` reports `max-deleted-entry-id`).
+ * with their count. Needs Redis 7 (`XINFO STREAM` reports `entries-added`).
  *
  * Stream ids are the server's clock and `publish` trims by the
  * scheduler's: an instance whose clock runs ahead of the server's keeps
@@ -58,6 +63,8 @@ export class RedisStreamTransport implements Transport {
   #state: TransportState['state'] | undefined
   #epoch: string | undefined
   #lastId = NO_ENTRY
+  /** How many entries the stream had added up to `#lastId`: its `entries-added` then. */
+  #seen = 0
   #sessions: Subscription | undefined
   #abandonOpen: ((error: unknown) => void) | undefined
   #closed = false
@@ -149,6 +156,7 @@ export class RedisStreamTransport implements Transport {
     this.#epoch = epoch
     if (first || gap) {
       this.#lastId = stream?.lastGenerated ?? NO_ENTRY
+      this.#seen = stream?.added ?? 0
       return first ? { state: 'connected' } : { state: 'resynced', replayed: 0, gap: true }
     }
     let replayed = 0
@@ -170,17 +178,31 @@ export class RedisStreamTransport implements Transport {
   async #streamInfo(call: Call): Promise<StreamInfo | undefined> {
     try {
       const info = await call(['XINFO', 'STREAM', this.#key('bus')])
-      return { lastGenerated: String(infoField(info, 'last-generated-id')), maxDeleted: String(infoField(info, 'max-deleted-entry-id') ?? NO_ENTRY) }
+      const first = infoField(info, 'first-entry')
+      return {
+        lastGenerated: String(infoField(info, 'last-generated-id')),
+        maxDeleted: String(infoField(info, 'max-deleted-entry-id') ?? NO_ENTRY),
+        added: Number(infoField(info, 'entries-added')),
+        length: Number(infoField(info, 'length')),
+        firstId: Array.isArray(first) ? String(first[0]) : undefined,
+      }
     } catch (error) {
       if (/no such key/i.test(String((error as Error).cause))) return undefined
       throw error
     }
   }
 
-  /** Entries after the last one seen are gone: trimmed, or the stream was deleted and made again. */
+  /**
+   * Entries added after the last one seen are gone: trimmed from the head
+   * (what is left after it is fewer than were added since), deleted
+   * (`XDEL`), or the stream was deleted and made again.
+   */
   #trimmedPastLastSeen(stream: StreamInfo | undefined): boolean {
-    if (stream === undefined) return this.#lastId !== NO_ENTRY
-    return compareStreamIds(stream.maxDeleted, this.#lastId) > 0 || compareStreamIds(stream.lastGenerated, this.#lastId) < 0
+    if (stream === undefined) return this.#seen > 0 || this.#lastId !== NO_ENTRY
+    if (compareStreamIds(stream.lastGenerated, this.#lastId) < 0 || !(stream.added >= this.#seen)) return true
+    if (compareStreamIds(stream.maxDeleted, this.#lastId) > 0) return true
+    const headPastLastSeen = stream.firstId === undefined || compareStreamIds(stream.firstId, this.#lastId) > 0
+    return headPastLastSeen && stream.length < stream.added - this.#seen
   }
 
   /** Emits the messages of other origins among `entries`, in order, and counts them. */
@@ -188,6 +210,7 @@ export class RedisStreamTransport implements Transport {
     let delivered = 0
     for (const [id, fields] of entries) {
       this.#lastId = id
+      this.#seen++
       const message = decodeInvalidation(fields)
       if (message === undefined || message.origin === this.#origin) continue
       delivered++
