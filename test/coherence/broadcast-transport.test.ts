@@ -18,9 +18,9 @@ function transport(channel: string, origin: string): BroadcastTransport {
 }
 
 /** A worker thread running a TypeScript fixture (tsx registered inside the worker). */
-function startWorker(script: string, data: Record<string, string>): Worker {
+function startWorker(script: URL, data: Record<string, string>): Worker {
   const boot = "import('tsx/esm/api').then(({ register }) => { register(); return import(require('node:worker_threads').workerData.script) })"
-  return new Worker(boot, { eval: true, workerData: { script: new URL(script, import.meta.url).href, ...data } })
+  return new Worker(boot, { eval: true, workerData: { script: script.href, ...data } })
 }
 
 const keys = (origin: string, i: number): Invalidation => ({ origin, version: i, keys: [`k${i}`] })
@@ -60,7 +60,7 @@ describe('BroadcastTransport', () => {
     const channel = `strata-test-${randomUUID()}`
     const main = transport(channel, 'main')
     const atMain = watchTransport(main)
-    const worker = startWorker('../fixtures/bus-worker.ts', { channel, origin: 'worker' })
+    const worker = startWorker(new URL('../fixtures/bus-worker.ts', import.meta.url), { channel, origin: 'worker' })
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve))
     await new Promise((resolve, reject) => {
       worker.once('message', resolve)
