@@ -65,6 +65,8 @@ export class RedisStreamTransport implements Transport {
   #lastId = NO_ENTRY
   /** How many entries the stream had added up to `#lastId`: its `entries-added` then. */
   #seen = 0
+  /** Messages replayed since the last disconnect, by sessions that may have failed before telling `resynced`. */
+  #replayed = 0
   #sessions: Subscription | undefined
   #abandonOpen: ((error: unknown) => void) | undefined
   #closed = false
@@ -153,20 +155,26 @@ export class RedisStreamTransport implements Transport {
     const stream = await this.#streamInfo(call)
     const first = this.#epoch === undefined
     const gap = !first && (epoch !== this.#epoch || this.#trimmedPastLastSeen(stream))
-    this.#epoch = epoch
     if (first || gap) {
+      // Taken only now: a session that fails before this point finds the same gap next time.
+      this.#epoch = epoch
       this.#lastId = stream?.lastGenerated ?? NO_ENTRY
       this.#seen = stream?.added ?? 0
-      return first ? { state: 'connected' } : { state: 'resynced', replayed: 0, gap: true }
+      return first ? { state: 'connected' } : this.#resynced(true)
     }
-    let replayed = 0
     for (;;) {
       const page = rangeEntries(await call(['XRANGE', this.#key('bus'), `(${this.#lastId}`, '+', 'COUNT', String(PAGE)]))
       if (ended()) break
-      replayed += this.#deliver(page)
+      this.#replayed += this.#deliver(page)
       if (page.length < PAGE) break
     }
-    return { state: 'resynced', replayed, gap: false }
+    return this.#resynced(false)
+  }
+
+  #resynced(gap: boolean): TransportState {
+    const replayed = this.#replayed
+    this.#replayed = 0
+    return { state: 'resynced', replayed, gap }
   }
 
   /** The server's epoch: set by whoever finds none, so a server that lost its data has a new one. */

@@ -62,18 +62,19 @@ describe('RedisStreamTransport after a disconnect', () => {
     await killReader(admin, 'reader')
     await disconnected
     // The reader's clock stands still: it cannot be back before the test moves it.
-    for (let i = 1; i <= 37; i++) await writer.publish(keys('writer', i))
+    // More than two pages of the replay (512 each); one connection keeps the publish order.
+    await Promise.all(Array.from({ length: 1100 }, (_, i) => writer.publish(keys('writer', i + 1))))
     await reader.publish(keys('reader', 99)) // its own: not replayed, not counted
     const resynced = watch.next('resynced')
     clock.advance(FIRST_RETRY)
-    expect(await resynced).toEqual({ state: 'resynced', replayed: 37, gap: false })
-    expect(watch.messages).toEqual(Array.from({ length: 38 }, (_, i) => keys('writer', i)))
+    expect(await resynced).toEqual({ state: 'resynced', replayed: 1100, gap: false })
+    expect(watch.messages).toEqual(Array.from({ length: 1101 }, (_, i) => keys('writer', i)))
     expect(watch.states.map((s) => s.state)).toEqual(['connected', 'disconnected', 'resynced'])
 
     // Live again, from where the replay ended.
-    await writer.publish(keys('writer', 38))
-    await watch.until(() => watch.messages.length === 39, 'a live message')
-    expect(watch.messages.at(-1)).toEqual(keys('writer', 38))
+    await writer.publish(keys('writer', 1101))
+    await watch.until(() => watch.messages.length === 1102, 'a live message')
+    expect(watch.messages.at(-1)).toEqual(keys('writer', 1101))
   })
 
   it('resyncs with a gap when the stream was trimmed past what it saw, and goes on from the stream end', async () => {
@@ -190,5 +191,23 @@ describe('RedisStreamTransport after a disconnect', () => {
     expect(await resynced).toEqual({ state: 'resynced', replayed: 12, gap: false })
     expect(watch.messages).toEqual(Array.from({ length: 13 }, (_, i) => keys('writer', i)))
     console.log(`partition noticed after ${noticed.toFixed(0)} ms (block ${block} + commandTimeout ${commandTimeout})`)
+  })
+  it('comes back by itself after its connections are dropped', async () => {
+    const proxy = await startTcpProxy(redisUrl())
+    cleanups.push(() => proxy.close())
+    const direct = await client()
+    const prefix = testPrefix('dropped')
+    cleanups.push(() => dropPrefix(direct, prefix))
+    const reader = transport(await client(proxy.url), 'reader', { prefix, retention: 60_000, commandTimeout: 2000, block: 1000 })
+    const writer = transport(direct, 'writer', { prefix, retention: 60_000, commandTimeout: 2000 })
+    await Promise.all([reader.open(), writer.open()])
+    const watch = watchTransport(reader)
+    const disconnected = watch.next('disconnected')
+    const resynced = watch.next('resynced')
+    proxy.drop()
+    await disconnected
+    expect(await resynced).toEqual({ state: 'resynced', replayed: 0, gap: false })
+    await writer.publish(keys('writer', 1))
+    await watch.until(() => watch.messages.some((m) => m.version === 1), 'a live message')
   })
 })
