@@ -75,6 +75,10 @@ export class RedisStreamTransport implements Transport {
     this.#client = client
     this.#origin = origin
     this.#options = { block: 1000, ...options }
+    for (const name of ['retention', 'commandTimeout', 'block'] as const) {
+      const value = this.#options[name]
+      if (!Number.isFinite(value) || value <= 0) throw new CacheError('E_INVALID_OPTIONS', `bus ${name} must be a positive number of ms, got ${value}`)
+    }
     this.#scheduler = scheduler
     this.messages$ = this.#messages.asObservable()
     this.state$ = this.#states.asObservable()

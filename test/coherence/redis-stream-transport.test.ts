@@ -121,6 +121,13 @@ describe('RedisStreamTransport', () => {
     await expect(a.publish(keys('a', 2))).rejects.toSatisfy((e: unknown) => isCacheError(e, 'E_REMOTE'))
     expect(performance.now() - started).toBeGreaterThanOrEqual(190)
   })
+
+  it('rejects a retention, commandTimeout or block that is not a positive number of ms with E_INVALID_OPTIONS', async () => {
+    const { client, options } = await setup('options')
+    for (const bad of [{ retention: 0 }, { commandTimeout: -1 }, { block: Number.NaN }]) {
+      expect(() => new RedisStreamTransport(client, 'a', { ...options, ...bad })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTIONS' }))
+    }
+  })
 })
 
 /** A client of the same kind as the tests' own whose server is not there (nothing listens on `port`). */
