@@ -73,6 +73,11 @@ export class RemoteLink {
     return opening
   }
 
+  /** The parts once the latest attempt to open has succeeded (a failed first open is tried again by `probe`). */
+  get connecting(): Promise<RemoteParts> {
+    return this.#attempt
+  }
+
   /** The parts, when Redis has answered and the tier is not degraded. */
   get usable(): RemoteParts | undefined {
     return this.degraded ? undefined : this.#parts
