@@ -1,6 +1,6 @@
 import { type Observable, ReplaySubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import { asCacheError } from '../errors.js'
-import type { ResolvedBus } from '../options/distributed-options.js'
+import type { ResolvedBus } from './bus-settings.js'
 import { closeRedis, openRedis, type RedisConnection } from '../remote/redis-connection.js'
 import type { RemoteLink } from '../remote/remote-link.js'
 import { BroadcastTransport } from './broadcast-transport.js'
@@ -81,7 +81,15 @@ class RedisBus implements OpenedBus {
       failed(asCacheError(error, 'E_REMOTE', `cannot open the bus: ${String(error)}`))
       if (this.#closed) return
       const next = Math.min(wait * 2, MAX_RETRY_MS)
-      this.#retry = this.#scheduler.schedule(() => this.#attempt(next, () => undefined, () => undefined), wait)
+      this.#retry = this.#scheduler.schedule(
+        () =>
+          this.#attempt(
+            next,
+            () => undefined,
+            () => undefined,
+          ),
+        wait,
+      )
     })
   }
 
@@ -93,7 +101,12 @@ class RedisBus implements OpenedBus {
       client = this.#connection.client
     }
     if (this.#closed) return
-    const transport = new RedisStreamTransport(client, this.#origin, { prefix: bus.prefix, retention: bus.retention, commandTimeout: bus.commandTimeout }, this.#scheduler)
+    const transport = new RedisStreamTransport(
+      client,
+      this.#origin,
+      { prefix: bus.prefix, retention: bus.retention, commandTimeout: bus.commandTimeout },
+      this.#scheduler,
+    )
     // Subscribed before it opens: its first messages and states come as soon as it is.
     transport.messages$.subscribe((message) => this.#messages.next(message))
     transport.state$.subscribe((state) => this.#states.next(state))

@@ -33,7 +33,7 @@ import type { WriteBack } from '../writer/write-back.js'
 import type { CacheWriter } from '../writer/writer-parts.js'
 import { createWriter } from '../writer/writer.js'
 import { CircuitBreaker } from '../guards/circuit-breaker.js'
-import { Distributed } from '../coherence/distributed.js'
+import { Distributed } from './distributed.js'
 
 /**
  * Creates a cache. Throws `CacheError` `E_INVALID_OPTIONS`, naming the
@@ -72,7 +72,10 @@ class StrataCache<V> implements Cache<V> {
   /** With a remote tier or a bus: the writes other instances see, and whether local copies may be served. */
   readonly #distributed: Distributed<V> | undefined
   /** A write as it reaches the tiers: through the remote tier or the bus when there is one. */
-  readonly #apply: { set: (key: string, value: V, ttl: number, tags: readonly string[] | undefined) => undefined | Promise<void>; delete: (key: string) => boolean | Promise<boolean> }
+  readonly #apply: {
+    set: (key: string, value: V, ttl: number, tags: readonly string[] | undefined) => undefined | Promise<void>
+    delete: (key: string) => boolean | Promise<boolean>
+  }
   #closed: Promise<void> | undefined
   /** Why every operation now fails: closed. (A tier that fails degrades: memory serves without it.) */
   #unusable: CacheError | undefined

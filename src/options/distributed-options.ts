@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Transport } from '../coherence/invalidation.js'
 import type { RedisClient } from '../remote/redis-client.js'
+import type { ResolvedRemote } from '../remote/remote-settings.js'
+import type { ResolvedBus } from '../coherence/bus-settings.js'
 import { checkKeys, invalid, isPositive, resolveInteger } from './option-rules.js'
 
 /** A Redis shared by every instance, below the local tiers: hot → warm → cold → remote → loader. */
@@ -55,22 +57,6 @@ export interface DistributedOptions {
   maxStaleness?: number
 }
 
-export interface ResolvedRemote {
-  redis: string | RedisClient
-  prefix: string
-  ttl: number
-  commandTimeout: number
-  whenDown: 'reject' | 'local'
-  lockTimeout: number
-  /** Ms a delete's tombstone is kept, so that a load begun before it does not store what it read. */
-  tombstoneTtl: number
-}
-
-export type ResolvedBus =
-  | { kind: 'redis'; redis: string | RedisClient; prefix: string; retention: number; commandTimeout: number; sharesRemote: boolean }
-  | { kind: 'broadcast'; channel: string }
-  | { kind: 'custom'; transport: Transport }
-
 export interface ResolvedDistributed {
   remote: ResolvedRemote | false
   bus: ResolvedBus | false
@@ -94,7 +80,7 @@ export function resolveDistributed(options: DistributedOptions): ResolvedDistrib
 
 function resolveRedis(option: string, redis: unknown): string | RedisClient {
   if (typeof redis === 'string') {
-    if (!/^rediss?:\/\//.test(redis)) throw invalid(option, "must be a redis:// or rediss:// URL, or a node-redis client")
+    if (!/^rediss?:\/\//.test(redis)) throw invalid(option, 'must be a redis:// or rediss:// URL, or a node-redis client')
     return redis
   }
   const client = redis as RedisClient

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs'
 import { asCacheError, type CacheError } from '../errors.js'
-import type { ResolvedRemote } from '../options/distributed-options.js'
+import type { ResolvedRemote } from './remote-settings.js'
 import { RemoteFlight } from './remote-flight.js'
 import { closeRedis, openRedis } from './redis-connection.js'
 import type { RedisClient } from './redis-client.js'
@@ -51,8 +51,8 @@ export class RemoteLink {
 
   #open(): Promise<RemoteParts> {
     const { prefix, commandTimeout, tombstoneTtl, lockTimeout } = this.options
-    const opening = openRedis(this.options.redis).then(
-      async ({ client, owned }) => {
+    const opening = openRedis(this.options.redis)
+      .then(async ({ client, owned }) => {
         this.#owned = owned
         try {
           const store = new RemoteStore(client, { prefix, commandTimeout, retention: this.#retention, tombstoneTtl })
@@ -65,10 +65,10 @@ export class RemoteLink {
           if (owned) await closeRedis({ client, owned }).catch(() => undefined)
           throw error
         }
-      },
-    ).catch((error: unknown) => {
-      throw asCacheError(error, 'E_REMOTE', `cannot connect to the remote tier's Redis: ${String(error)}`)
-    })
+      })
+      .catch((error: unknown) => {
+        throw asCacheError(error, 'E_REMOTE', `cannot connect to the remote tier's Redis: ${String(error)}`)
+      })
     opening.catch(() => undefined) // the tier's guard tells it
     return opening
   }

@@ -77,12 +77,16 @@ export class TierStack<V> {
       })
     }
     if (this.warm !== undefined) this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
-    this.lowerTiers = createLowerTiers(options, {
-      notifier: notifier as Notifier<unknown>,
-      tags: this.tags,
-      holdsInMemory: (key) => this.holdsInMemory(key),
-      left: (key, tier, reason) => this.#left(key, tier, reason),
-    }, remote)
+    this.lowerTiers = createLowerTiers(
+      options,
+      {
+        notifier: notifier as Notifier<unknown>,
+        tags: this.tags,
+        holdsInMemory: (key) => this.holdsInMemory(key),
+        left: (key, tier, reason) => this.#left(key, tier, reason),
+      },
+      remote,
+    )
     this.#below = this.lowerTiers.find((tier) => tier.takesEvictions)
     this.#hasLower = this.lowerTiers.length > 0
     // A quarter of warm's budget at most: bytes held beside hot's values, on top of what warm holds.

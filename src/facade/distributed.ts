@@ -5,12 +5,12 @@ import type { SchedulerLike } from 'rxjs'
 import { RemoteLink } from '../remote/remote-link.js'
 import { SharedLoads } from '../remote/shared-loads.js'
 import type { RemoteTierParts } from '../stack/lower-tiers.js'
-import { openBus, type OpenedBus } from './bus-transport.js'
-import type { Invalidation } from './invalidation.js'
-import { Coherence, type LocalCopies } from './coherence.js'
-import { LocalVersions } from './local-versions.js'
-import { type LocalWrites, SharedWrites } from './shared-writes.js'
-import { VersionClock } from './version-clock.js'
+import { openBus, type OpenedBus } from '../coherence/bus-transport.js'
+import type { Invalidation } from '../coherence/invalidation.js'
+import { Coherence, type LocalCopies } from '../coherence/coherence.js'
+import { LocalVersions } from '../coherence/local-versions.js'
+import { type LocalWrites, SharedWrites } from '../coherence/shared-writes.js'
+import { VersionClock } from '../coherence/version-clock.js'
 
 export interface DistributedParts {
   options: ResolvedDistributed
