@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.js'
 import { CacheError, isCacheError } from '../errors.js'
 import type { RemoteLink } from '../remote/remote-link.js'
-import type { Invalidation, Transport } from './invalidation.js'
+import type { Invalidation } from './invalidation.js'
 import type { LocalVersions } from './local-versions.js'
 
 /** This instance's own tiers, as a write that has reached the others changes them (read-through's writes: loads under way are superseded). */

@@ -16,7 +16,6 @@ export class RemoteTier implements LowerTier {
   readonly takesEvictions = false
   readonly ready: Promise<void>
   readonly #link: RemoteLink
-  readonly #exits: LowerTierExits
   readonly #versions: LocalVersions
   readonly #scheduler: SchedulerLike
   #open = false
@@ -24,7 +23,6 @@ export class RemoteTier implements LowerTier {
 
   constructor(link: RemoteLink, exits: LowerTierExits, versions: LocalVersions, scheduler: SchedulerLike) {
     this.#link = link
-    this.#exits = exits
     this.#versions = versions
     this.#scheduler = scheduler
     link.failed = (error) => exits.failed(error)
