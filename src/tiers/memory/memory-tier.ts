@@ -207,12 +207,21 @@ export class MemoryTier<Stored> {
     return slot >= table.highWater ? -1 : slot
   }
 
-  /** Live keys, in slot order; for tests and tools, not the hot path. */
+  /**
+   * Live keys, in slot order; for checkpoints, tests and tools, not the hot
+   * path. Like a Map's walk, it also yields the entries that come while it is
+   * under way (a key written again comes again): a pass over the slots takes
+   * those that came before it, and each further pass those that came during
+   * the one before, wherever their slots are.
+   */
   *keys(now: number): IterableIterator<string> {
     const table = this.#table
-    for (let slot = 0; slot < table.highWater; slot++) {
-      const key = table.keys[slot]
-      if (key !== undefined && !table.isExpired(slot, now)) yield key
+    for (let from = 0, until = table.allocations; from < until; from = until, until = table.allocations) {
+      for (let slot = 0; slot < table.highWater; slot++) {
+        const key = table.keys[slot]
+        const born = table.born[slot]
+        if (key !== undefined && born >= from && born < until && !table.isExpired(slot, now)) yield key
+      }
     }
   }
 

@@ -18,6 +18,9 @@ export class SlotTable {
   keys: (string | undefined)[]
   /** Each slot's key hash (`hashKey`): the index finds a key's cell by it, and policies keep history by it. */
   hashes: Uint32Array
+  /** When each slot's entry came, counted in allocations: a walk over the slots finds what came behind it. */
+  born: Float64Array
+  #allocations = 0
   /** Absolute expiry on the scheduler's clock; 0 for none. */
   expiresAt: Float64Array
   /** Entries with an expiry: while 0, reads skip the clock entirely. */
@@ -45,6 +48,7 @@ export class SlotTable {
     this.#reserved = reserve ? reservedSlots(this.#capacity, limit) : this.#capacity
     this.keys = new Array(this.#reserved)
     this.hashes = new Uint32Array(this.#reserved)
+    this.born = new Float64Array(this.#reserved)
     this.#index = new KeyIndex(this.#reserved)
     this.expiresAt = new Float64Array(this.#reserved)
     this.#free = new Uint32Array(this.#reserved)
@@ -53,6 +57,11 @@ export class SlotTable {
 
   get size(): number {
     return this.#index.size
+  }
+
+  /** Slots allocated so far: the `born` of the next. */
+  get allocations(): number {
+    return this.#allocations
   }
 
   /** The slot holding `key`, or -1. */
@@ -85,6 +94,7 @@ export class SlotTable {
     this.#index.add(hash, slot)
     this.keys[slot] = key
     this.hashes[slot] = hash
+    this.born[slot] = this.#allocations++
     this.setExpiry(slot, expiresAt, keptUntil)
     return slot
   }
@@ -135,6 +145,9 @@ export class SlotTable {
       const hashes = new Uint32Array(capacity)
       hashes.set(this.hashes)
       this.hashes = hashes
+      const born = new Float64Array(capacity)
+      born.set(this.born)
+      this.born = born
       this.expiresAt = expiresAt
       if (this.keptUntil !== undefined) {
         const keptUntil = new Float64Array(capacity)
