@@ -1,8 +1,6 @@
 import type { Codec } from './codec.js'
 import { encodesLike } from './default-codec.js'
-
-/** Roots frozen through and through already: setting the same value again costs one lookup. */
-const frozenRoots = new WeakSet<object>()
+import { addFrozenRoot, isFrozenRoot } from './frozen-roots.js'
 
 /** Objects walked before the walk starts remembering them in a Set: a few, for most values. */
 const LISTED_OBJECTS = 32
@@ -15,7 +13,8 @@ const LISTED_OBJECTS = 32
  * objects and cycles are walked once.
  */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || frozenRoots.has(value)) return value
+  // A root frozen through and through already: setting the same value again costs one lookup.
+  if (typeof value !== 'object' || value === null || isFrozenRoot(value)) return value
   const walked: object[] = []
   let walkedSet: Set<object> | undefined
   const stack: object[] = [value]
@@ -47,7 +46,7 @@ export function deepFreeze<T>(value: T): T {
       if (object instanceof AggregateError) push(stack, object.errors)
     }
   }
-  frozenRoots.add(value)
+  addFrozenRoot(value)
   return value
 }
 

@@ -3,7 +3,9 @@
  * structured-clone mode): why it would not come back as it went in, and how
  * large its encoding can be.
  */
+import { isFrozenRoot } from './frozen-roots.js'
 import { isWellFormed } from './well-formed.js'
+
 export interface ValueSurvey {
   /** Why the value would not come back as it was, and where; undefined when it would. */
   problem: string | undefined
@@ -41,10 +43,31 @@ let lastSurvey: ValueSurvey | undefined
  * it. Throws what the value throws (a getter, a revoked Proxy).
  */
 export function surveyValue(root: unknown): ValueSurvey {
-  const survey = quickSurvey(root) ?? fullSurvey(root)
+  const survey = frozenSurvey(root)
   lastRoot = root
   lastSurvey = survey
   return survey
+}
+
+/**
+ * The surveys of roots `deepFreeze` had frozen when they were surveyed, and
+ * whose quick walk met only plain objects and arrays (no Date, which a freeze
+ * leaves changeable): what the walk found holds for good. As `deepFreeze`'s
+ * own memory of its roots, this takes a getter's value as read once.
+ */
+const frozenSurveys = new WeakMap<object, ValueSurvey>()
+
+function frozenSurvey(root: unknown): ValueSurvey {
+  // A value not frozen (most new values) costs one native check more, not a lookup.
+  const frozen = typeof root === 'object' && root !== null && Object.isFrozen(root)
+  if (frozen) {
+    const known = frozenSurveys.get(root)
+    if (known !== undefined) return known
+  }
+  const walk = quickSurvey(root)
+  if (walk === undefined) return fullSurvey(root)
+  if (frozen && !walk.changeable && isFrozenRoot(root)) frozenSurveys.set(root, walk.survey)
+  return walk.survey
 }
 
 /** The survey just made of `value`, taken once; undefined when the last survey was of something else. */
@@ -364,6 +387,8 @@ interface QuickWalk {
   survey: ValueSurvey
   /** The objects walked so far: few, so a scan finds a shared one as fast as a Set would. */
   objects: object[]
+  /** Whether it met an object a freeze leaves changeable (a Date). */
+  changeable: boolean
 }
 
 /**
@@ -372,9 +397,9 @@ interface QuickWalk {
  * with the same figures as the full walk, by plain recursion; undefined for
  * anything else, even the slightest doubt, which the full walk then takes.
  */
-function quickSurvey(root: unknown): ValueSurvey | undefined {
-  const walk: QuickWalk = { survey: { problem: undefined, maxPackedBytes: 0, values: 0, objects: 0 }, objects: [] }
-  return quickValue(walk, root, 0) ? walk.survey : undefined
+function quickSurvey(root: unknown): QuickWalk | undefined {
+  const walk: QuickWalk = { survey: { problem: undefined, maxPackedBytes: 0, values: 0, objects: 0 }, objects: [], changeable: false }
+  return quickValue(walk, root, 0) ? walk : undefined
 }
 
 function quickValue(walk: QuickWalk, value: unknown, depth: number): boolean {
@@ -410,7 +435,10 @@ function quickValue(walk: QuickWalk, value: unknown, depth: number): boolean {
   survey.objects++
   survey.maxPackedBytes += 16
   const prototype: unknown = Object.getPrototypeOf(value)
-  if (prototype === Date.prototype) return Object.keys(value).length === 0 && Object.getOwnPropertySymbols(value).length === 0
+  if (prototype === Date.prototype) {
+    walk.changeable = true
+    return Object.keys(value).length === 0 && Object.getOwnPropertySymbols(value).length === 0
+  }
   if (prototype === Array.prototype) {
     const array = value as unknown[]
     if (Object.getOwnPropertySymbols(array).length !== 0) return false

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
+import { deepFreeze } from '../../src/codec/deep-freeze.js'
 import { createDefaultCodec } from '../../src/codec/default-codec.js'
 import { MAX_DEPTH, roundTripProblem, surveyValue } from '../../src/codec/round-trip.js'
 
@@ -182,5 +183,41 @@ describe('round-trip check: property', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('round-trip check: a value frozen through and through is walked no more', () => {
+  it('surveys a root deepFreeze froze once more, then answers from memory', () => {
+    let reads = 0
+    const value = deepFreeze({
+      list: [1, 'two', { three: 3 }],
+      get counted() {
+        reads++
+        return 'x'
+      },
+    })
+    const first = surveyValue(value)
+    const readsAfterFirst = reads
+    expect(readsAfterFirst).toBeGreaterThan(0)
+    expect(surveyValue(value)).toBe(first)
+    expect(reads).toBe(readsAfterFirst)
+    expect(first).toMatchObject({ problem: undefined, objects: 3 })
+  })
+
+  it('walks a root the application froze itself every time: what it holds may still change', () => {
+    const list: unknown[] = [1]
+    const value = Object.freeze({ list })
+    expect(surveyValue(value).problem).toBeUndefined()
+    expect(surveyValue(value).problem).toBeUndefined()
+    list.push(() => 1)
+    expect(surveyValue(value).problem).toMatch(/^value\.list\[1\]: a function/)
+  })
+
+  it('walks a frozen root holding a Date every time: a freeze leaves a Date changeable', () => {
+    const value = deepFreeze({ when: new Date(0) })
+    expect(surveyValue(value).problem).toBeUndefined()
+    expect(surveyValue(value).problem).toBeUndefined()
+    ;(value.when as unknown as Record<string, unknown>).note = 'added'
+    expect(surveyValue(value).problem).toMatch(/^value\.when: a Date with a property 'note'/)
   })
 })

@@ -72,8 +72,8 @@ export class MemoryTier<Stored> {
    * expired (the owner hears `expired`), unless it is kept as a stale value.
    */
   findOrExpire(key: string, now: number): number {
-    const slot = this.#table.slots.get(key)
-    if (slot === undefined) return NO_SLOT
+    const slot = this.#table.find(key)
+    if (slot === NO_SLOT) return NO_SLOT
     if (this.#table.expiring !== 0 && this.#table.isExpired(slot, now)) {
       // Off the hit path, in a method of its own: this one stays as small as it was, for the inliner.
       this.#expireUnlessKept(slot, now)
@@ -84,8 +84,8 @@ export class MemoryTier<Stored> {
 
   /** The slot holding `key`'s entry, live or kept past its expiry as a stale value; -1 for none. Drops nothing. */
   findStale(key: string, now: number): number {
-    const slot = this.#table.slots.get(key)
-    return slot === undefined || this.#table.isDue(slot, now) ? NO_SLOT : slot
+    const slot = this.#table.find(key)
+    return slot === NO_SLOT || this.#table.isDue(slot, now) ? NO_SLOT : slot
   }
 
   /** Until when the entry at `slot` is kept past its expiry; 0 for not at all. */
@@ -95,8 +95,8 @@ export class MemoryTier<Stored> {
 
   /** Like `findOrExpire`, but leaves an expired entry in place for a sweep. */
   findLive(key: string, now: number): number {
-    const slot = this.#table.slots.get(key)
-    if (slot === undefined) return NO_SLOT
+    const slot = this.#table.find(key)
+    if (slot === NO_SLOT) return NO_SLOT
     return this.#table.expiring !== 0 && this.#table.isExpired(slot, now) ? NO_SLOT : slot
   }
 
@@ -133,8 +133,8 @@ export class MemoryTier<Stored> {
     const size = this.#bounded ? this.#options.sizeOf(stored, key) : 0
     if (size > this.#options.maxBytes) return false
     const table = this.#table
-    let slot = table.slots.get(key)
-    if (slot !== undefined) {
+    let slot = table.find(key)
+    if (slot !== NO_SLOT) {
       this.#bytes += size - this.#sizes[slot]
       this.#values[slot] = stored
       this.#sizes[slot] = size
@@ -145,15 +145,15 @@ export class MemoryTier<Stored> {
         return true
       }
       // Grown past the bound: the others make room, never the entry just written.
-      const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
+      const hash = table.hashes[slot]
       this.#policy.remove(slot)
       while (this.#bytes > this.#options.maxBytes && this.#evictOne(hash)) {}
       this.#policy.insert(slot, hash)
       return true
     }
-    const hash = this.#policy.usesKeyHashes ? hashKey(key) : 0
+    const hash = hashKey(key)
     while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes) && this.#evictOne(hash)) {}
-    slot = table.allocate(key, expiresAt, keptUntil)
+    slot = table.allocate(key, hash, expiresAt, keptUntil)
     this.#values[slot] = stored
     this.#sizes[slot] = size
     this.#bytes += size
@@ -168,8 +168,8 @@ export class MemoryTier<Stored> {
   }
 
   delete(key: string): boolean {
-    const slot = this.#table.slots.get(key)
-    if (slot === undefined) return false
+    const slot = this.#table.find(key)
+    if (slot === NO_SLOT) return false
     this.removeAt(slot)
     return true
   }
@@ -207,9 +207,22 @@ export class MemoryTier<Stored> {
     return slot >= table.highWater ? -1 : slot
   }
 
-  /** Live keys, in slot order; for tests and tools, not the hot path. */
+  /**
+   * Live keys, in slot order; for checkpoints, tests and tools, not the hot
+   * path. Like a Map's walk, it also yields the entries that come while it is
+   * under way (a key written again comes again): a pass over the slots takes
+   * those that came before it, and each further pass those that came during
+   * the one before, wherever their slots are.
+   */
   *keys(now: number): IterableIterator<string> {
-    for (const [key, slot] of this.#table.slots) if (!this.#table.isExpired(slot, now)) yield key
+    const table = this.#table
+    for (let from = 0, until = table.allocations; from < until; from = until, until = table.allocations) {
+      for (let slot = 0; slot < table.highWater; slot++) {
+        const key = table.keys[slot]
+        const born = table.born[slot]
+        if (key !== undefined && born >= from && born < until && !table.isExpired(slot, now)) yield key
+      }
+    }
   }
 
   #newTable(reserve = true): SlotTable {

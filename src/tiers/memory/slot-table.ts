@@ -1,4 +1,5 @@
 import { reservedSlots } from '../../policies/index.js'
+import { KeyIndex } from './key-index.js'
 
 const INITIAL_CAPACITY = 64
 
@@ -13,8 +14,13 @@ const INITIAL_CAPACITY = 64
  * the OS maps a typed column's zero pages only as slots are used.
  */
 export class SlotTable {
-  readonly slots = new Map<string, number>()
+  readonly #index: KeyIndex
   keys: (string | undefined)[]
+  /** Each slot's key hash (`hashKey`): the index finds a key's cell by it, and policies keep history by it. */
+  hashes: Uint32Array
+  /** When each slot's entry came, counted in allocations: a walk over the slots finds what came behind it. */
+  born: Float64Array
+  #allocations = 0
   /** Absolute expiry on the scheduler's clock; 0 for none. */
   expiresAt: Float64Array
   /** Entries with an expiry: while 0, reads skip the clock entirely. */
@@ -41,13 +47,26 @@ export class SlotTable {
     this.#capacity = Math.min(INITIAL_CAPACITY, limit)
     this.#reserved = reserve ? reservedSlots(this.#capacity, limit) : this.#capacity
     this.keys = new Array(this.#reserved)
+    this.hashes = new Uint32Array(this.#reserved)
+    this.born = new Float64Array(this.#reserved)
+    this.#index = new KeyIndex(this.#reserved)
     this.expiresAt = new Float64Array(this.#reserved)
     this.#free = new Uint32Array(this.#reserved)
     this.#onGrow = onGrow
   }
 
   get size(): number {
-    return this.slots.size
+    return this.#index.size
+  }
+
+  /** Slots allocated so far: the `born` of the next. */
+  get allocations(): number {
+    return this.#allocations
+  }
+
+  /** The slot holding `key`, or -1. */
+  find(key: string): number {
+    return this.#index.get(key, this.keys)
   }
 
   get capacity(): number {
@@ -61,25 +80,27 @@ export class SlotTable {
 
   /** True when every slot the limit allows is taken. */
   get full(): boolean {
-    return this.slots.size >= this.#limit
+    return this.#index.size >= this.#limit
   }
 
-  /** A fresh slot for a key the table does not hold; the caller checks `full` first. */
-  allocate(key: string, expiresAt: number, keptUntil = 0): number {
+  /** A fresh slot for a key the table does not hold, with its `hashKey`; the caller checks `full` first. */
+  allocate(key: string, hash: number, expiresAt: number, keptUntil = 0): number {
     let slot: number
     if (this.#freeTop > 0) slot = this.#free[--this.#freeTop]
     else {
       if (this.#next === this.#capacity) this.#grow()
       slot = this.#next++
     }
-    this.slots.set(key, slot)
+    this.#index.add(hash, slot)
     this.keys[slot] = key
+    this.hashes[slot] = hash
+    this.born[slot] = this.#allocations++
     this.setExpiry(slot, expiresAt, keptUntil)
     return slot
   }
 
   release(slot: number): void {
-    this.slots.delete(this.keys[slot] as string)
+    this.#index.remove(this.hashes[slot], slot)
     this.keys[slot] = undefined
     this.setExpiry(slot, 0)
     this.#free[this.#freeTop++] = slot
@@ -121,6 +142,12 @@ export class SlotTable {
       expiresAt.set(this.expiresAt)
       const free = new Uint32Array(capacity)
       free.set(this.#free)
+      const hashes = new Uint32Array(capacity)
+      hashes.set(this.hashes)
+      this.hashes = hashes
+      const born = new Float64Array(capacity)
+      born.set(this.born)
+      this.born = born
       this.expiresAt = expiresAt
       if (this.keptUntil !== undefined) {
         const keptUntil = new Float64Array(capacity)

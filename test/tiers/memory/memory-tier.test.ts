@@ -202,3 +202,20 @@ describe('byte bounds', () => {
     expect(hot.set('big', 'x'.repeat(1000), 0)).toBe(false)
   })
 })
+
+describe('keys: a walk, as a Map walk, yields the entries that come while it is under way', () => {
+  it('yields a key that came into a freed slot behind the walk, and a key written anew, each once more', () => {
+    const tier = createHotTier({ maxEntries: 100, maxBytes: Infinity, policy: 'lru' }, { evicted: () => {}, expired: () => {} })
+    for (let i = 0; i < 10; i++) tier.set(`k${i}`, i, 0)
+    const walk = tier.keys(0)
+    const seen = [walk.next().value, walk.next().value, walk.next().value]
+    // k0's slot, behind the walk, is freed and taken by a new key; k1 is written anew into a slot of its own.
+    tier.delete('k0')
+    tier.set('late', 1, 0)
+    tier.delete('k1')
+    tier.set('k1', 2, 0)
+    for (let next = walk.next(); next.done !== true; next = walk.next()) seen.push(next.value)
+    expect(seen.slice(0, 3)).toEqual(['k0', 'k1', 'k2'])
+    expect(seen.slice(3).sort()).toEqual(['k1', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9', 'late'])
+  })
+})

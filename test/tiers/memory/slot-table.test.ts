@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_RESERVED_SLOTS } from '../../../src/policies/index.js'
+import { hashKey } from '../../../src/policies/key-hash.js'
 import { createHotTier } from '../../../src/tiers/memory/hot-tier.js'
 import { SlotTable } from '../../../src/tiers/memory/slot-table.js'
 
@@ -11,7 +12,7 @@ describe('SlotTable growth', () => {
     const table = new SlotTable(1000, (capacity) => grown.push(capacity))
     const { keys, expiresAt } = table
     expect([table.capacity, table.reserved, keys.length, expiresAt.length]).toEqual([64, 1000, 1000, 1000])
-    for (let i = 0; i < 1000; i++) table.allocate(`k${i}`, 0)
+    for (let i = 0; i < 1000; i++) table.allocate(`k${i}`, hashKey(`k${i}`), 0)
     // The capacity still doubles (the policy follows it), but the columns stay the ones reserved.
     expect(grown).toEqual([128, 256, 512, 1000])
     expect(table.keys).toBe(keys)
@@ -30,7 +31,7 @@ describe('SlotTable growth', () => {
   it('without a limit, grows the keys column with the typed ones, to the same capacity in the same call', () => {
     const lengths: number[][] = []
     const table = new SlotTable(Infinity, (capacity) => lengths.push([capacity, table.keys.length, table.expiresAt.length]))
-    for (let i = 0; i < 1000; i++) table.allocate(`k${i}`, 0)
+    for (let i = 0; i < 1000; i++) table.allocate(`k${i}`, hashKey(`k${i}`), 0)
     expect(lengths).toEqual([
       [128, 128, 128],
       [256, 256, 256],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { NO_SLOT } from '../../../src/policies/index.js'
+import { hashKey } from '../../../src/policies/key-hash.js'
 import { createHotTier } from '../../../src/tiers/memory/hot-tier.js'
 import { SlotTable } from '../../../src/tiers/memory/slot-table.js'
 
@@ -57,7 +58,7 @@ describe('entries kept past their expiry as stale values', () => {
 
   it('a table whose entries never ask for keeping holds no column for it', () => {
     const table = new SlotTable(8, () => {})
-    const slot = table.allocate('k', 100)
+    const slot = table.allocate('k', hashKey('k'), 100)
     table.setExpiry(slot, 200)
     expect(table.keptUntil).toBeUndefined()
     table.setExpiry(slot, 200, 250)
@@ -68,10 +69,10 @@ describe('entries kept past their expiry as stale values', () => {
 
   it('the column grows with the table', () => {
     const table = new SlotTable(Infinity, () => {})
-    table.allocate('first', 1, 2)
-    for (let i = 0; i < 200; i++) table.allocate(`k${i}`, 10, 20 + i)
+    table.allocate('first', hashKey('first'), 1, 2)
+    for (let i = 0; i < 200; i++) table.allocate(`k${i}`, hashKey(`k${i}`), 10, 20 + i)
     expect(table.keptUntil?.length).toBeGreaterThanOrEqual(201)
-    expect(table.keptUntil?.[table.slots.get('k199') as number]).toBe(219)
-    expect(table.keptUntil?.[table.slots.get('first') as number]).toBe(2)
+    expect(table.keptUntil?.[table.find('k199')]).toBe(219)
+    expect(table.keptUntil?.[table.find('first')]).toBe(2)
   })
 })
