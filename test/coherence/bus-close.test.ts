@@ -48,8 +48,10 @@ describe('closing a Redis bus transport', () => {
       .split('\n')
       .find((l) => l.includes(' name=strata-bus:reader '))
       ?.match(/^id=(\d+)/)?.[1]
+    // Waited for before the kill: the reader may see its connection go before the kill's reply comes back.
+    const disconnected = watch.next('disconnected')
     await client.sendCommand(['CLIENT', 'KILL', 'ID', String(id)])
-    await watch.next('disconnected')
+    await disconnected
     expect(clock.pending).toBeGreaterThan(0) // the backoff before a new connection
     await transport.close()
     expect(clock.pending).toBe(0)
