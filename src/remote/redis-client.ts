@@ -12,12 +12,15 @@ export interface RedisCommandOptions {
 /**
  * The part of a node-redis client (the `redis` package, v5 or later) that
  * strata-cache uses: raw commands, and a second connection for blocking
- * reads. An application may pass the client it has; the cache then never
+ * reads and Pub/Sub. An application may pass the client it has; the cache then never
  * closes it.
  */
 export interface RedisClient {
   sendCommand<T = unknown>(args: ReadonlyArray<string | Uint8Array>, options?: RedisCommandOptions): Promise<T>
   duplicate(): RedisClient
+  /** Pub/Sub on this connection (which then takes no other command); resolves once the server confirmed. */
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>
+  unsubscribe(channel: string, listener?: (message: string, channel: string) => void): Promise<void>
   connect(): Promise<unknown>
   readonly isOpen: boolean
   readonly isReady: boolean

@@ -79,7 +79,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     proc = undefined
   }
   await start()
-    const stop = async (): Promise<void> => {
+  const stop = async (): Promise<void> => {
     if (proc !== undefined && proc.exitCode === null) proc.kill('SIGKILL')
     proc = undefined
   }
