@@ -18,6 +18,8 @@ const RANKS: Record<string, number> = {
   tiers: 3,
   'tiers/memory': 3,
   'tiers/cold': 3,
+  remote: 3,
+  coherence: 3,
   options: 4,
   stack: 5,
   'read-through': 6,

@@ -17,11 +17,12 @@ export interface Invalidation {
 
 /**
  * A transport's connection, as it changes:
- * - `connected`: messages flow (first connect, or a reconnect with nothing to replay);
+ * - `connected`: messages flow (the first connection);
  * - `disconnected`: messages may be missed from now on;
- * - `resynced`: back after a disconnect; `replayed` messages it had missed were
- *   emitted first, and `gap` says that some were lost for good (past the
- *   retention, or the server lost them): every local copy written before must go.
+ * - `resynced`: back after every disconnect; the `replayed` messages it had
+ *   missed (maybe 0) were emitted first, and `gap` says that some were lost
+ *   for good (past the retention, or the server lost them): every local copy
+ *   written before must go.
  */
 export type TransportState = { state: 'connected' } | { state: 'disconnected' } | { state: 'resynced'; replayed: number; gap: boolean }
 
