@@ -94,21 +94,21 @@ export class SharedWrites<V> {
   async deleteByTag(tag: string): Promise<number> {
     const { remote, local } = this.#parts
     const here = await local.keysOfTag(tag)
-    let keys: readonly string[] = here
-    if (remote === undefined) await this.#published({ tag })
-    else {
-      const parts = await this.#remoteParts(remote)
-      if (parts !== undefined) {
-        try {
-          const deleted = await parts.store.deleteTag(tag, this.#parts.origin)
-          keys = [...new Set([...deleted.keys, ...here])]
-          await this.#publishIfOwn({ origin: this.#parts.origin, version: deleted.version, tag })
-        } catch (error) {
-          return this.#failed(remote, error, `deleting tag '${tag}'`, undefined, () => this.#deleteLocal(here))
-        }
-      }
+    if (remote === undefined) {
+      await this.#published({ tag })
+      return this.#deleteLocal(here, [])
     }
-    return this.#deleteLocal(keys)
+    const parts = await this.#remoteParts(remote)
+    if (parts === undefined) return this.#deleteLocal(here, [])
+    let deleted: { keys: string[]; version: number }
+    try {
+      deleted = await parts.store.deleteTag(tag, this.#parts.origin)
+    } catch (error) {
+      return this.#failed(remote, error, `deleting tag '${tag}'`, undefined, () => this.#deleteLocal(here, []))
+    }
+    const keys = [...new Set([...deleted.keys, ...here])]
+    await this.#publishIfOwn({ origin: this.#parts.origin, version: deleted.version, keys })
+    return this.#deleteLocal(keys, deleted.keys)
   }
 
   async clear(): Promise<void> {
@@ -129,9 +129,11 @@ export class SharedWrites<V> {
     await local.clear()
   }
 
-  async #deleteLocal(keys: readonly string[]): Promise<number> {
+  /** Deletes `keys` here: how many had a value in Redis (`gone`) or here. */
+  async #deleteLocal(keys: readonly string[], gone: readonly string[]): Promise<number> {
+    const remote = new Set(gone)
     let count = 0
-    for (const key of keys) if (await this.#parts.local.delete(key)) count++
+    for (const key of keys) if ((await this.#parts.local.delete(key)) || remote.has(key)) count++
     return count
   }
 

@@ -78,7 +78,7 @@ describe('while the bus is disconnected', () => {
     expect(await reader.get('a')).toBe('1')
   })
 
-  it('publishes each write on a transport of its own when the bus is not the remote tier\\'s Redis', async () => {
+  it("publishes each write on a transport of its own when the bus is not the remote tier's Redis", async () => {
     const p = prefix('pub')
     const bus = new TestTransport()
     const cache = remoteCache<string>(p, { bus, instanceId: 'me' })
