@@ -18,7 +18,11 @@ export async function closeAll(): Promise<void> {
 }
 
 /** The first event of `type` (and matching `where`) from now on. */
-export function nextEvent<T extends CacheEvent['type']>(cache: Cache<unknown>, type: T, where: (event: Extract<CacheEvent, { type: T }>) => boolean = () => true): Promise<Extract<CacheEvent, { type: T }>> {
+export function nextEvent<T extends CacheEvent['type']>(
+  cache: Cache<unknown>,
+  type: T,
+  where: (event: Extract<CacheEvent, { type: T }>) => boolean = () => true,
+): Promise<Extract<CacheEvent, { type: T }>> {
   return firstValueFrom(
     (cache.events$ as Observable<CacheEvent>).pipe(
       filter((event): event is Extract<CacheEvent, { type: T }> => event.type === type && where(event as Extract<CacheEvent, { type: T }>)),

@@ -17,7 +17,7 @@ afterEach(async () => {
 })
 
 describe('a remote tier that goes down', () => {
-  it("degrades: local tiers keep serving, writes reject E_REMOTE changing nothing, and it recovers when Redis is back", async () => {
+  it('degrades: local tiers keep serving, writes reject E_REMOTE changing nothing, and it recovers when Redis is back', async () => {
     const p = testPrefix('down')
     const cache = remoteCache<string>(p, { remote: { redis: server.url, prefix: p, commandTimeout: 200 }, bus: false }, server.url)
     await cache.ready
@@ -53,9 +53,13 @@ describe('a remote tier that goes down', () => {
     expect(await cache.get('k')).toBe('v2')
   }, 60_000)
 
-  it('reads that miss locally while Redis is down are misses (or the loader\'s), never a hang past the command timeout', async () => {
+  it("reads that miss locally while Redis is down are misses (or the loader's), never a hang past the command timeout", async () => {
     const p = testPrefix('miss')
-    const cache = remoteCache<string>(p, { remote: { redis: server.url, prefix: p, commandTimeout: 200 }, bus: false, loader: (key) => `loaded-${key}` }, server.url)
+    const cache = remoteCache<string>(
+      p,
+      { remote: { redis: server.url, prefix: p, commandTimeout: 200 }, bus: false, loader: (key) => `loaded-${key}` },
+      server.url,
+    )
     await cache.ready
     await server.shutdown()
     const started = performance.now()

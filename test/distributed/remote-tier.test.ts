@@ -32,7 +32,7 @@ describe('the remote tier', () => {
     expect((await second).tier).toBe('hot')
   })
 
-  it('drops the other instances\' local copies on a write, a delete, a tag delete and a clear', async () => {
+  it("drops the other instances' local copies on a write, a delete, a tag delete and a clear", async () => {
     const p = prefix('inval')
     const a = remoteCache<string>(p)
     const b = remoteCache<string>(p)

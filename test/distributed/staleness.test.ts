@@ -92,7 +92,7 @@ describe('while the bus is disconnected', () => {
     expect(bus.published[1].version).toBeGreaterThan(bus.published[0].version)
   })
 
-  it("ignores a late invalidation older than its copy, and drops its copy for a newer one", async () => {
+  it('ignores a late invalidation older than its copy, and drops its copy for a newer one', async () => {
     const p = prefix('late')
     const bus = new TestTransport()
     const cache = remoteCache<string>(p, { bus })
