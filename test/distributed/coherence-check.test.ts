@@ -45,3 +45,22 @@ it(
   },
   DURATION + 60_000,
 )
+
+it('catches instances that receive invalidations but never apply them', async () => {
+  const client = await connectClient()
+  const prefix = testPrefix('coherence-deaf')
+  const run = new CoherenceRun({ url: redisUrl(), client, prefix, workers: 2, duration: 4000, commandTimeout: 1000, dir: await newDir(), mode: 'deaf' })
+  cleanup = async () => {
+    run.kill()
+    await dropPrefix(client, prefix)
+    await client.close()
+  }
+  await run.start()
+  await run.go()
+  const { history } = await run.finish()
+  const report = checkHistory(history)
+  console.log(`deaf instances: ${report.readsChecked} reads checked, ${report.violations.length} stale`)
+  expect(report.inconsistencies).toEqual([])
+  expect(report.violations.length).toBeGreaterThan(0)
+  expect(new Set(report.violations.map((v) => v.kind))).toEqual(new Set(['stale']))
+}, 180_000)

@@ -22,10 +22,12 @@ export interface RunOptions {
   commandTimeout: number
   /** Where the workers write their logs. */
   dir: string
+  /** 'deaf': workers that never apply what they receive (to show that the checker catches it). */
+  mode?: 'deaf'
 }
 
 /** What a worker told besides its ops: the cache's `bus`, `degraded` and `recovered` events, its transport's states. */
-export interface Told {
+interface Told {
   t: 'event' | 'state'
   type?: string
   state?: string
@@ -51,9 +53,17 @@ export class CoherenceRun {
 
   /** Starts the workers and waits until each has its cache ready. */
   async start(): Promise<void> {
-    const { url, prefix, duration, commandTimeout } = this.#options
+    const { url, prefix, duration, commandTimeout, mode } = this.#options
     for (let i = 1; i <= this.#options.workers; i++) {
-      const child = spawnScript(WORKER, [url, prefix, `w${i}`, String(duration), this.#logFile(`w${i}`), String(commandTimeout)])
+      const child = spawnScript(WORKER, [
+        url,
+        prefix,
+        `w${i}`,
+        String(duration),
+        this.#logFile(`w${i}`),
+        String(commandTimeout),
+        ...(mode === undefined ? [] : [mode]),
+      ])
       child.proc.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(`w${i}: ${chunk}`))
       this.#children.push(child)
     }

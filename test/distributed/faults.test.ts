@@ -63,8 +63,8 @@ async function startRun(
  */
 function expectHealed(expect: ExpectStatic, what: string, report: CheckReport, logs: WorkerLog[], faultAt: Instant, until?: Instant): void {
   const ops = logs.flatMap((log) => log.history.ops)
-  const floor = Math.max(0, ...ops.filter((op) => op.end < faultAt).map((op) => ms(op.start, op.end)))
-  const slowest = Math.max(...ops.map((op) => ms(op.start, op.end)))
+  const floor = ops.filter((op) => op.end < faultAt).reduce((most, op) => Math.max(most, ms(op.start, op.end)), 0)
+  const slowest = ops.reduce((most, op) => Math.max(most, ms(op.start, op.end)), 0)
   const resyncs = logs.map((log) =>
     log.told.find(
       (told) =>
@@ -109,7 +109,7 @@ describe.concurrent('coherence through faults (three instances, random ops, a pr
     const report = checkHistory(history)
     expectHealed(expect, `restart (${ms(go, faultAt).toFixed(0)} ms in)`, report, logs, faultAt)
     for (const log of logs) expect(log.history.gaps.some((at) => at > faultAt)).toBe(true)
-  }, 90_000)
+  }, 240_000)
 
   it("the instances' connections killed (CLIENT KILL TYPE normal): they reconnect and resync; no stale read", async (context) => {
     const { expect } = context
@@ -122,18 +122,18 @@ describe.concurrent('coherence through faults (three instances, random ops, a pr
     expect(killed).toBeGreaterThanOrEqual(6)
     const { history, logs } = await run.finish()
     expectHealed(expect, 'client kill', checkHistory(history), logs, faultAt)
-  }, 90_000)
+  }, 240_000)
 
   it('a partition: traffic held past every timeout, then let through; then every connection dropped', async (context) => {
     const { expect } = context
-    const { run, proxy } = await startRun('partition', context, { proxied: true, duration: 12_000 })
+    const { run, proxy } = await startRun('partition', context, { proxied: true, duration: 13_000 })
     await run.go()
     await sleep(2500)
     const heldAt = process.hrtime.bigint()
     proxy!.hold()
-    await sleep(2500)
+    // Past the bus's deadline (a blocking read of 1 s plus the command timeout), with room for a loaded machine's timers.
+    await sleep(3500)
     proxy!.resume()
-    const resumedAt = process.hrtime.bigint()
     await sleep(2500)
     const droppedAt = process.hrtime.bigint()
     proxy!.drop()
@@ -141,10 +141,10 @@ describe.concurrent('coherence through faults (three instances, random ops, a pr
     const report = checkHistory(history)
     // Held: the bus's blocking read timed out, so it disconnected and resynced once traffic flowed again.
     const disconnected = logs.map((log) =>
-      log.told.some((told) => told.type === 'bus' && told.state === 'disconnected' && told.at > heldAt && told.at < resumedAt),
+      log.told.some((told) => told.type === 'bus' && told.state === 'disconnected' && told.at > heldAt && told.at < droppedAt),
     )
     expect(disconnected).toEqual([true, true, true])
     expectHealed(expect, 'partition (hold, resume)', report, logs, heldAt, droppedAt)
     expectHealed(expect, 'partition (drop)', report, logs, droppedAt)
-  }, 90_000)
+  }, 240_000)
 })

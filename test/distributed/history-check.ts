@@ -16,7 +16,7 @@
 /** A time on the machine's monotonic clock (`process.hrtime.bigint()`), the same in every process. */
 export type Instant = bigint
 
-export interface Write {
+interface Write {
   op: 'set' | 'delete' | 'deleteByTag'
   key?: string
   tag?: string
@@ -28,7 +28,7 @@ export interface Write {
   error?: string
 }
 
-export interface Read {
+interface Read {
   op: 'get'
   key: string
   /** What it returned; null for undefined. */
@@ -71,7 +71,7 @@ export interface History {
   tagKeys: Readonly<Record<string, readonly string[]>>
 }
 
-export interface Violation {
+interface Violation {
   kind: 'stale' | 'phantom' | 'wrong-key'
   worker: string
   read: Read
@@ -81,7 +81,7 @@ export interface Violation {
   got?: string[]
 }
 
-export interface LatencySummary {
+interface LatencySummary {
   count: number
   p50: number
   p99: number
