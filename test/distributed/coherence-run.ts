@@ -45,6 +45,8 @@ export class CoherenceRun {
   readonly #options: RunOptions
   readonly #children: Child[] = []
   readonly #stderr: string[] = []
+  /** Per worker: resolves once its stdio has closed, so that all it wrote to stderr has come. */
+  readonly #closed: Promise<unknown>[] = []
   readonly #epochs: StreamEntry[][] = []
 
   constructor(options: RunOptions) {
@@ -65,9 +67,12 @@ export class CoherenceRun {
         ...(mode === undefined ? [] : [mode]),
       ])
       child.proc.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(`w${i}: ${chunk}`))
+      this.#closed.push(new Promise((resolve) => child.proc.once('close', resolve)))
       this.#children.push(child)
     }
-    await Promise.all(this.#children.map((child) => child.waitFor(/^ready$/))).catch((error: unknown) => {
+    await Promise.all(this.#children.map((child) => child.waitFor(/^ready$/))).catch(async (error: unknown) => {
+      this.kill()
+      await Promise.all(this.#closed)
       throw new Error(`${String(error)}; stderr: ${this.#stderr.join('')}`)
     })
   }
@@ -92,6 +97,7 @@ export class CoherenceRun {
   /** Waits for every worker to exit, then reads the last epoch's stream and every log. */
   async finish(): Promise<{ history: History; logs: WorkerLog[] }> {
     const codes = await Promise.all(this.#children.map((child) => child.exited))
+    await Promise.all(this.#closed)
     if (codes.some((code) => code !== 0)) throw new Error(`a worker failed: exit codes ${codes.join(', ')}; stderr: ${this.#stderr.join('')}`)
     const epochs = [...this.#epochs, await this.#readStream()]
     const logs = await Promise.all(this.#children.map((_, i) => readWorkerLog(this.#logFile(`w${i + 1}`), `w${i + 1}`)))
