@@ -87,5 +87,4 @@ export function serve(handle: (body: { type: string }) => Promise<unknown>, read
   })
 }
 
-export const now = (): string => process.hrtime.bigint().toString()
 export const msBetween = (from: string | bigint, to: string | bigint): number => Number(BigInt(to) - BigInt(from)) / 1e6

@@ -34,7 +34,7 @@ export interface Namespace {
   bentoPrefix: string
 }
 
-export function openStrata<V>(namespace: Namespace, l1Entries: number): Side<V> {
+function openStrata<V>(namespace: Namespace, l1Entries: number): Side<V> {
   const cache: Cache<V> = createCache<V>({ hot: { maxEntries: l1Entries }, remote: { redis: redisUrl(), prefix: namespace.strataPrefix } })
   return {
     name: 'strata-cache',
@@ -82,7 +82,7 @@ function connection(): { host: string; port: number; username?: string; password
   }
 }
 
-export function openBento<V>(namespace: Namespace, l1Entries: number): Side<V> {
+function openBento<V>(namespace: Namespace, l1Entries: number): Side<V> {
   const bento = new BentoCache({
     default: 'tiered',
     prefix: namespace.bentoPrefix,
