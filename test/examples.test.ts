@@ -1,20 +1,29 @@
 import { execFile } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const example = (name: string, timeout = 60_000) => run(process.execPath, ['--import', 'tsx', `examples/${name}`], { cwd: root, timeout })
+const example = (name: string, timeout = 60_000, preload: string[] = [], env: Record<string, string> = {}) =>
+  run(process.execPath, ['--import', 'tsx', ...preload, `examples/${name}`], { cwd: root, timeout, env: { ...process.env, ...env } })
 
 // The examples are what a user copies from, and `npm start` runs the demo: they must run and exit by themselves.
 describe('examples', () => {
-  it('the demo runs its workload, reports, and exits', async () => {
-    const { stdout } = await example('demo.ts')
+  it('the demo (`npm start`) runs its workload, reports, and exits, with no Redis and no redis package', async () => {
+    // The package made unresolvable and REDIS_URL pointing nowhere: the single-process default needs neither.
+    const dir = await mkdtemp(join(tmpdir(), 'demo-redis-'))
+    const log = join(dir, 'redis.log')
+    const preload = ['--import', fileURLToPath(new URL('./remote/fixtures/without-redis.ts', import.meta.url))]
+    const { stdout } = await example('demo.ts', 60_000, preload, { REDIS_LOG: log, REDIS_URL: 'redis://127.0.0.1:1' })
     expect(stdout).toMatch(/hit ratio\s+\d+\.\d %/)
     expect(stdout).toMatch(/getOrSet latency\s+p50/)
     expect(stdout).toMatch(/warm tier\s+\d+ entries/)
+    expect(await readFile(log, 'utf8').catch(() => '')).toBe('')
+    await rm(dir, { recursive: true, force: true })
   }, 60_000)
 
   it('import the package by its name, as a user would, never from src/', async () => {
