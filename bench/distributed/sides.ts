@@ -35,7 +35,11 @@ export interface Namespace {
 }
 
 function openStrata<V>(namespace: Namespace, l1Entries: number): Side<V> {
-  const cache: Cache<V> = createCache<V>({ hot: { maxEntries: l1Entries }, remote: { redis: redisUrl(), prefix: namespace.strataPrefix } })
+  // A longer command timeout than the default 500 ms: on a loaded machine a slow reply must not end the run.
+  const cache: Cache<V> = createCache<V>({
+    hot: { maxEntries: l1Entries },
+    remote: { redis: redisUrl(), prefix: namespace.strataPrefix, commandTimeout: 10_000 },
+  })
   return {
     name: 'strata-cache',
     ready: cache.ready,
