@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { makeRecord } from '../records.js'
 import { serve } from './ipc.js'
+import { floorSubscriber } from './redis-floor.js'
 import { type Namespace, openSide, type Side, type SideName } from './sides.js'
 import type { Revision } from './values.js'
 
@@ -17,17 +18,21 @@ const sides: Record<SideName, Side<Revision>> = {
   'strata-cache': openSide<Revision>('strata-cache', namespace, 10_000),
   bentocache: openSide<Revision>('bentocache', namespace, 10_000),
 }
-const watched = new Map<string, { at: Promise<bigint>; rev: number }>()
+const floor = await floorSubscriber(`${namespace.strataPrefix}floor`)
+const watched = new Map<string, Promise<bigint>>()
+
+/** A cache, or 'floor': a bare PUBLISH and SUBSCRIBE between the same processes, what any bus on Redis costs at least. */
+type Series = SideName | 'floor'
 
 interface Prepare {
   type: 'prepare'
-  side: SideName
+  side: Series
   key: string
   rev: number
 }
 interface Invalidated {
   type: 'invalidated'
-  side: SideName
+  side: Series
   key: string
 }
 interface Stampede {
@@ -43,21 +48,28 @@ interface Stampede {
 }
 
 async function prepare({ side, key, rev }: Prepare): Promise<null> {
+  if (side === 'floor') {
+    watched.set(key, floor.next(key))
+    return null
+  }
   // Written here, so the bus brings this process only the invalidation being measured.
   const cache = sides[side]
   await cache.set(key, { ...makeRecord(rev), rev })
   if ((await cache.get(key))?.rev !== rev) throw new Error(`${side} does not serve the value it just wrote`)
-  watched.set(key, { at: cache.invalidated(key, (value) => value?.rev === rev), rev })
+  watched.set(
+    key,
+    cache.invalidated(key, (value) => value?.rev === rev),
+  )
   return null
 }
 
 async function invalidated({ side, key }: Invalidated): Promise<{ at: string; value: number | undefined }> {
   const watch = watched.get(key)
   if (watch === undefined) throw new Error(`${key} is not watched`)
-  const at = await watch.at
+  const at = await watch
   watched.delete(key)
   // Checked after the time is taken: what this instance serves now.
-  return { at: at.toString(), value: (await sides[side].get(key))?.rev }
+  return { at: at.toString(), value: side === 'floor' ? undefined : (await sides[side].get(key))?.rev }
 }
 
 async function stampede({ side, keys, callers, startAt, sourceMs }: Stampede): Promise<{ calls: number[]; latencies: number[] }> {
@@ -97,6 +109,6 @@ serve(
   },
   Promise.all([sides['strata-cache'].ready, sides.bentocache.ready]).then(() => undefined),
   async () => {
-    await Promise.all([sides['strata-cache'].close(), sides.bentocache.close()])
+    await Promise.all([sides['strata-cache'].close(), sides.bentocache.close(), floor.close()])
   },
 )

@@ -41,9 +41,12 @@ export class Peer {
     })
   }
 
-  /** Starts `script` (TypeScript, through tsx) and waits until it says it is ready. */
+  /**
+   * Starts `script` with this process's node flags (tsx's loader, and `--cpu-prof` when the benchmark is profiled)
+   * and waits until it says it is ready.
+   */
   static async start(script: string, args: string[]): Promise<Peer> {
-    const child = fork(script, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(script, args, { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const peer = new Peer(child)
     await peer.request({ type: 'ready' })
     return peer
