@@ -130,7 +130,7 @@ export interface Result {
   strata: number
   baseline: number
   baselineName: string
-  unit: 'ns/op' | 'µs/op' | 'B/entry' | 'ms' | 'ratio'
+  unit: 'ns/op' | 'µs/op' | 'B/entry' | 'ms' | 'ratio' | 'calls/key'
   ratio: number
   spread?: [number, number]
   /** Highest acceptable ratio; absent for rows that only inform. */

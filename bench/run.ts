@@ -1,7 +1,7 @@
 /**
  * Runs every scenario, each in a child process of its own (so one
  * scenario's JIT state and garbage cannot colour the next), and prints the
- * ratios against their baselines (lru-cache, lmdb) with their targets.
+ * ratios against their baselines (lru-cache, lmdb, bentocache) with their targets.
  *
  *   npm run bench                         all scenarios
  *   npm run bench -- --only peek,hot-hit  some of them
@@ -27,6 +27,7 @@ const SCENARIOS = [
   'hot-hit-policies',
   'insert-stall',
   'write-back',
+  'distributed',
 ]
 
 const args = process.argv.slice(2)
@@ -46,7 +47,7 @@ const machine = {
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   date: new Date().toISOString(),
 }
-console.log(`strata-cache benchmarks vs lru-cache and lmdb (ratio = strata / baseline, lower is better)`)
+console.log(`strata-cache benchmarks vs lru-cache, lmdb and bentocache (ratio = strata / baseline, lower is better)`)
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, ${machine.os}, node ${machine.node}`)
 console.log(`date:    ${machine.date}\n`)
 
