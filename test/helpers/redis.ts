@@ -14,7 +14,11 @@ export const testPrefix = (name: string): string => `strata-test:${name}:${rando
 export async function connectClient(url = redisUrl()): Promise<RedisClient> {
   const client = createClient({ url })
   client.on('error', () => undefined) // a test that kills connections sees the failures where it awaits
-  await client.connect()
+  try {
+    await client.connect()
+  } catch (error) {
+    throw new Error(`no Redis answers at ${url}: start one (redis-server --port 6379 --save '') or set REDIS_URL; bash .ci/run does it for you`, { cause: error })
+  }
   return client as unknown as RedisClient
 }
 
