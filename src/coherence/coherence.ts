@@ -30,8 +30,7 @@ export interface CoherenceParts {
 
 /**
  * Keeps this instance's local copies coherent with the other instances':
- * applies their invalidations (a copy at least as new as the message is
- * kept), drops everything after a gap, and says whether local copies may
+ * applies their invalidations (a copy newer than the message is kept), drops everything after a gap, and says whether local copies may
  * be served now (`trusted`: the bus is connected, or has been disconnected
  * for less than `maxStaleness`).
  */
@@ -92,7 +91,8 @@ export class Coherence {
   #dropOlder(key: string, version: number): void {
     const versions = this.#parts.versions
     versions.invalidated(key, version)
-    if (versions.of(key) >= version) return
+    // Kept only when newer: two clocks' writes in one ms may tie, and both instances must then drop, not keep their own.
+    if (versions.of(key) > version) return
     versions.forget(key)
     this.#parts.local.drop(key)
   }

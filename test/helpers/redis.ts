@@ -17,7 +17,9 @@ export async function connectClient(url = redisUrl()): Promise<RedisClient> {
   try {
     await client.connect()
   } catch (error) {
-    throw new Error(`no Redis answers at ${url}: start one (redis-server --port 6379 --save '') or set REDIS_URL; bash .ci/run does it for you`, { cause: error })
+    throw new Error(`no Redis answers at ${url}: start one (redis-server --port 6379 --save '') or set REDIS_URL; bash .ci/run does it for you`, {
+      cause: error,
+    })
   }
   return client as unknown as RedisClient
 }
