@@ -144,7 +144,7 @@ export class SharedWrites<V> {
     if (remote.options.whenDown === 'local') return undefined
     if (remote.degraded || remote.parts !== undefined) throw new CacheError('E_REMOTE', 'the remote tier is degraded: the write was not taken')
     try {
-      return await remote.opened
+      return await remote.connecting
     } catch (error) {
       throw new CacheError('E_REMOTE', 'the remote tier is not connected: the write was not taken', { cause: error })
     }

@@ -2,23 +2,12 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from '../../src/index.js'
 import { spawnScript } from '../helpers/child-process.js'
-import { connectClient, dropPrefix, redisUrl, testPrefix } from '../helpers/redis.js'
-import { eventually } from './helpers.js'
+import { redisUrl } from '../helpers/redis.js'
+import { closeAll, eventually, prefix, tracked } from './helpers.js'
 
-const caches: Cache<string>[] = []
-const prefixes: string[] = []
-afterEach(async () => {
-  await Promise.all(caches.splice(0).map((cache) => cache.close()))
-  const client = await connectClient()
-  for (const p of prefixes.splice(0)) await dropPrefix(client, p)
-  await client.close()
-})
+afterEach(closeAll)
 
-const make = (options: Parameters<typeof createCache<string>>[0]): Cache<string> => {
-  const cache = createCache<string>(options)
-  caches.push(cache)
-  return cache
-}
+const make = (options: Parameters<typeof createCache<string>>[0]): Cache<string> => tracked(createCache<string>(options))
 
 describe('a bus without a remote tier', () => {
   it('over a BroadcastChannel: a write on one cache drops the copy another holds', async () => {
@@ -43,8 +32,7 @@ describe('a bus without a remote tier', () => {
   })
 
   it('over a Redis stream: a delete on one cache drops the copy another holds', async () => {
-    const channel = testPrefix('bus')
-    prefixes.push(channel)
+    const channel = prefix('bus')
     const a = make({ bus: { redis: redisUrl(), channel } })
     const b = make({ bus: { redis: redisUrl(), channel } })
     await Promise.all([a.ready, b.ready])
@@ -60,9 +48,7 @@ describe('a bus without a remote tier', () => {
 
 describe('closing', () => {
   it('a script using a remote tier and a bus exits by itself once it has closed the cache', async () => {
-    const prefix = testPrefix('exit')
-    prefixes.push(prefix)
-    const child = spawnScript(fileURLToPath(new URL('./fixtures/exit-child.ts', import.meta.url)), [redisUrl(), prefix])
+    const child = spawnScript(fileURLToPath(new URL('./fixtures/exit-child.ts', import.meta.url)), [redisUrl(), prefix('exit')])
     await child.waitFor(/^closed$/)
     const exited = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve('hung'), 10_000))])
     if (exited === 'hung') child.proc.kill('SIGKILL')

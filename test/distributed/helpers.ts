@@ -1,7 +1,7 @@
 import { firstValueFrom, filter, type Observable, Subject, BehaviorSubject, take } from 'rxjs'
 import { type Cache, type CacheEvent, createCache } from '../../src/index.js'
 import type { Invalidation, Transport, TransportState } from '../../src/coherence/invalidation.js'
-import { redisUrl } from '../helpers/redis.js'
+import { connectClient, dropPrefix, redisUrl, testPrefix } from '../helpers/redis.js'
 
 /** A cache with a remote tier and a Redis bus under `prefix`, closed by `closeAll`. */
 export function remoteCache<V = unknown>(prefix: string, extra: Parameters<typeof createCache<V>>[0] = {}, url = redisUrl()): Cache<V> {
@@ -12,9 +12,30 @@ export function remoteCache<V = unknown>(prefix: string, extra: Parameters<typeo
 
 const opened: Cache<unknown>[] = []
 
+const prefixes: string[] = []
+
+/** A prefix of this test's own, whose keys `closeAll` deletes. */
+export function prefix(name: string): string {
+  const made = testPrefix(name)
+  prefixes.push(made)
+  return made
+}
+
+/** Keeps a cache made otherwise, to close with the rest. */
+export function tracked<V>(cache: Cache<V>): Cache<V> {
+  opened.push(cache as Cache<unknown>)
+  return cache
+}
+
+/** Closes every cache made here and deletes the keys of every prefix handed out: each test's `afterEach`. */
 export async function closeAll(): Promise<void> {
   const caches = opened.splice(0)
   await Promise.all(caches.map((cache) => cache.close().catch(() => undefined)))
+  const used = prefixes.splice(0)
+  if (used.length === 0) return
+  const client = await connectClient()
+  for (const p of used) await dropPrefix(client, p)
+  await client.close()
 }
 
 /** The first event of `type` (and matching `where`) from now on. */

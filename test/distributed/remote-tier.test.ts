@@ -1,21 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCache } from '../../src/index.js'
-import { connectClient, dropPrefix, testPrefix } from '../helpers/redis.js'
-import { closeAll, eventually, nextEvent, remoteCache } from './helpers.js'
+import { closeAll, eventually, nextEvent, prefix, remoteCache } from './helpers.js'
 
-const prefixes: string[] = []
-const prefix = (name: string): string => {
-  const p = testPrefix(name)
-  prefixes.push(p)
-  return p
-}
-
-afterEach(async () => {
-  await closeAll()
-  const client = await connectClient()
-  for (const p of prefixes.splice(0)) await dropPrefix(client, p)
-  await client.close()
-})
+afterEach(closeAll)
 
 describe('the remote tier', () => {
   it("serves another instance's write, moved up into hot and counted as a remote hit", async () => {

@@ -1,21 +1,8 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectClient, dropPrefix, testPrefix } from '../helpers/redis.js'
-import { closeAll, remoteCache, TestTransport } from './helpers.js'
+import { closeAll, prefix, remoteCache, TestTransport } from './helpers.js'
 
-const prefixes: string[] = []
-afterEach(async () => {
-  await closeAll()
-  const client = await connectClient()
-  for (const p of prefixes.splice(0)) await dropPrefix(client, p)
-  await client.close()
-})
-
-const prefix = (name: string): string => {
-  const p = testPrefix(name)
-  prefixes.push(p)
-  return p
-}
+afterEach(closeAll)
 
 describe('while the bus is disconnected', () => {
   it('skips local copies from the moment it disconnects (maxStaleness 0): reads go to the remote tier', async () => {
