@@ -63,6 +63,6 @@ export function freezingCodec(codec: Codec): Codec {
     ...(codec.reject === undefined ? {} : { reject: (value: unknown) => (codec.reject as NonNullable<Codec['reject']>)(value) }),
     ...(codec.check === undefined ? {} : { check: (value: unknown, maxBytes: number) => (codec.check as NonNullable<Codec['check']>)(value, maxBytes) }),
   }
-  encodesLike(freezing, codec)
+  encodesLike(freezing, codec, freezingCodec)
   return freezing
 }

@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr'
 import { compressSync, uncompressSync } from 'lz4-napi'
 import type { Codec } from './codec.js'
 import { surveyValue, takeSurvey } from './round-trip.js'
+import { SharedRecords } from './shared-records.js'
 
 export interface DefaultCodecOptions {
   /** Encoded values at least this long are compressed with LZ4 when that makes them smaller. Default 1,024. */
@@ -28,9 +29,33 @@ const OBJECT_WEIGHT = 64
 /** Codecs whose encoding the survey of their `check` bounds: default codecs, and wrappers that encode with one. */
 const surveyBounded = new WeakSet<Codec>()
 
-/** Marks `wrapper` as encoding what `inner` encodes, so that `encodedBound` trusts its surveys too. */
-export function encodesLike(wrapper: Codec, inner: Codec): void {
+/** For a default codec (or a wrapper of one): its twin for the bytes one cache keeps itself, with shared record shapes. */
+const localTwins = new WeakMap<Codec, (records: SharedRecords) => Codec>()
+
+/**
+ * Marks `wrapper` as encoding what `inner` encodes, so that `encodedBound`
+ * trusts its surveys too; `rewrap` makes the same wrapper around `inner`'s
+ * local twin (see `localCodec`).
+ */
+export function encodesLike(wrapper: Codec, inner: Codec, rewrap?: (inner: Codec) => Codec): void {
   if (surveyBounded.has(inner)) surveyBounded.add(wrapper)
+  const twin = localTwins.get(inner)
+  if (twin !== undefined && rewrap !== undefined) localTwins.set(wrapper, (records) => rewrap(twin(records)))
+}
+
+/**
+ * The codec for the bytes a cache keeps itself (warm's, the disk's), and
+ * the record shapes it shares across them: for a default codec, a twin that
+ * encodes with shapes shared through `records` and decodes both forms; any
+ * other codec as it is. `persisted`: a disk keeps those bytes, so the shapes
+ * must be saved with it before values refer to them (the disk tier adopts
+ * `records` when it opens).
+ */
+export function localCodec(codec: Codec, persisted: boolean): { codec: Codec; records?: SharedRecords } {
+  const twin = localTwins.get(codec)
+  if (twin === undefined) return { codec }
+  const records = new SharedRecords(persisted)
+  return { codec: twin(records), records }
 }
 
 /**
@@ -46,9 +71,13 @@ export function encodedBound(codec: Codec, value: unknown): number | undefined {
   return survey === undefined ? undefined : survey.maxPackedBytes + 1
 }
 
-// The first byte of every encoding says how the rest is stored.
+// The first byte of every encoding says how the rest is stored: self-described
+// (any process can decode it), or with record shapes shared by one cache's
+// local bytes (only that cache can).
 const RAW = 0
 const LZ4 = 1
+const SHARED_RAW = 2
+const SHARED_LZ4 = 3
 
 /**
  * msgpackr in structured-clone mode (Date, Map, Set, typed arrays, Buffer,
@@ -57,26 +86,28 @@ const LZ4 = 1
 export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
   const compressAbove = options.compressAbove ?? COMPRESS_ABOVE
   const packr = new Packr({ structuredClone: true })
+  const encodeAs = (raw: number, compressed: number, packed: Uint8Array): Buffer => {
+    if (packed.length >= compressAbove) {
+      const body = compressSync(toBuffer(packed))
+      if (body.length + 1 < packed.length) return framed(compressed, body)
+    }
+    return framed(raw, packed)
+  }
 
   const codec: Codec = {
     name: 'msgpackr+lz4',
 
-    encode(value) {
-      const packed = packr.pack(value)
-      if (packed.length >= compressAbove) {
-        const compressed = compressSync(packed)
-        if (compressed.length + 1 < packed.length) return framed(LZ4, compressed)
-      }
-      return framed(RAW, packed)
-    },
+    encode: (value) => encodeAs(RAW, LZ4, packr.pack(value)),
 
     decode(bytes) {
-      const body = bytes.subarray(1)
       switch (bytes[0]) {
         case RAW:
-          return packr.unpack(body)
+          return packr.unpack(bytes.subarray(1))
         case LZ4:
-          return packr.unpack(uncompressSync(toBuffer(body)))
+          return packr.unpack(uncompressSync(toBuffer(bytes.subarray(1))))
+        case SHARED_RAW:
+        case SHARED_LZ4:
+          throw new Error('the value refers to record shapes shared by the bytes of one cache, and only that cache can decode it')
         default:
           throw new Error(`unknown encoding tag ${bytes[0]}`)
       }
@@ -97,6 +128,28 @@ export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
     },
   }
   surveyBounded.add(codec)
+  localTwins.set(codec, (records) => {
+    const local: Codec = {
+      ...codec,
+      encode(value) {
+        const shared = records.pack(value)
+        return shared === undefined ? codec.encode(value) : encodeAs(SHARED_RAW, SHARED_LZ4, shared)
+      },
+      decode(bytes) {
+        switch (bytes[0]) {
+          case SHARED_RAW:
+            return records.unpack(bytes.subarray(1))
+          case SHARED_LZ4:
+            return records.unpack(uncompressSync(toBuffer(bytes.subarray(1))))
+          default:
+            return codec.decode(bytes)
+        }
+      },
+    }
+    // Shared shapes only shorten an encoding: the survey's bound holds for the twin too.
+    surveyBounded.add(local)
+    return local
+  })
   return codec
 }
 

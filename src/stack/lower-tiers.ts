@@ -1,3 +1,4 @@
+import type { SharedRecords } from '../codec/shared-records.js'
 import type { LocalVersions } from '../coherence/local-versions.js'
 import type { ResolvedOptions } from '../options/options.js'
 import type { RemoteLink } from '../remote/remote-link.js'
@@ -19,13 +20,16 @@ export interface RemoteTierParts {
   versions: LocalVersions
 }
 
-export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge, remote?: RemoteTierParts): LowerTier[] {
+/** `records`: the record shapes of the bytes the cache keeps itself, which the disk saves with its values. */
+export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge, remote?: RemoteTierParts, records?: SharedRecords): LowerTier[] {
   const tiers: LowerTier[] = []
   const tags = judge.tags
   if (options.cold !== false) {
     const tagIndex = { of: (key: string) => tags.tagsOf(key), restore: (key: string, list: readonly string[]) => tags.set(key, list) }
     const { cold, scheduler } = options
-    tiers.push(new GuardedTier('cold', judge.notifier, scheduler, (failed) => new ColdTier(cold, scheduler, lowerExits('cold', judge, failed), tagIndex)))
+    tiers.push(
+      new GuardedTier('cold', judge.notifier, scheduler, (failed) => new ColdTier(cold, scheduler, lowerExits('cold', judge, failed), tagIndex, records)),
+    )
   }
   if (remote !== undefined) {
     const { link, versions } = remote

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
+import { localCodec } from '../codec/default-codec.js'
 import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import { Notifier } from '../observe/notifier.js'
@@ -61,7 +62,9 @@ export class TierStack<V> {
   /** `watchers`: the subscribers of `watch(key)`, told of every change the notifier reports. */
   constructor(options: ResolvedOptions, watchers?: Watchers<V>, remote?: RemoteTierParts) {
     const scheduler = (this.#scheduler = options.scheduler)
-    this.#codec = options.codec
+    // Bytes kept here (warm, disk) share their record shapes; bytes that leave the process use `options.codec` itself.
+    const local = localCodec(options.codec, options.cold !== false)
+    this.#codec = local.codec
     const notifier = (this.notifier = new Notifier<V>(scheduler, watchers, this.tags))
     this.hot = createHotTier(options.hot, {
       evicted: (key, value, expiresAt, keptUntil) => this.#hotEvicted(key, value, expiresAt, keptUntil),
@@ -86,6 +89,7 @@ export class TierStack<V> {
         left: (key, tier, reason) => this.#left(key, tier, reason),
       },
       remote,
+      local.records,
     )
     this.#below = this.lowerTiers.find((tier) => tier.takesEvictions)
     this.#hasLower = this.lowerTiers.length > 0

@@ -1,5 +1,6 @@
 import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import { ask, type Inbox, inbox } from '../../../streams/inbox.js'
+import type { SharedRecords } from '../../codec/shared-records.js'
 import { asCacheError, type CacheError } from '../../errors.js'
 import type { ColdTierStats } from '../../observe/stats.js'
 import type { LowerEntry, LowerTier, LowerTierExits, MemoryImage, Refusal } from '../lower-tier.js'
@@ -12,6 +13,7 @@ import { DiskRead, DiskReads, MISS, type SettleRead, type SettleReads } from './
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
 import { RecordFit } from './record-fit.js'
+import { ShapesFile } from './shapes-file.js'
 import { Staging } from './staging.js'
 import { Supersessions } from './supersessions.js'
 import { restoreTags } from './tag-restore.js'
@@ -86,6 +88,8 @@ export class ColdTier implements LowerTier {
   #closed = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
+  /** Where the record shapes of the values it holds are saved, once open (with the default codec). */
+  #shapes: ShapesFile | undefined
   readonly #settleRead: SettleRead = (read, error, hit) => {
     if (error !== undefined) return this.#readFailed(read, error)
     if (hit === undefined || this.#superseded.hides(read.key) || read.clears !== this.#clears) return read.resolve(undefined)
@@ -111,7 +115,8 @@ export class ColdTier implements LowerTier {
     reads.resolve(results)
   }
 
-  constructor(options: ColdTierOptions, scheduler: SchedulerLike, exits: LowerTierExits, tags?: ColdTags) {
+  /** `records`: the record shapes the local codec shares, saved beside the segments (read back at open). */
+  constructor(options: ColdTierOptions, scheduler: SchedulerLike, exits: LowerTierExits, tags?: ColdTags, records?: SharedRecords) {
     this.#options = options
     this.#scheduler = scheduler
     this.#exits = exits
@@ -140,6 +145,7 @@ export class ColdTier implements LowerTier {
         onError: (error) => exits.error(error),
         onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
       }).then(async (store) => {
+        if (records !== undefined && this.#shapes === undefined) await this.#adoptShapes(store, records)
         const newer = (key: string): boolean => this.#superseded.isMasked(key) || this.#staging.has(key)
         if (tags !== undefined) await restoreTags(store, tags, newer, () => this.#dropRecoveredTags)
         // Cleared while it could not open: what it holds is from before, and reads as absent until the clear is down.
@@ -322,6 +328,7 @@ export class ColdTier implements LowerTier {
     }
     this.#inbox.close()
     const store = await this.#opened.catch(() => undefined)
+    await this.#shapes?.settled()
     await store?.close()
     if (failure !== undefined) throw tierError(failure, this.#options.dir)
   }
@@ -373,6 +380,18 @@ export class ColdTier implements LowerTier {
       await this.#payClear(store)
     }
     await writeOwedOnReserve(store, this.#parts)
+  }
+
+  /** Before the store serves a read: its values may refer to the shapes saved beside it. */
+  async #adoptShapes(store: ColdStore, records: SharedRecords): Promise<void> {
+    try {
+      const { file, shapes } = await ShapesFile.open(this.#options.dir)
+      this.#shapes = file
+      records.adopt(shapes, (list, from) => file.save(list, from))
+    } catch (error) {
+      await store.close().catch(() => undefined)
+      throw error
+    }
   }
 
   /** The store could not open: no upkeep, nothing to write into; what was staged for it leaves (reason io) unless memory has it. */
