@@ -31,6 +31,8 @@ export interface ArenaFigures {
   garbageBytes: number
   /** Bytes of the values too large for a slab, each in a buffer of its own. */
   ownBytes: number
+  /** Bytes compaction has copied so far, headers included. */
+  copiedBytes: number
 }
 
 /**
@@ -74,6 +76,7 @@ export class ByteArena implements SlotValues<Uint8Array> {
   #top = 0
   #liveBytes = 0
   #filledBytes = 0
+  #copiedBytes = 0
   /** Garbage left when no slab was worth copying out: compaction waits for as much again. */
   #unreclaimable = 0
   /** The slab being emptied, and where in it the walk is; -1 for none. */
@@ -193,6 +196,7 @@ export class ByteArena implements SlotValues<Uint8Array> {
       liveBytes: this.#liveBytes,
       garbageBytes: this.#filledBytes - this.#liveBytes,
       ownBytes: this.#ownBytes,
+      copiedBytes: this.#copiedBytes,
     }
   }
 
@@ -275,6 +279,7 @@ export class ByteArena implements SlotValues<Uint8Array> {
     from.copy(this.#slabs[this.#current] as Buffer, at + RECORD_HEADER, record + RECORD_HEADER, record + RECORD_HEADER + length)
     this.#live[fromSlab] -= RECORD_HEADER + length
     this.#liveBytes -= RECORD_HEADER + length
+    this.#copiedBytes += RECORD_HEADER + length
     this.#place(slot, at, length)
   }
 
