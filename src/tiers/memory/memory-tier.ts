@@ -49,7 +49,8 @@ export class MemoryTier<Stored, Values extends SlotValues<Stored> = SlotValues<S
     this.#exits = exits
     this.#bounded = Number.isFinite(options.maxBytes)
     this.#table = this.#newTable()
-    this.values = options.values === undefined ? (new ArrayValues<Stored>(this.#table.reserved) as SlotValues<Stored> as Values) : options.values(this.#table.reserved)
+    this.values =
+      options.values === undefined ? (new ArrayValues<Stored>(this.#table.reserved) as SlotValues<Stored> as Values) : options.values(this.#table.reserved)
     this.#sizes = new Float64Array(this.#table.reserved)
     this.#policy = createPolicy(options.policy, this.#table.capacity, options.maxEntries)
   }
