@@ -85,7 +85,8 @@ export class MemoryEntries implements MemoryImage {
   }
 }
 
+// Lasting bytes: the lower tier writes them later, after compaction may have moved warm's.
 const warmEntry = (warm: WarmTier, key: string, now: number): LowerEntry | undefined => {
   const slot = warm.findLive(key, now)
-  return slot === NO_SLOT ? undefined : { key, stored: warm.valueAt(slot), expiresAt: warm.expiryAt(slot) }
+  return slot === NO_SLOT ? undefined : { key, stored: warm.values.lasting(slot), expiresAt: warm.expiryAt(slot) }
 }

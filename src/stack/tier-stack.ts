@@ -11,6 +11,7 @@ import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
 import { TagIndex } from '../tags/tag-index.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
+import { ArenaCompaction } from './arena-compaction.js'
 import { ExpirySweep } from './expiry-sweep.js'
 import { KeptBytes } from './kept-bytes.js'
 import { createLowerTiers, type RemoteTierParts } from './lower-tiers.js'
@@ -44,6 +45,8 @@ export class TierStack<V> {
   readonly warm: WarmTier | undefined
   readonly lowerTiers: readonly LowerTier[]
   readonly sweep: ExpirySweep
+  /** With warm: the compaction of its arena's slabs. */
+  readonly compaction: ArenaCompaction | undefined
   /** Resolves when every lower tier has opened; rejects as the first that cannot (which then serves nothing until it opens). */
   readonly ready: Promise<void>
   readonly #scheduler: SchedulerLike
@@ -71,15 +74,19 @@ export class TierStack<V> {
       expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
-      this.warm = createWarmTier(options.warm, {
-        evicted: (key, bytes, expiresAt) => {
-          if (this.#below !== undefined) this.#demoteBelow(this.#below, key, bytes, expiresAt, 'warm')
-          else notifier.evicted(key, 'warm', 'capacity')
+      this.warm = createWarmTier(
+        options.warm,
+        {
+          evicted: (key, bytes, expiresAt) => this.#warmEvicted(key, bytes, expiresAt),
+          expired: (key) => this.#expired(key),
         },
-        expired: (key) => this.#expired(key),
-      })
+        () => this.compaction?.arm(),
+      )
     }
-    if (this.warm !== undefined) this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
+    if (this.warm !== undefined) {
+      this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
+      this.compaction = new ArenaCompaction(this.warm.values, scheduler)
+    }
     this.lowerTiers = createLowerTiers(
       options,
       {
@@ -128,11 +135,11 @@ export class TierStack<V> {
       if (slot !== NO_SLOT) {
         const value = (this.#warmValues as WarmValues<V>).decode(key, slot)
         if (value !== undefined) {
-          const bytes = warm.valueAt(slot)
+          const stamp = warm.values.stampAt(slot)
           warm.hit(slot)
           this.notifier.hit(key, 'warm')
           // A listener told of the hit may have changed the slot: then it is not this entry's any more.
-          if (warm.valueAt(slot) === bytes) this.#promoteFromWarm(warm, key, slot, value, bytes)
+          if (warm.values.stampAt(slot) === stamp) this.#promoteFromWarm(warm, key, slot, value)
           return value
         }
       }
@@ -365,6 +372,7 @@ export class TierStack<V> {
     this.hot.reset()
     this.#kept?.clear()
     this.warm?.reset()
+    this.compaction?.stop()
     this.sweep.restart()
     let below: Promise<void> | undefined
     if (this.#hasLower) {
@@ -393,6 +401,7 @@ export class TierStack<V> {
   /** Closes the tiers below (each checkpoints first), then ends the notifier. */
   async close(): Promise<void> {
     this.sweep.close()
+    this.compaction?.stop()
     try {
       await this.#memory.during(async () => {
         for (const tier of this.lowerTiers) await tier.close(this.#memory)
@@ -457,7 +466,7 @@ export class TierStack<V> {
       return this.notifier.evicted(key, 'hot', 'too-large')
     }
     this.#memory.moved(key)
-    ;(this.#warmValues as WarmValues<V>).remember(key, bytes, value as V)
+    ;(this.#warmValues as WarmValues<V>).remember(key, value as V)
     this.notifier.demoted(key, 'hot', 'warm')
   }
 
@@ -469,6 +478,15 @@ export class TierStack<V> {
       this.#left(key, 'hot', 'capacity')
       return undefined
     }
+  }
+
+  /** Warm let an entry go for room: `view` shows its bytes only during this call. */
+  #warmEvicted(key: string, view: Uint8Array, expiresAt: number): void {
+    const below = this.#below
+    if (below === undefined) return this.notifier.evicted(key, 'warm', 'capacity')
+    if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'warm', below.name)
+    // A copy: the lower tier writes it later, when compaction may have reused the view's slab.
+    this.#demoteInto(below, key, view.slice(), expiresAt, 'warm')
   }
 
   /** An entry memory let go, to the lower tier unless it holds the key's value already. */
@@ -484,9 +502,11 @@ export class TierStack<V> {
   }
 
   /** A warm hit moves up into hot; a value too large for hot stays where it was. */
-  #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V, bytes: Uint8Array): void {
+  #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V): void {
     const expiresAt = warm.expiryAt(slot)
     const keptUntil = warm.keptUntilAt(slot)
+    // A view: freeing the slot lets nothing overwrite its bytes within this call (see ByteArena).
+    const bytes = warm.valueAt(slot)
     warm.removeAt(slot)
     if (!this.hot.set(key, value, expiresAt, keptUntil)) {
       warm.set(key, bytes, expiresAt, keptUntil)

@@ -1,7 +1,8 @@
 import type { TierName } from '../../observe/events.js'
 import { createPolicy, type EvictionPolicy, NO_SLOT, type PolicyName } from '../../policies/index.js'
 import { hashKey } from '../../policies/key-hash.js'
-import { grownArray, SlotTable } from './slot-table.js'
+import { SlotTable } from './slot-table.js'
+import { ArrayValues, type SlotValues } from './slot-values.js'
 
 type MemoryTierName = Exclude<TierName, 'cold'>
 
@@ -13,12 +14,14 @@ export interface TierExits<Stored> {
   expired(key: string): void
 }
 
-export interface MemoryTierOptions<Stored> {
+export interface MemoryTierOptions<Stored, Values extends SlotValues<Stored> = SlotValues<Stored>> {
   maxEntries: number
   maxBytes: number
   policy: PolicyName
   /** Bytes charged for an entry; only called while `maxBytes` is finite. */
   sizeOf: (stored: Stored, key: string) => number
+  /** Where the values are kept, made with room for `capacity` slots; an array of them by default. */
+  values?: (capacity: number) => Values
 }
 
 /**
@@ -27,25 +30,27 @@ export interface MemoryTierOptions<Stored> {
  * only through these methods and hears back through `TierExits`. Everything
  * here is synchronous: an in-memory tier answers inside the request.
  */
-export class MemoryTier<Stored> {
+export class MemoryTier<Stored, Values extends SlotValues<Stored> = SlotValues<Stored>> {
   readonly name: MemoryTierName
   hits = 0
+  /** Each slot's value. */
+  readonly values: Values
   #bytes = 0
   #table: SlotTable
-  #values: (Stored | undefined)[]
   #sizes: Float64Array
   #policy: EvictionPolicy
-  readonly #options: MemoryTierOptions<Stored>
+  readonly #options: MemoryTierOptions<Stored, Values>
   readonly #exits: TierExits<Stored>
   readonly #bounded: boolean
 
-  constructor(name: MemoryTierName, options: MemoryTierOptions<Stored>, exits: TierExits<Stored>) {
+  constructor(name: MemoryTierName, options: MemoryTierOptions<Stored, Values>, exits: TierExits<Stored>) {
     this.name = name
     this.#options = options
     this.#exits = exits
     this.#bounded = Number.isFinite(options.maxBytes)
     this.#table = this.#newTable()
-    this.#values = new Array(this.#table.reserved)
+    this.values =
+      options.values === undefined ? (new ArrayValues<Stored>(this.#table.reserved) as SlotValues<Stored> as Values) : options.values(this.#table.reserved)
     this.#sizes = new Float64Array(this.#table.reserved)
     this.#policy = createPolicy(options.policy, this.#table.capacity, options.maxEntries)
   }
@@ -111,8 +116,14 @@ export class MemoryTier<Stored> {
     this.#policy.touch(slot)
   }
 
+  /** The value at `slot`; warm's is a view of its arena (see `ByteArena.at` for how long it holds). */
   valueAt(slot: number): Stored {
-    return this.#values[slot] as Stored
+    return this.values.at(slot)
+  }
+
+  /** The slot holding `key`, live or not; -1 for none. Drops nothing. */
+  slotOf(key: string): number {
+    return this.#table.find(key)
   }
 
   expiryAt(slot: number): number {
@@ -136,7 +147,8 @@ export class MemoryTier<Stored> {
     let slot = table.find(key)
     if (slot !== NO_SLOT) {
       this.#bytes += size - this.#sizes[slot]
-      this.#values[slot] = stored
+      this.values.free(slot)
+      this.values.put(slot, stored)
       this.#sizes[slot] = size
       table.setExpiry(slot, expiresAt, keptUntil)
       if (this.#bytes <= this.#options.maxBytes) {
@@ -154,7 +166,7 @@ export class MemoryTier<Stored> {
     const hash = hashKey(key)
     while (table.size > 0 && (table.full || this.#bytes + size > this.#options.maxBytes) && this.#evictOne(hash)) {}
     slot = table.allocate(key, hash, expiresAt, keptUntil)
-    this.#values[slot] = stored
+    this.values.put(slot, stored)
     this.#sizes[slot] = size
     this.#bytes += size
     this.#policy.insert(slot, hash)
@@ -181,7 +193,7 @@ export class MemoryTier<Stored> {
    */
   reset(): void {
     this.#table = this.#newTable(false)
-    this.#values = new Array(this.#table.reserved)
+    this.values.reset(this.#table.reserved)
     this.#sizes = new Float64Array(this.#table.reserved)
     this.#policy = createPolicy(this.#options.policy, this.#table.capacity, this.#options.maxEntries, false)
     this.#bytes = 0
@@ -235,7 +247,7 @@ export class MemoryTier<Stored> {
         const sizes = new Float64Array(capacity)
         sizes.set(this.#sizes)
         this.#sizes = sizes
-        this.#values = grownArray(this.#values, capacity)
+        this.values.grow(capacity)
       },
       reserve,
     )
@@ -246,7 +258,8 @@ export class MemoryTier<Stored> {
     const slot = this.#policy.evict(incomingKeyHash)
     if (slot === NO_SLOT) return false
     const key = this.#table.keys[slot] as string
-    const stored = this.#values[slot] as Stored
+    // Warm's is a view: freeing lets nothing overwrite it within this call, and the owner copies what it keeps.
+    const stored = this.values.at(slot)
     const expiresAt = this.#table.expiresAt[slot]
     const keptUntil = this.keptUntilAt(slot)
     this.#release(slot)
@@ -268,7 +281,7 @@ export class MemoryTier<Stored> {
   #release(slot: number): void {
     this.#bytes -= this.#sizes[slot]
     this.#sizes[slot] = 0
-    this.#values[slot] = undefined
+    this.values.free(slot)
     this.#table.release(slot)
   }
 }
