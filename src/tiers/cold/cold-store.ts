@@ -277,11 +277,7 @@ export class ColdStore {
 
   /** Finishes queued work, fsyncs, writes the active segment's hint and releases the directory. */
   async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#maintenance.stop()
-    await this.#writer.whenIdle()
-    await this.#reads.idle()
+    if (!(await this.#stopWork())) return
     try {
       await this.#writer.sync()
       const active = this.#writer.active
@@ -294,6 +290,37 @@ export class ColdStore {
     await this.#hints
     await this.#segments.closeAll()
     await this.#lock.release()
+  }
+
+  /**
+   * Closes the store and removes every segment, oldest first: a clear that
+   * needs no room, for a disk too full to take even the clear's barrier. A
+   * crash part way leaves the newest part of the log, whose records win over
+   * any older copy of their keys.
+   */
+  async closeRemovingAll(): Promise<void> {
+    if (!(await this.#stopWork())) return
+    await this.#hints
+    try {
+      for (const seg of [...this.#segments.all()]) {
+        await this.#segments.drop(seg)
+        await yieldToLoop()
+      }
+      await this.#segments.syncDir()
+    } finally {
+      await this.#segments.closeAll()
+      await this.#lock.release()
+    }
+  }
+
+  /** The first close: upkeep stopped, queued writes and reads finished. False when already closed. */
+  async #stopWork(): Promise<boolean> {
+    if (this.#closed) return false
+    this.#closed = true
+    await this.#maintenance.stop()
+    await this.#writer.whenIdle()
+    await this.#reads.idle()
+    return true
   }
 
   /**

@@ -371,15 +371,35 @@ export class ColdTier implements LowerTier {
     this.#superseded.cleared()
   }
 
-  /** A close whose checkpoint failed (a full disk): on the room of the reserve, the clear owed, then every tombstone owed. */
+  /**
+   * A close whose checkpoint failed (a full disk): on the room of the reserve, the clear owed, then every
+   * tombstone owed. Where even that finds no room, every disk copy goes: a cold start, never an older value.
+   */
   async #lastResort(): Promise<void> {
     const store = this.#store
     if (store === undefined) return
-    if (this.#clearOwed) {
-      await store.releaseReserve()
-      await this.#payClear(store)
+    try {
+      if (this.#clearOwed) {
+        await store.releaseReserve()
+        await this.#payClear(store)
+      }
+      await writeOwedOnReserve(store, this.#parts)
+    } catch (error) {
+      this.#exits.error(tierError(error, this.#options.dir))
+      if (!this.#clearOwed) await this.#reportAllLeaving(store)
+      await store.closeRemovingAll()
+      this.#clearOwed = false
+      this.#superseded.cleared()
     }
-    await writeOwedOnReserve(store, this.#parts)
+  }
+
+  /** The disk's current values, about to be removed with the disk's files. */
+  async #reportAllLeaving(store: ColdStore): Promise<void> {
+    let n = 0
+    for (const key of store.keys()) {
+      if (!this.#superseded.hides(key)) this.#exits.left(key, 'io')
+      if (++n % 1024 === 0) await yieldToLoop()
+    }
   }
 
   /** Before the store serves a read: its values may refer to the shapes saved beside it. */
