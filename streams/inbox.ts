@@ -1,4 +1,4 @@
-import { from, mergeMap, Observable, type ObservableInput, Subject, type Subscription } from 'rxjs'
+import { from, Observable, type ObservableInput, type OperatorFunction, Subject, Subscription } from 'rxjs'
 import { CacheError } from '../src/errors.js'
 
 /** What a request whose sender awaits does at a full inbox: wait for room, or fail at once with `E_BACKPRESSURE`. */
@@ -49,7 +49,7 @@ export interface Inbox {
 /**
  * A bounded inbox for a tier that does I/O: requests are admitted while
  * fewer than `capacity` are held, and worked on at most `concurrency` at a
- * time (mergeMap), in order. A request is worked on in the call that posts
+ * time (`workConcurrently`, mergeMap's rule), in order. A request is worked on in the call that posts
  * it while under both bounds: no scheduler hop, no timer. The inbox keeps no
  * time of its own; its work's time is the work's (virtual in the marble spec).
  *
@@ -78,49 +78,15 @@ export function inbox(options: InboxOptions): Inbox {
     held -= units
     if (waiting.length > 0) admitWaiting()
   }
-  const deliver = (letter: Letter<unknown>): Observable<never> =>
-    new Observable<never>((subscriber) => {
-      let last: unknown
-      const end = (error: unknown): void => {
-        const units = letter.units
-        letter.units = 0
-        if (units !== 0) release(units)
-        letter.done(error, error === undefined ? last : undefined)
-        subscriber.complete()
-      }
-      let work: ObservableInput<unknown>
-      try {
-        work = letter.work()
-      } catch (error) {
-        end(error)
-        return
-      }
-      // Most work is one Promise (a disk read): settled straight from it, without an Observable and its subscribers around it.
-      if (work instanceof Promise) {
-        let subscribed = true
-        work.then(
-          (value: unknown) => {
-            last = value
-            if (subscribed) end(undefined)
-          },
-          (error: unknown) => {
-            if (subscribed) end(error ?? new Error('the work failed without a reason'))
-          },
-        )
-        return () => {
-          subscribed = false
-        }
-      }
-      return from(work).subscribe({
-        next: (value) => {
-          last = value
-        },
-        error: (error: unknown) => end(error ?? new Error('the work failed without a reason')),
-        complete: () => end(undefined),
-      })
-    })
+  // Told once per letter, however its work ended; the unit it held goes back first.
+  const end = (letter: Letter<unknown>, error: unknown, value: unknown): void => {
+    const units = letter.units
+    letter.units = 0
+    if (units !== 0) release(units)
+    letter.done(error, error === undefined ? value : undefined)
+  }
   const full = (): CacheError => new CacheError('E_BACKPRESSURE', `the ${options.name} inbox is full (${capacity} requests held)`)
-  const flow: Subscription = letters.pipe(mergeMap(deliver, concurrency)).subscribe()
+  const flow: Subscription = letters.pipe(workConcurrently(concurrency, end)).subscribe()
 
   return {
     get held() {
@@ -172,6 +138,101 @@ export function inbox(options: InboxOptions): Inbox {
       void flow
     },
   }
+}
+
+/**
+ * `mergeMap(letter => letter.work(), concurrency)`, ending each letter with
+ * `end`: at most `concurrency` works at once, the others wait their turn in
+ * order. Work that is a Promise (a disk read: most letters) is settled
+ * straight from it, with no Observable, subscriber or teardown of its own;
+ * other work is subscribed to as mergeMap would. Emits nothing; completes
+ * once its source has and the last work has ended.
+ */
+function workConcurrently(
+  concurrency: number,
+  end: (letter: Letter<unknown>, error: unknown, value: unknown) => void,
+): OperatorFunction<Letter<unknown>, never> {
+  return (source) =>
+    new Observable<never>((subscriber) => {
+      const queued: (Letter<unknown> | undefined)[] = []
+      let next = 0
+      let active = 0
+      let sourceDone = false
+      const works = new Subscription()
+      const failed = (error: unknown): unknown => error ?? new Error('the work failed without a reason')
+      const finished = (): void => {
+        active--
+        while (active < concurrency && next < queued.length) {
+          const letter = queued[next] as Letter<unknown>
+          queued[next++] = undefined
+          begin(letter)
+        }
+        if (next === queued.length) {
+          queued.length = 0
+          next = 0
+        }
+        if (sourceDone && active === 0 && queued.length === 0) subscriber.complete()
+      }
+      const begin = (letter: Letter<unknown>): void => {
+        active++
+        let work: ObservableInput<unknown>
+        try {
+          work = letter.work()
+        } catch (error) {
+          end(letter, error, undefined)
+          return finished()
+        }
+        if (work instanceof Promise) {
+          work.then(
+            (value: unknown) => {
+              if (subscriber.closed) return
+              end(letter, undefined, value)
+              finished()
+            },
+            (error: unknown) => {
+              if (subscriber.closed) return
+              end(letter, failed(error), undefined)
+              finished()
+            },
+          )
+          return
+        }
+        let last: unknown
+        let settled = false
+        let inner: Subscription | undefined
+        const settle = (error: unknown): void => {
+          if (settled) return
+          settled = true
+          if (inner !== undefined) works.remove(inner)
+          end(letter, error, last)
+          finished()
+        }
+        inner = from(work).subscribe({
+          next: (value) => {
+            last = value
+          },
+          error: (error: unknown) => settle(failed(error)),
+          complete: () => settle(undefined),
+        })
+        if (settled) inner = undefined
+        else works.add(inner)
+      }
+      const input = source.subscribe({
+        next: (letter) => {
+          if (active < concurrency) begin(letter)
+          else queued.push(letter)
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true
+          if (active === 0 && queued.length === 0) subscriber.complete()
+        },
+      })
+      return () => {
+        input.unsubscribe()
+        works.unsubscribe()
+      }
+    })
 }
 
 const closedError = (name: string): CacheError => new CacheError('E_CLOSED', `the ${name} tier is closed`)

@@ -50,6 +50,41 @@ export function deepFreeze<T>(value: T): T {
   return value
 }
 
+/**
+ * `deepFreeze` for a value just decoded, which nothing else holds yet: none
+ * of its objects is frozen before this walk, so a frozen one has been walked
+ * (a shared object, a cycle) and the walk needs no list of what it saw. Its
+ * root is not remembered as frozen: a value read is rarely stored again, and
+ * one that is gets the ordinary walk then.
+ */
+export function freezeDecoded<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  const stack: object[] = [value]
+  while (stack.length > 0) {
+    const object = stack.pop() as object
+    if (Object.isFrozen(object)) continue
+    const prototype: unknown = Object.getPrototypeOf(object)
+    if (prototype === Object.prototype || prototype === null) {
+      Object.freeze(object)
+      const record = object as Record<string, unknown>
+      for (const name in record) {
+        const item = record[name]
+        if (typeof item === 'object' && item !== null) stack.push(item)
+      }
+    } else if (Array.isArray(object)) {
+      Object.freeze(object)
+      for (let i = 0; i < object.length; i++) {
+        const item: unknown = object[i]
+        if (typeof item === 'object' && item !== null) stack.push(item)
+      }
+    } else {
+      // Maps, Sets, Errors and what cannot be frozen: the general walk (rare in decoded data).
+      deepFreeze(object)
+    }
+  }
+  return value
+}
+
 function push(stack: object[], value: unknown): void {
   if (typeof value === 'object' && value !== null) stack.push(value)
 }
@@ -59,7 +94,7 @@ export function freezingCodec(codec: Codec): Codec {
   const freezing: Codec = {
     name: codec.name,
     encode: (value) => codec.encode(value),
-    decode: (bytes) => deepFreeze(codec.decode(bytes)),
+    decode: (bytes) => freezeDecoded(codec.decode(bytes)),
     ...(codec.reject === undefined ? {} : { reject: (value: unknown) => (codec.reject as NonNullable<Codec['reject']>)(value) }),
     ...(codec.check === undefined ? {} : { check: (value: unknown, maxBytes: number) => (codec.check as NonNullable<Codec['check']>)(value, maxBytes) }),
   }
