@@ -139,4 +139,45 @@ describe('inbox', () => {
     expect(told).toEqual(['b', 'the work failed without a reason'])
     expect(requests.held).toBe(0)
   })
+
+  it('holds Promise work past the concurrency bound in order, starting each as one before it settles, and goes on past work that throws', async () => {
+    const requests = box('wait', 8, 2)
+    const started: string[] = []
+    const told: string[] = []
+    const settle = new Map<string, (value: string) => void>()
+    const promised = (name: string) => ({
+      units: 0,
+      work: () => {
+        started.push(name)
+        return new Promise<string>((resolve) => settle.set(name, resolve))
+      },
+      done: (error: unknown, value: unknown) => told.push(error === undefined ? String(value) : 'failed'),
+    })
+    const throwing = {
+      units: 0,
+      work: (): Promise<string> => {
+        started.push('t')
+        throw new Error('no work')
+      },
+      done: (error: unknown) => told.push(error === undefined ? 'ok' : 'failed'),
+    }
+    requests.ask(promised('a'))
+    requests.ask(promised('b'))
+    requests.ask(throwing)
+    requests.ask(promised('c'))
+    // Two at work; the throwing one and c wait their turn, in order.
+    expect(started).toEqual(['a', 'b'])
+    settle.get('b')?.('B')
+    await Promise.resolve()
+    await Promise.resolve()
+    // b's end starts t, which fails at once and starts c in the same turn.
+    expect(started).toEqual(['a', 'b', 't', 'c'])
+    expect(told).toEqual(['B', 'failed'])
+    settle.get('a')?.('A')
+    settle.get('c')?.('C')
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(told).toEqual(['B', 'failed', 'A', 'C'])
+    expect(requests.held).toBe(0)
+  })
 })
