@@ -4,6 +4,7 @@ import type { ResolvedBus } from './bus-settings.js'
 import { closeRedis, openRedis, type RedisConnection } from '../remote/redis-connection.js'
 import type { RemoteLink } from '../remote/remote-link.js'
 import { BroadcastTransport } from './broadcast-transport.js'
+import type { BusPosition } from './bus-position.js'
 import type { Invalidation, Transport, TransportState } from './invalidation.js'
 import { RedisStreamTransport } from './redis-stream-transport.js'
 
@@ -16,16 +17,29 @@ export interface OpenedBus {
   transport: Transport
   /** Resolves once the transport is open; rejects (E_REMOTE) if its first attempt fails (it is tried again meanwhile). */
   opened: Promise<void>
+  /** Where reading stands now, for a transport that can resume from it (the Redis Stream); else undefined. */
+  position(): BusPosition | undefined
   close(): Promise<void>
 }
 
-export function openBus(bus: ResolvedBus, origin: string, remote: RemoteLink | undefined, scheduler: SchedulerLike): OpenedBus {
-  if (bus.kind === 'custom') return { transport: bus.transport, opened: Promise.resolve(), close: async () => bus.transport.close?.() }
+/**
+ * `resume`: where an earlier life of this instance stopped reading, read
+ * once; a Redis bus carries on from there (see `RedisStreamTransport.resumeFrom`).
+ */
+export function openBus(
+  bus: ResolvedBus,
+  origin: string,
+  remote: RemoteLink | undefined,
+  scheduler: SchedulerLike,
+  resume?: () => Promise<BusPosition | undefined>,
+): OpenedBus {
+  const nowhere = (): undefined => undefined
+  if (bus.kind === 'custom') return { transport: bus.transport, opened: Promise.resolve(), position: nowhere, close: async () => bus.transport.close?.() }
   if (bus.kind === 'broadcast') {
     const transport = new BroadcastTransport(bus.channel, origin)
-    return { transport, opened: Promise.resolve(), close: () => transport.close() }
+    return { transport, opened: Promise.resolve(), position: nowhere, close: () => transport.close() }
   }
-  return new RedisBus(bus, origin, remote, scheduler)
+  return new RedisBus(bus, origin, remote, scheduler, resume)
 }
 
 /**
@@ -42,13 +56,21 @@ class RedisBus implements OpenedBus {
   readonly #origin: string
   readonly #remote: RemoteLink | undefined
   readonly #scheduler: SchedulerLike
+  readonly #resume: Promise<BusPosition | undefined>
   #current: RedisStreamTransport | undefined
   #connection: RedisConnection | undefined
   #retry: Subscription | undefined
   #closed = false
 
-  constructor(bus: Extract<ResolvedBus, { kind: 'redis' }>, origin: string, remote: RemoteLink | undefined, scheduler: SchedulerLike) {
+  constructor(
+    bus: Extract<ResolvedBus, { kind: 'redis' }>,
+    origin: string,
+    remote: RemoteLink | undefined,
+    scheduler: SchedulerLike,
+    resume: (() => Promise<BusPosition | undefined>) | undefined,
+  ) {
     this.#bus = bus
+    this.#resume = resume === undefined ? Promise.resolve(undefined) : resume().catch(() => undefined)
     this.#origin = origin
     this.#remote = remote
     this.#scheduler = scheduler
@@ -65,6 +87,10 @@ class RedisBus implements OpenedBus {
     }
     this.opened = new Promise((resolve, reject) => this.#attempt(FIRST_RETRY_MS, resolve, reject))
     this.opened.catch(() => undefined) // the cache's `ready` tells it
+  }
+
+  position(): BusPosition | undefined {
+    return this.#current?.position
   }
 
   async close(): Promise<void> {
@@ -107,6 +133,9 @@ class RedisBus implements OpenedBus {
       { prefix: bus.prefix, retention: bus.retention, commandTimeout: bus.commandTimeout },
       this.#scheduler,
     )
+    const resumed = await this.#resume
+    if (this.#closed) return
+    if (resumed !== undefined) transport.resumeFrom(resumed)
     // Subscribed before it opens: its first messages and states come as soon as it is.
     transport.messages$.subscribe((message) => this.#messages.next(message))
     transport.state$.subscribe((state) => this.#states.next(state))

@@ -42,6 +42,8 @@ export class Coherence {
   /** Since when the bus has been disconnected (scheduler time); undefined while connected. -1 before it first connects. */
   #disconnectedAt: number | undefined = -1
   #onConnected: (() => void) | undefined
+  /** Tag invalidations whose keys the disk is still looking up: applied before `stop` resolves. */
+  readonly #pendingTags = new Set<Promise<void>>()
 
   constructor(parts: CoherenceParts) {
     this.#parts = parts
@@ -71,8 +73,13 @@ export class Coherence {
     }
     if (message.tag !== undefined) {
       const keys = local.keysOfTag(message.tag)
-      if (keys instanceof Promise) keys.then((found) => this.#dropAllOlder(found, message.version)).catch(() => undefined)
-      else this.#dropAllOlder(keys, message.version)
+      if (keys instanceof Promise) {
+        const applying: Promise<void> = keys
+          .then((found) => this.#dropAllOlder(found, message.version))
+          .catch(() => undefined)
+          .finally(() => this.#pendingTags.delete(applying))
+        this.#pendingTags.add(applying)
+      } else this.#dropAllOlder(keys, message.version)
       return
     }
     versions.invalidatedAll(message.version)
@@ -82,6 +89,16 @@ export class Coherence {
   close(): void {
     for (const subscription of this.#subscriptions) subscription.unsubscribe()
     this.#subscriptions.length = 0
+  }
+
+  /**
+   * Applies no message from now on, and resolves once every message taken
+   * so far has been applied to the local copies (a tag's keys may still be
+   * looked up on disk).
+   */
+  async stop(): Promise<void> {
+    this.close()
+    while (this.#pendingTags.size > 0) await Promise.all(this.#pendingTags)
   }
 
   #dropAllOlder(keys: readonly string[], version: number): void {

@@ -2,6 +2,7 @@ import { Observable, ReplaySubject, type SchedulerLike, Subject, type Subscripti
 import { reconnectWithBackoff } from '../../streams/bus-reconnect.js'
 import { CacheError, asCacheError } from '../errors.js'
 import type { RedisClient } from '../remote/redis-client.js'
+import type { BusPosition } from './bus-position.js'
 import { type Invalidation, type Transport, type TransportState, decodeInvalidation, encodeInvalidation } from './invalidation.js'
 import { callWithin, settleWithin } from './redis-deadline.js'
 import { type StreamEntry, compareStreamIds, infoField, rangeEntries, readEntries } from './stream-replies.js'
@@ -82,6 +83,26 @@ export class RedisStreamTransport implements Transport {
     this.#scheduler = scheduler
     this.messages$ = this.#messages.asObservable()
     this.state$ = this.#states.asObservable()
+  }
+
+  /**
+   * Where reading stands now; undefined before the first connection. Every
+   * message before it has been emitted.
+   */
+  get position(): BusPosition | undefined {
+    return this.#epoch === undefined ? undefined : { epoch: this.#epoch, lastId: this.#lastId, seen: this.#seen }
+  }
+
+  /**
+   * Before `open`: the first connection carries on from `position` (where an
+   * earlier life of this instance stopped), as a reconnection does: it
+   * replays what was added since, or reports a gap.
+   */
+  resumeFrom(position: BusPosition): void {
+    if (this.#sessions !== undefined) throw new CacheError('E_INVALID_OPTIONS', 'the bus is already open')
+    this.#epoch = position.epoch
+    this.#lastId = position.lastId
+    this.#seen = position.seen
   }
 
   /** Connects, and starts reading from the stream's end. Rejects with `E_REMOTE` if the first connection fails; nothing is left open then. */

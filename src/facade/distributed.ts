@@ -5,6 +5,7 @@ import type { SchedulerLike } from 'rxjs'
 import { RemoteLink } from '../remote/remote-link.js'
 import { SharedLoads } from '../remote/shared-loads.js'
 import type { RemoteTierParts } from '../stack/lower-tiers.js'
+import { type BusPosition, readBusPosition, saveBusPosition } from '../coherence/bus-position.js'
 import { openBus, type OpenedBus } from '../coherence/bus-transport.js'
 import type { Invalidation } from '../coherence/invalidation.js'
 import { Coherence, type LocalCopies } from '../coherence/coherence.js'
@@ -36,6 +37,7 @@ export class Distributed<V> {
   #ready: Promise<void> = Promise.resolve()
   readonly #parts: DistributedParts
   readonly #clock: VersionClock
+  #diskDir: string | undefined
 
   constructor(parts: DistributedParts) {
     this.#parts = parts
@@ -76,13 +78,19 @@ export class Distributed<V> {
     })
   }
 
-  /** Opens the bus and makes the writes, given this instance's tiers. */
-  connect(local: LocalWrites<V> & LocalCopies, notifier: Notifier<unknown>, keepsCopiesAcrossRestarts: boolean): void {
+  /**
+   * Opens the bus and makes the writes, given this instance's tiers.
+   * `diskDir`: the disk tier's directory, whose copies outlive the process;
+   * where the bus stood when they were last made coherent is kept there.
+   */
+  connect(local: LocalWrites<V> & LocalCopies, notifier: Notifier<unknown>, diskDir: string | undefined): void {
     const { options, scheduler } = this.#parts
     const origin = options.instanceId
     let publish: ((message: Invalidation) => Promise<void>) | undefined
+    this.#diskDir = diskDir
     if (options.bus !== false) {
-      const bus = (this.#bus = openBus(options.bus, origin, this.remote, scheduler))
+      const resume = diskDir === undefined ? undefined : () => readBusPosition(diskDir)
+      const bus = (this.#bus = openBus(options.bus, origin, this.remote, scheduler, resume))
       const coherence = (this.#coherence = new Coherence({
         transport: bus.transport,
         origin,
@@ -91,7 +99,7 @@ export class Distributed<V> {
         notifier,
         scheduler,
         maxStaleness: options.maxStaleness,
-        keepsCopiesAcrossRestarts,
+        keepsCopiesAcrossRestarts: diskDir !== undefined,
         observed: this.remote === undefined ? (version) => this.#clock.observe(version) : undefined,
       }))
       // The remote tier's scripts append its writes' invalidations to this very stream.
@@ -127,6 +135,23 @@ export class Distributed<V> {
   remoteTtl(ttl: number): number {
     const given = ttl !== 0 ? ttl : this.#parts.defaultTtl !== 0 ? this.#parts.defaultTtl : this.remote === undefined ? 0 : this.remote.options.ttl
     return given === Infinity ? 0 : given
+  }
+
+  /** Applies no more invalidations; resolves with where the bus stood once every one taken has been applied. */
+  async stopApplying(): Promise<BusPosition | undefined> {
+    await this.#coherence?.stop()
+    return this.#bus?.position()
+  }
+
+  /**
+   * Called once the tiers have closed, the disk's copies made durable: the
+   * next life of this instance carries on from `position` instead of
+   * dropping them. A failure to save leaves the earlier position, which only
+   * replays more.
+   */
+  async keepPosition(position: BusPosition | undefined): Promise<void> {
+    if (position === undefined || this.#diskDir === undefined) return
+    await saveBusPosition(this.#diskDir, position).catch(() => undefined)
   }
 
   async close(): Promise<void> {

@@ -165,7 +165,7 @@ class StrataCache<V> implements Cache<V> {
           },
         },
         notifier as never,
-        resolved.cold !== false,
+        resolved.cold === false ? undefined : resolved.cold.dir,
       )
     }
     const shared = distributed?.writes
@@ -334,9 +334,15 @@ class StrataCache<V> implements Cache<V> {
     const writing = this.#writer?.close(this.#closeTimeout)
     // The tiers close after the writer has applied the writes it had taken, whatever became of their flush.
     const tiers = (): Promise<void> => {
-      const closing = this.#stack.close()
       const distributed = this.#distributed
-      return distributed === undefined ? closing : closing.finally(() => distributed.close())
+      if (distributed === undefined) return this.#stack.close()
+      // Nothing from the bus is applied once the tiers close: what was, the disk keeps, and the position says so.
+      return distributed.stopApplying().then((position) =>
+        this.#stack
+          .close()
+          .then(() => distributed.keepPosition(position))
+          .finally(() => distributed.close()),
+      )
     }
     this.#closed =
       writing === undefined
