@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/codec.js'
 import type { Notifier } from '../observe/notifier.js'
 import type { ResolvedDistributed } from '../options/distributed-options.js'
-import type { SchedulerLike } from 'rxjs'
+import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import { RemoteLink } from '../remote/remote-link.js'
 import { SharedLoads } from '../remote/shared-loads.js'
 import type { RemoteTierParts } from '../stack/lower-tiers.js'
@@ -38,6 +38,8 @@ export class Distributed<V> {
   readonly #parts: DistributedParts
   readonly #clock: VersionClock
   #diskDir: string | undefined
+  readonly #busBack = new Subject<void>()
+  #busStates: Subscription | undefined
 
   constructor(parts: DistributedParts) {
     this.#parts = parts
@@ -45,7 +47,9 @@ export class Distributed<V> {
     const { remote, bus } = parts.options
     if (remote !== false) {
       this.remote = new RemoteLink(remote, bus !== false && bus.kind === 'redis' ? bus.retention : 300_000, parts.scheduler)
-      this.tierParts = { link: this.remote, versions: this.versions }
+      // A bus on the remote tier's server that connects again says the server answers: the tier need not wait for its next probe.
+      const sameServer = bus !== false && bus.kind === 'redis' && bus.redis === remote.redis
+      this.tierParts = { link: this.remote, versions: this.versions, serverBack: sameServer ? this.#busBack : undefined }
     }
   }
 
@@ -102,6 +106,9 @@ export class Distributed<V> {
         keepsCopiesAcrossRestarts: diskDir !== undefined,
         observed: this.remote === undefined ? (version) => this.#clock.observe(version) : undefined,
       }))
+      this.#busStates = bus.transport.state$.subscribe((change) => {
+        if (change.state !== 'disconnected') this.#busBack.next()
+      })
       // The remote tier's scripts append its writes' invalidations to this very stream.
       if (!(options.bus.kind === 'redis' && options.bus.sharesRemote)) publish = (message) => bus.transport.publish(message)
       this.#ready = bus.opened.then(() => coherence.connected)
@@ -155,6 +162,8 @@ export class Distributed<V> {
   }
 
   async close(): Promise<void> {
+    this.#busStates?.unsubscribe()
+    this.#busBack.complete()
     this.#coherence?.close()
     await this.#bus?.close().catch(() => undefined)
     await this.remote?.close()

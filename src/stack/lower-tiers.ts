@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs'
 import type { SharedRecords } from '../codec/shared-records.js'
 import type { LocalVersions } from '../coherence/local-versions.js'
 import type { ResolvedOptions } from '../options/options.js'
@@ -18,6 +19,8 @@ import { GuardedTier } from './tier-health.js'
 export interface RemoteTierParts {
   link: RemoteLink
   versions: LocalVersions
+  /** Emits when the bus, on the same server, connects again: a degraded remote tier is probed then. */
+  serverBack?: Observable<unknown>
 }
 
 /** `records`: the record shapes of the bytes the cache keeps itself, which the disk saves with its values. */
@@ -32,9 +35,17 @@ export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge, re
     )
   }
   if (remote !== undefined) {
-    const { link, versions } = remote
+    const { link, versions, serverBack } = remote
     const scheduler = options.scheduler
-    tiers.push(new GuardedTier('remote', judge.notifier, scheduler, (failed) => new RemoteTier(link, lowerExits('remote', judge, failed), versions, scheduler)))
+    tiers.push(
+      new GuardedTier(
+        'remote',
+        judge.notifier,
+        scheduler,
+        (failed) => new RemoteTier(link, lowerExits('remote', judge, failed), versions, scheduler),
+        serverBack,
+      ),
+    )
   }
   return tiers
 }

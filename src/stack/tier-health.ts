@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs'
+import type { Observable, SchedulerLike, Subscription } from 'rxjs'
 import { probeWithBackoff } from '../../streams/probe-backoff.js'
 import { asCacheError, CacheError, isCacheError } from '../errors.js'
 import type { TierName } from '../observe/events.js'
@@ -19,7 +19,8 @@ const MISS: Promise<undefined> = Promise.resolve(undefined)
  * - It fails when its first open rejects (`ready`: the cache's `ready`
  *   rejects too), or when it tells `failed` (a write, read, delete or clear
  *   its I/O refused). Then it is `degraded`: a `degraded` event, and
- *   `probe` retried on the scheduler after 1 s, doubling to 30 s, until it
+ *   `probe` retried on the scheduler after 1 s, doubling to 30 s (or at
+ *   once when `backSoon` says its server answers again), until it
  *   resolves: `recovered`.
  * - While degraded nothing is written into the tier: demotions and values
  *   too large for memory are refused (`io`: they leave the cache), a
@@ -43,9 +44,22 @@ export class GuardedTier implements LowerTier {
   #retry: Subscription | undefined
   #closed = false
 
-  /** `make` builds the tier, given where it tells its failures. */
-  constructor(name: TierName, notifier: Notifier<unknown>, scheduler: SchedulerLike, make: (failed: (error: CacheError) => void) => LowerTier) {
+  readonly #backSoon: Observable<unknown> | undefined
+
+  /**
+   * `make` builds the tier, given where it tells its failures. `backSoon`:
+   * told when something else sees the tier's server answer again (a bus on
+   * the same Redis that reconnected); a degraded tier is probed at once.
+   */
+  constructor(
+    name: TierName,
+    notifier: Notifier<unknown>,
+    scheduler: SchedulerLike,
+    make: (failed: (error: CacheError) => void) => LowerTier,
+    backSoon?: Observable<unknown>,
+  ) {
     this.name = name
+    this.#backSoon = backSoon
     this.#notifier = notifier
     this.#scheduler = scheduler
     const tier = (this.#tier = make((error) => this.#failed(error)))
@@ -162,9 +176,10 @@ export class GuardedTier implements LowerTier {
     if (this.#closed || this.#state === 'degraded') return
     this.#state = 'degraded'
     this.#notifier.degraded(this.name, error)
-    this.#retry = probeWithBackoff({ firstDelay: FIRST_RETRY_MS, maxDelay: MAX_RETRY_MS, attempt: () => this.#tier.probe() }, this.#scheduler).subscribe(() =>
-      this.#recovered(),
-    )
+    this.#retry = probeWithBackoff(
+      { firstDelay: FIRST_RETRY_MS, maxDelay: MAX_RETRY_MS, attempt: () => this.#tier.probe(), soon: this.#backSoon },
+      this.#scheduler,
+    ).subscribe(() => this.#recovered())
   }
 
   #recovered(): void {

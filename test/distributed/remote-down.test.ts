@@ -66,4 +66,26 @@ describe('a remote tier that goes down', () => {
     expect(await cache.get('nothing')).toBe('loaded-nothing')
     expect(performance.now() - started).toBeLessThan(5000)
   }, 60_000)
+
+  it('recovers as soon as its bus, on the same server, connects again, not at its next probe', async () => {
+    const p = testPrefix('back')
+    const cache = remoteCache<string>(p, { remote: { redis: server.url, prefix: p, commandTimeout: 200 } }, server.url)
+    await cache.ready
+    const degraded = nextEvent(cache, 'degraded')
+    await server.shutdown()
+    await cache.set('k', 'v1').catch(() => undefined)
+    await degraded
+    const since = performance.now()
+    // Down for 8 s: the probes came at 1, 3 and 7 s and failed; the next is due at 15 s.
+    await new Promise((resolve) => setTimeout(resolve, 8000))
+    const recovered = nextEvent(cache, 'recovered')
+    await server.start()
+    const back = performance.now()
+    expect((await recovered).tier).toBe('remote')
+    const took = performance.now() - back
+    console.log(`recovered ${took.toFixed(0)} ms after Redis was back (${(back - since).toFixed(0)} ms after degrading)`)
+    expect(took).toBeLessThan(4000)
+    await cache.set('k', 'v2')
+    expect(await cache.get('k')).toBe('v2')
+  }, 60_000)
 })

@@ -59,4 +59,45 @@ describe('probeWithBackoff', () => {
     })
     expect(calls).toBe(2)
   })
+
+  it('ends a wait at once when told the resource is back, and backs off from the first delay if that attempt fails', () => {
+    const started: number[] = []
+    const scheduler = testScheduler()
+    scheduler.run(({ cold, hot, expectObservable }) => {
+      let calls = 0
+      const flow = probeWithBackoff({
+        firstDelay: 2,
+        maxDelay: 8,
+        soon: hot('----------s'),
+        attempt: () => {
+          started.push(scheduler.now())
+          return ++calls <= 3 ? cold('-#', undefined, new Error('still down')) : cold('-(x|)')
+        },
+      })
+      // Attempts at 2 and 7 fail; the next is due at 16, told at 10: attempt at 10, fails at 11;
+      // the delays start again: attempt at 11 + 2 = 13, ends 14.
+      expectObservable(flow).toBe('--------------(d|)', { d: 3 })
+    })
+    expect(started).toEqual([2, 7, 10, 13])
+  })
+
+  it('takes no notice of being told while an attempt runs: only a wait is cut short', () => {
+    const started: number[] = []
+    const scheduler = testScheduler()
+    scheduler.run(({ cold, hot, expectObservable }) => {
+      let calls = 0
+      const flow = probeWithBackoff({
+        firstDelay: 2,
+        maxDelay: 2,
+        soon: hot('---s'),
+        attempt: () => {
+          started.push(scheduler.now())
+          // The first attempt runs from 2 to 5 and fails; the one after it waits its 2 frames.
+          return ++calls === 1 ? cold('---#', undefined, new Error('down')) : cold('(x|)')
+        },
+      })
+      expectObservable(flow).toBe('-------(b|)', { b: 1 })
+    })
+    expect(started).toEqual([2, 7])
+  })
 })
