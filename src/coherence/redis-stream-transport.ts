@@ -3,8 +3,9 @@ import { reconnectWithBackoff } from '../../streams/bus-reconnect.js'
 import { CacheError, asCacheError } from '../errors.js'
 import type { RedisClient } from '../remote/redis-client.js'
 import type { BusPosition } from './bus-position.js'
-import { type Invalidation, type Transport, type TransportState, decodeInvalidation, encodeInvalidation } from './invalidation.js'
-import { callWithin, settleWithin } from './redis-deadline.js'
+import { remoteError } from '../remote/redis-client.js'
+import { type Invalidation, STREAM_FIELDS, type Transport, type TransportState, decodeInvalidation, encodeInvalidation } from './invalidation.js'
+import { ReadDeadline, callWithin, settleWithin } from './redis-deadline.js'
 import { type StreamEntry, compareStreamIds, infoField, rangeEntries, readEntries } from './stream-replies.js'
 
 export interface RedisStreamTransportOptions {
@@ -20,6 +21,7 @@ export interface RedisStreamTransportOptions {
 
 /** Entries read per `XREAD` and per `XRANGE` page of a replay. */
 const PAGE = 512
+const PAGE_COUNT = String(PAGE)
 /** After a failure: a new connection after 50 ms, doubling while attempts fail, at most 1 s apart. */
 const RECONNECT = { firstDelay: 50, maxDelay: 1000 }
 const NO_ENTRY = '0-0'
@@ -159,16 +161,26 @@ export class RedisStreamTransport implements Transport {
         const state = await this.#catchUp(call, () => ended)
         if (ended) return
         subscriber.next(state)
+        const reads = new ReadDeadline(block + commandTimeout, this.#scheduler, (error) => {
+          if (!ended) subscriber.error(error)
+        })
+        stopReads = () => reads.stop()
+        const blockMs = String(block)
+        const bus = this.#key('bus')
         while (!ended) {
-          const reply = await call(['XREAD', 'BLOCK', String(block), 'COUNT', String(PAGE), 'STREAMS', this.#key('bus'), this.#lastId], block + commandTimeout)
+          reads.started()
+          const reply = await connection.sendCommand(['XREAD', 'BLOCK', blockMs, 'COUNT', PAGE_COUNT, 'STREAMS', bus, this.#lastId])
+          reads.answered()
           if (!ended) this.#deliver(readEntries(reply))
         }
       }
+      let stopReads = (): void => undefined
       run().catch((error: unknown) => {
-        if (!ended) subscriber.error(error)
+        if (!ended) subscriber.error(error instanceof CacheError ? error : remoteError('XREAD failed', error))
       })
       return () => {
         ended = true
+        stopReads()
         connection.destroy()
       }
     })
@@ -244,6 +256,8 @@ export class RedisStreamTransport implements Transport {
     for (const [id, fields] of entries) {
       this.#lastId = id
       this.#seen++
+      // This instance's own writes come back too: dropped before their keys are parsed.
+      if (fields[0] === STREAM_FIELDS.origin && fields[1] === this.#origin) continue
       const message = decodeInvalidation(fields)
       if (message === undefined || message.origin === this.#origin) continue
       delivered++

@@ -70,7 +70,8 @@ export class RemoteStore {
   }
 
   async get(key: string): Promise<RemoteValue | undefined> {
-    return (await this.getMany([key]))[0]
+    const raw = await GET.run<RawValue[]>(this.#client, [this.#options.prefix, key], this.#binary)
+    return toValue(raw[0] ?? null)
   }
 
   /** Every key's value in one round trip. */
@@ -175,8 +176,11 @@ export class RemoteStore {
 function toValue(raw: RawValue): RemoteValue | undefined {
   if (raw === null) return undefined
   const [bytes, version, ttlLeft, tags] = raw
-  return { bytes, version, ttl: ttlLeft, tags: JSON.parse(tags.toString('utf8')) as string[] }
+  return { bytes, version, ttl: ttlLeft, tags: isEmptyList(tags) ? [] : (JSON.parse(tags.toString('utf8')) as string[]) }
 }
+
+/** `[]`, the tags of most values: no JSON to parse. */
+const isEmptyList = (json: Buffer): boolean => json.length === 2 && json[0] === 0x5b && json[1] === 0x5d
 
 /** A TTL as the scripts take it: whole ms, 0 for none. */
 const ttl = (ms: number): number => (ms > 0 ? Math.max(1, Math.ceil(ms)) : 0)

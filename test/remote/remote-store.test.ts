@@ -113,6 +113,35 @@ describe('RemoteStore', () => {
     expect(await client.sendCommand<number>(['XLEN', `${prefix}bus`])).toBeLessThanOrEqual(101)
   })
 
+  it('trims the stream to the retention by the clock too, when a write with a TTL read it', async () => {
+    fixture = await storeFixture('store-retention-ttl', { retention: 200 })
+    const { store, client, prefix } = fixture
+    for (let i = 0; i < 250; i++) await store.set(`k${i}`, text('v'), 60_000, [], 'o')
+    await sleep(400)
+    await store.set('last', text('v'), 60_000, [], 'o')
+    expect(await client.sendCommand<number>(['XLEN', `${prefix}bus`])).toBeLessThanOrEqual(101)
+  })
+
+  it('gives a value set over an expiring record the expiry of its own set, or none', async () => {
+    fixture = await storeFixture('store-overwrite', { tombstoneTtl: 60_000 })
+    const { store, client, prefix } = fixture
+    const pttl = (key: string) => client.sendCommand<number>(['PTTL', `${prefix}g:0:r:${key}`])
+    await store.set('timed', text('1'), 150, ['a'], 'o')
+    await store.set('timed', text('2'), 0, [], 'o')
+    await store.delete('gone', 'o')
+    expect(await pttl('gone')).toBeGreaterThan(0) // a tombstone expires
+    await store.set('gone', text('3'), 0, [], 'o')
+    await store.set('later', text('4'), 0, ['b'], 'o')
+    await store.set('later', text('5'), 150, ['b'], 'o')
+    await sleep(300)
+    expect(await store.get('timed')).toEqual({ bytes: Buffer.from('2'), version: expect.any(Number), ttl: 0, tags: [] })
+    expect(await pttl('timed')).toBe(-1)
+    expect(await store.get('gone')).toMatchObject({ bytes: Buffer.from('3'), ttl: 0 })
+    expect(await pttl('gone')).toBe(-1)
+    expect(await store.get('later')).toBeUndefined()
+    expect((await store.deleteTag('a', 'o')).keys).toEqual([])
+  })
+
   it('refuses a fill after a newer set or delete, and accepts one once the tombstone expired', async () => {
     fixture = await storeFixture('store-fill', { tombstoneTtl: 300 })
     const { store } = fixture
