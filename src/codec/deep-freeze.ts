@@ -18,35 +18,47 @@ export function deepFreeze<T>(value: T): T {
   const walked: object[] = []
   let walkedSet: Set<object> | undefined
   const stack: object[] = [value]
+  // Plain objects and arrays, each met once: the codec then packs the value without tracking references.
+  let tree = true
   while (stack.length > 0) {
     const object = stack.pop() as object
-    if (walkedSet !== undefined ? walkedSet.has(object) : walked.includes(object)) continue
+    if (walkedSet !== undefined ? walkedSet.has(object) : walked.includes(object)) {
+      tree = false
+      continue
+    }
     if (walked.length < LISTED_OBJECTS) walked.push(object)
     else (walkedSet ??= new Set(walked)).add(object)
     const prototype: unknown = Object.getPrototypeOf(object)
     if (prototype === Object.prototype || prototype === null) {
       Object.freeze(object)
+      if (prototype === null) tree = false
       const record = object as Record<string, unknown>
       for (const name in record) push(stack, record[name])
     } else if (Array.isArray(object)) {
       Object.freeze(object)
+      if (prototype !== Array.prototype) tree = false
       for (let i = 0; i < object.length; i++) push(stack, object[i])
     } else if (object instanceof Map) {
+      tree = false
       Object.freeze(object)
       for (const [k, v] of object) {
         push(stack, k)
         push(stack, v)
       }
     } else if (object instanceof Set) {
+      tree = false
       Object.freeze(object)
       for (const item of object) push(stack, item)
     } else if (object instanceof Error) {
+      tree = false
       Object.freeze(object)
       push(stack, object.cause)
       if (object instanceof AggregateError) push(stack, object.errors)
+    } else {
+      tree = false
     }
   }
-  addFrozenRoot(value)
+  addFrozenRoot(value, tree)
   return value
 }
 

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr'
 import { compressSync, uncompressSync } from 'lz4-napi'
 import type { Codec } from './codec.js'
+import { packValue } from './pack-tree.js'
 import { surveyValue, takeSurvey } from './round-trip.js'
 import { SharedRecords } from './shared-records.js'
 
@@ -97,7 +98,7 @@ export function createDefaultCodec(options: DefaultCodecOptions = {}): Codec {
   const codec: Codec = {
     name: 'msgpackr+lz4',
 
-    encode: (value) => encodeAs(RAW, LZ4, packr.pack(value)),
+    encode: (value) => encodeAs(RAW, LZ4, packValue(packr, value)),
 
     decode(bytes) {
       switch (bytes[0]) {

@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr'
+import { packValue } from './pack-tree.js'
 
 /** A record shape: the property names of an object, in order. */
 export type RecordShape = readonly string[]
@@ -95,7 +96,7 @@ export class SharedRecords {
   pack(value: unknown): Uint8Array | undefined {
     const state = this.#state
     if (state === 'waiting' || state === 'stopped') return undefined
-    const packed = this.#packr.pack(value)
+    const packed = packValue(this.#packr, value)
     if (this.#save === undefined) return packed
     if (state === 'saving') return undefined
     // Compared with what is saved, not with the count before: an encoding that threw may have added shapes too.
