@@ -66,7 +66,10 @@ export function probeWithBackoff(options: BackoffOptions, scheduler: SchedulerLi
   const wait = (step: number): Observable<boolean> => {
     const timer = unrefTimer(Math.min(options.firstDelay * 2 ** Math.min(step, 52), options.maxDelay), scheduler).pipe(map(() => false))
     if (soon === undefined) return timer
-    const told = soon.pipe(take(1), map(() => true))
+    const told = soon.pipe(
+      take(1),
+      map(() => true),
+    )
     return race(timer, told)
   }
   const after = (attempt: number, step: number): Observable<Outcome> =>
