@@ -106,9 +106,12 @@ export class Distributed<V> {
         keepsCopiesAcrossRestarts: diskDir !== undefined,
         observed: this.remote === undefined ? (version) => this.#clock.observe(version) : undefined,
       }))
-      this.#busStates = bus.transport.state$.subscribe((change) => {
-        if (change.state !== 'disconnected') this.#busBack.next()
-      })
+      // Only the cache's own Redis bus is watched so: a transport the application gives is subscribed to once, by coherence.
+      if (this.tierParts?.serverBack !== undefined) {
+        this.#busStates = bus.transport.state$.subscribe((change) => {
+          if (change.state !== 'disconnected') this.#busBack.next()
+        })
+      }
       // The remote tier's scripts append its writes' invalidations to this very stream.
       if (!(options.bus.kind === 'redis' && options.bus.sharesRemote)) publish = (message) => bus.transport.publish(message)
       this.#ready = bus.opened.then(() => coherence.connected)
