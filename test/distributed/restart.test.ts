@@ -20,6 +20,14 @@ function diskCache(p: string, dir: string): { cache: Cache<string>; bus: Extract
   return { cache, bus }
 }
 
+/** A first life of the instance on `dir`: writes `entries`, then closes cleanly (its position saved). */
+async function firstLife(p: string, dir: string, entries: Record<string, string>): Promise<void> {
+  const first = diskCache(p, dir).cache
+  await first.ready
+  for (const [key, value] of Object.entries(entries)) await first.set(key, value)
+  await first.close()
+}
+
 /** The tier that answers `get(key)`, and the value. */
 async function readFrom(cache: Cache<string>, key: string): Promise<{ value: string | undefined; tier: string | undefined }> {
   const hit = nextEvent(cache as Cache<unknown>, 'hit', (event) => event.key === key)
@@ -32,11 +40,7 @@ describe('a disk tier across restarts, with a bus', () => {
   it('keeps the disk copies after a clean close, and drops those written elsewhere while it was down', async () => {
     const p = prefix('restart-kept')
     const dir = await tempDir()
-    const first = diskCache(p, dir).cache
-    await first.ready
-    await first.set('kept', 'k1')
-    await first.set('changed', 'c1')
-    await first.close()
+    await firstLife(p, dir, { kept: 'k1', changed: 'c1' })
 
     const other = remoteCache<string>(p)
     await other.ready
@@ -79,10 +83,7 @@ describe('a disk tier across restarts, with a bus', () => {
   it('drops every disk copy when the invalidations since its position are gone from the stream', async () => {
     const p = prefix('restart-gap')
     const dir = await tempDir()
-    const first = diskCache(p, dir).cache
-    await first.ready
-    await first.set('kept', 'k1')
-    await first.close()
+    await firstLife(p, dir, { kept: 'k1' })
 
     const other = remoteCache<string>(p)
     await other.ready
@@ -119,11 +120,7 @@ describe('a disk tier across restarts, with a bus', () => {
   it('after a crash, carries on from the position its last clean close saved: it replays more, and never serves what was invalidated', async () => {
     const p = prefix('restart-crash-after-close')
     const dir = await tempDir()
-    const first = diskCache(p, dir).cache
-    await first.ready
-    await first.set('kept', 'k1')
-    await first.set('changed', 'c1')
-    await first.close()
+    await firstLife(p, dir, { kept: 'k1', changed: 'c1' })
 
     // A second life resumes from that position, writes, and dies without closing.
     const child = spawnScript(CHILD, [dir, redisUrl(), p, 'own=o1'])
