@@ -29,7 +29,8 @@ export type TransportState = { state: 'connected' } | { state: 'disconnected' } 
 /**
  * How invalidations travel between instances. `messages$` emits every
  * message of other instances in publish order, at most once each while
- * subscribed; `state$` replays the current state to a new subscriber.
+ * subscribed; `state$` replays the current state to a new subscriber. The
+ * cache subscribes to each once.
  */
 export interface Transport {
   publish(message: Invalidation): Promise<void>
