@@ -26,6 +26,16 @@ export interface CoherenceParts {
   keepsCopiesAcrossRestarts: boolean
   /** Raises the version clock of a cache with no remote tier past every version seen. */
   observed?: (version: number) => void
+  /** With a remote tier: told every clear and every change of the bus, so that reads may name the generation themselves. */
+  generation?: ClearFollower
+}
+
+/** What follows the clears the bus tells (see `KnownGeneration`). */
+export interface ClearFollower {
+  cleared(version: number): void
+  connected(): void
+  disconnected(): void
+  forgetAll(): void
 }
 
 /**
@@ -82,6 +92,7 @@ export class Coherence {
       } else this.#dropAllOlder(keys, message.version)
       return
     }
+    this.#parts.generation?.cleared(message.version)
     versions.invalidatedAll(message.version)
     local.dropAll()
   }
@@ -89,6 +100,8 @@ export class Coherence {
   close(): void {
     for (const subscription of this.#subscriptions) subscription.unsubscribe()
     this.#subscriptions.length = 0
+    // No clear is told from now on.
+    this.#parts.generation?.disconnected()
   }
 
   /**
@@ -115,7 +128,7 @@ export class Coherence {
   }
 
   #changed(change: TransportState): void {
-    const { notifier, scheduler, local, versions } = this.#parts
+    const { notifier, scheduler, local, versions, generation } = this.#parts
     switch (change.state) {
       case 'connected': {
         const first = this.#disconnectedAt === -1
@@ -124,12 +137,14 @@ export class Coherence {
           versions.forgetAll()
           local.dropAll()
         }
+        generation?.connected()
         notifier.busChanged('connected')
         this.#onConnected?.()
         this.#onConnected = undefined
         return
       }
       case 'disconnected':
+        generation?.disconnected()
         if (this.#disconnectedAt === undefined) this.#disconnectedAt = scheduler.now()
         notifier.busChanged('disconnected')
         return
@@ -139,7 +154,9 @@ export class Coherence {
           dropped = local.count()
           versions.forgetAll()
           local.dropAll()
+          generation?.forgetAll()
         }
+        generation?.connected()
         this.#disconnectedAt = undefined
         notifier.busChanged('resynced', change.replayed, dropped)
         this.#onConnected?.()
@@ -151,6 +168,7 @@ export class Coherence {
 
   /** The transport's streams failed for good: local copies are never trusted again. */
   #lost(): void {
+    this.#parts.generation?.disconnected()
     if (this.#disconnectedAt === undefined) this.#disconnectedAt = this.#parts.scheduler.now()
   }
 }

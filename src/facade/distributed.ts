@@ -105,6 +105,7 @@ export class Distributed<V> {
         maxStaleness: options.maxStaleness,
         keepsCopiesAcrossRestarts: diskDir !== undefined,
         observed: this.remote === undefined ? (version) => this.#clock.observe(version) : undefined,
+        generation: this.remote?.generation,
       }))
       // Only the cache's own Redis bus is watched so: a transport the application gives is subscribed to once, by coherence.
       if (this.tierParts?.serverBack !== undefined) {

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs'
 import { asCacheError, type CacheError } from '../errors.js'
+import { KnownGeneration } from './known-generation.js'
 import type { ResolvedRemote } from './remote-settings.js'
 import { RemoteFlight } from './remote-flight.js'
 import { closeRedis, openRedis } from './redis-connection.js'
@@ -23,6 +24,8 @@ export class RemoteLink {
   readonly options: ResolvedRemote
   /** Resolves with the parts once Redis answers; rejects with E_REMOTE if the first connection fails. */
   readonly opened: Promise<RemoteParts>
+  /** The generation reads name records by: kept known by the bus, when there is one (see `Coherence`). */
+  readonly generation = new KnownGeneration()
   readonly #scheduler: SchedulerLike
   readonly #retention: number
   #attempt: Promise<RemoteParts>
@@ -55,7 +58,7 @@ export class RemoteLink {
       .then(async ({ client, owned }) => {
         this.#owned = owned
         try {
-          const store = new RemoteStore(client, { prefix, commandTimeout, retention: this.#retention, tombstoneTtl })
+          const store = new RemoteStore(client, { prefix, commandTimeout, retention: this.#retention, tombstoneTtl }, this.generation)
           await store.open()
           const flight = new RemoteFlight(client, { prefix, lockTtl: Math.max(lockTimeout * 2, 10_000), commandTimeout }, this.#scheduler)
           if (this.#closed) throw new Error('closed while opening')

@@ -121,24 +121,24 @@ local function store(key, bytes, ttl, tags, tombstone_ttl, old)
 end
 `
 
-/** ARGV: prefix, key...; per key `{bytes, version, ms left (0: none), tags JSON}` or nil. */
+/** ARGV: prefix, key...; the generation, then per key `{bytes, version, ms left (0: none), tags JSON}` or nil. */
 export const GET = new LuaScript(`${GENERATION}${CLOCK}
-local out = {}
+local out = { tonumber(gen) }
 for i = 2, #ARGV do
   local f = redis.call('HMGET', head .. 'r:' .. ARGV[i], 'd', 'v', 'x', 't')
   if f[1] == false then
-    out[i - 1] = false
+    out[i] = false
   elseif f[3] == false then
-    out[i - 1] = { f[1], tonumber(f[2]), 0, f[4] }
+    out[i] = { f[1], tonumber(f[2]), 0, f[4] }
   else
     local left = tonumber(f[3]) - clock()
-    out[i - 1] = left > 0 and { f[1], tonumber(f[2]), left, f[4] } or false
+    out[i] = left > 0 and { f[1], tonumber(f[2]), left, f[4] } or false
   end
 end
 return out
 `)
 
-/** ARGV: prefix, origin, retention, tombstone ttl, keys JSON, then (key, bytes, ttl, tags JSON)...; the version. */
+/** ARGV: prefix, origin, retention, tombstone ttl, keys JSON, then (key, bytes, ttl, tags JSON)...; `{version, generation}`. */
 export const SET = new LuaScript(`${GENERATION}${CLOCK}${WRITE}${REMOVE}${STORE}
 local tombstone_ttl = tonumber(ARGV[4])
 for i = 6, #ARGV, 4 do
@@ -146,12 +146,12 @@ for i = 6, #ARGV, 4 do
   store(key, ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], tombstone_ttl, redis.call('HMGET', head .. 'r:' .. key, 't', 'x', 'v'))
 end
 publish('${F.keys}', ARGV[5])
-return version
+return { version, tonumber(gen) }
 `)
 
 /**
  * ARGV: prefix, origin, retention, tombstone ttl, keys JSON, since, key, bytes, ttl, tags JSON;
- * the version, or nil when the key has a value or a write (a clear too) newer than `since`.
+ * `{version, generation}`, or nil when the key has a value or a write (a clear too) newer than `since`.
  */
 export const FILL = new LuaScript(`${GENERATION}${CLOCK}
 local since = tonumber(ARGV[6])
@@ -163,10 +163,10 @@ if old[1] and (old[2] == false or tonumber(old[2]) > clock()) then return false 
 ${WRITE}${REMOVE}${STORE}
 store(key, ARGV[8], tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[4]), old)
 publish('${F.keys}', ARGV[5])
-return version
+return { version, tonumber(gen) }
 `)
 
-/** ARGV: prefix, origin, retention, tombstone ttl, keys JSON, key...; `{existed count, version}`. */
+/** ARGV: prefix, origin, retention, tombstone ttl, keys JSON, key...; `{existed count, version, generation}`. */
 export const DELETE = new LuaScript(`${GENERATION}${CLOCK}${WRITE}${REMOVE}
 local tombstone_ttl = tonumber(ARGV[4])
 local existed = 0
@@ -174,10 +174,10 @@ for i = 6, #ARGV do
   if remove(ARGV[i], tombstone_ttl) then existed = existed + 1 end
 end
 publish('${F.keys}', ARGV[5])
-return { existed, version }
+return { existed, version, tonumber(gen) }
 `)
 
-/** ARGV: prefix, origin, retention, tombstone ttl, tag; `{version, key...}`: the keys that had a value. */
+/** ARGV: prefix, origin, retention, tombstone ttl, tag; `{version, generation, key...}`: the keys that had a value. */
 export const DELETE_TAG = new LuaScript(`${GENERATION}${CLOCK}${WRITE}${REMOVE}
 local tombstone_ttl = tonumber(ARGV[4])
 local s = head .. 't:' .. ARGV[5]
@@ -187,6 +187,7 @@ for _, key in ipairs(redis.call('SMEMBERS', s)) do
 end
 redis.call('DEL', s)
 publish('${F.keys}', #deleted == 0 and '[]' or cjson.encode(deleted))
+table.insert(deleted, 1, tonumber(gen))
 table.insert(deleted, 1, version)
 return deleted
 `)

@@ -49,6 +49,19 @@ describe('the remote tier', () => {
     expect(await b.get('x')).toBeUndefined()
   })
 
+  it("reads what another instance wrote after its clear, once the clear's invalidation has come", async () => {
+    const p = prefix('after-clear')
+    const a = remoteCache<string>(p)
+    const b = remoteCache<string>(p)
+    await Promise.all([a.ready, b.ready])
+    await a.set('x', 'x1')
+    expect(await b.get('x')).toBe('x1')
+    await a.clear()
+    await a.set('x', 'x2')
+    // b reads Redis under the generation the clear started, which only the bus told it.
+    await eventually(async () => (await b.get('x')) === 'x2')
+  })
+
   it("keeps its own newer value when an older write's invalidation arrives late", async () => {
     const p = prefix('order')
     const a = remoteCache<string>(p)

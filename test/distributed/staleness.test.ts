@@ -22,6 +22,22 @@ describe('while the bus is disconnected', () => {
     expect(await reader.getOrSet('k', () => 'from-factory')).toBe('v2')
   })
 
+  it('sees a clear it was not told of: the remote tier is read as its script finds it, not under the generation known before', async () => {
+    const p = prefix('stale-clear')
+    const bus = new TestTransport()
+    const writer = remoteCache<string>(p)
+    const reader = remoteCache<string>(p, { bus })
+    await Promise.all([writer.ready, reader.ready])
+    await writer.set('k', 'v1')
+    await reader.set('mine', 'm')
+    expect(await reader.get('k')).toBe('v1')
+    bus.states.next({ state: 'disconnected' })
+    await writer.clear()
+    await writer.set('k', 'v2')
+    expect(await reader.get('k')).toBe('v2')
+    expect(await reader.get('mine')).toBeUndefined()
+  })
+
   it('serves local copies for maxStaleness ms, then skips them', async () => {
     const p = prefix('staleN')
     const bus = new TestTransport()
