@@ -11,7 +11,7 @@ export { createDefaultCodec, type DefaultCodecOptions } from './codec/default-co
 export type { PolicyName } from './policies/index.js'
 // Named in the options and stats above, so that a user can type them and the API reference can show them.
 export type { PrefetchOptions } from './options/options.js'
-export type { ColdTierStats } from './observe/stats.js'
+export type { ColdTierStats, RemoteTierStats } from './observe/stats.js'
 export type { LowerTierState } from './observe/stats.js'
 export type { ColdInboxOptions, FsyncMode } from './tiers/cold/options.js'
 export type { WriteMode, WriteOp, Writer, WriterRetry } from './options/writer-options.js'

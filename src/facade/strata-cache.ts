@@ -319,8 +319,7 @@ class StrataCache<V> implements Cache<V> {
   }
 
   stats(): CacheStats {
-    const tiers = this.#stack.stats()
-    return snapshot(this.#stack.notifier.counters, tiers.hot, tiers.warm, tiers.cold)
+    return snapshot(this.#stack.notifier.counters, this.#stack.stats())
   }
 
   /** Checkpoints into the cold tier (if any), then releases everything. Rejects if that checkpoint failed. */

@@ -39,7 +39,7 @@ export interface CacheStats {
   prefetchHits: number
   /** prefetchHits / prefetches; 0 before the first prefetch. */
   prefetchAccuracy: number
-  tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats }
+  tiers: { hot: TierStats; warm: TierStats; cold: ColdTierStats; remote: RemoteTierStats }
   /** Keys whose last op (write-back) has not reached the source yet. */
   dirty: number
   /** Ops the writer's `write` took (write-through and write-back). */
@@ -56,6 +56,14 @@ export interface ColdTierStats extends TierStats {
   /** Bytes of segment files on disk, live and dead. */
   diskBytes: number
   /** `'opening'` until its first open ends; `'degraded'` while it fails and memory serves without it (see the `degraded` event). */
+  state: LowerTierState
+}
+
+/** The remote tier (Redis): zeros and `'ok'` without one. */
+export interface RemoteTierStats {
+  /** Reads that missed memory and the disk and found the key in Redis. */
+  hits: number
+  /** `'opening'` until Redis first answers; `'degraded'` while it fails and the local tiers serve without it (see the `degraded` event). */
   state: LowerTierState
 }
 
@@ -82,7 +90,7 @@ export class StatsCounters {
   writeErrors = 0
 }
 
-export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStats, cold: ColdTierStats): CacheStats {
+export function snapshot(counters: StatsCounters, tiers: CacheStats['tiers']): CacheStats {
   const reads = counters.hits + counters.misses
   return {
     hits: counters.hits,
@@ -98,7 +106,7 @@ export function snapshot(counters: StatsCounters, hot: TierStats, warm: TierStat
     prefetches: counters.prefetches,
     prefetchHits: counters.prefetchHits,
     prefetchAccuracy: counters.prefetches === 0 ? 0 : counters.prefetchHits / counters.prefetches,
-    tiers: { hot, warm, cold },
+    tiers,
     dirty: counters.dirty,
     written: counters.written,
     coalesced: counters.coalesced,

@@ -267,7 +267,7 @@ export class TierStack<V> {
 
   /** Each tier's figures for `stats()`. */
   stats(): ReturnType<typeof tierStats> {
-    return tierStats(this.hot, this.warm, this.#below)
+    return tierStats(this.hot, this.warm, this.#below, this.lowerTiers)
   }
 
   /** Throws `E_INVALID_VALUE` when the value could never be stored by the tiers configured. */

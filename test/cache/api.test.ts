@@ -99,6 +99,7 @@ describe('cache basics', () => {
       hot: { entries: 0, bytes: 0, hits: 0 },
       warm: { entries: 0, bytes: 0, hits: 0 },
       cold: { entries: 0, bytes: 0, diskBytes: 0, hits: 0, state: 'ok' },
+      remote: { hits: 0, state: 'ok' },
     })
     expect(await cache.deleteByTag('t')).toBe(0)
     await cache.set('c', 3)

@@ -50,6 +50,7 @@ describe('stats', () => {
         hot: { entries: 1, bytes: 0, hits: 1 },
         warm: { entries: 1, bytes: expect.any(Number), hits: 1 },
         cold: { entries: 0, bytes: 0, diskBytes: 0, hits: 0, state: 'ok' },
+        remote: { hits: 0, state: 'ok' },
       },
       dirty: 0,
       written: 0,

@@ -27,6 +27,7 @@ describe('a remote tier that goes down', () => {
     const write = cache.set('k', 'v2')
     await expect(write).rejects.toSatisfy((error: unknown) => isCacheError(error, 'E_REMOTE'))
     expect((await degraded).tier).toBe('remote')
+    expect(cache.stats().tiers.remote.state).toBe('degraded')
     // Not taken: the key's copy was dropped, since whether Redis applied the write is unknown.
     expect(cache.peek('k')).not.toBe('v2')
     await cache.set('fresh', 'x').then(
@@ -36,6 +37,7 @@ describe('a remote tier that goes down', () => {
     const recovered = nextEvent(cache, 'recovered')
     await server.start()
     expect((await recovered).tier).toBe('remote')
+    expect(cache.stats().tiers.remote.state).toBe('ok')
     await cache.set('k', 'v3')
     expect(await cache.get('k')).toBe('v3')
   }, 60_000)

@@ -17,6 +17,8 @@ describe('the remote tier', () => {
     const second = nextEvent(b, 'hit')
     await b.get('k')
     expect((await second).tier).toBe('hot')
+    expect(b.stats().tiers.remote).toEqual({ hits: 1, state: 'ok' })
+    expect(a.stats().tiers.remote).toEqual({ hits: 0, state: 'ok' })
   })
 
   it("drops the other instances' local copies on a write, a delete, a tag delete and a clear", async () => {
