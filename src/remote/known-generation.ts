@@ -1,3 +1,5 @@
+import type { ClearFollower } from '../coherence/coherence.js'
+
 /**
  * The remote tier's generation as this instance knows it (see scripts.ts: a
  * `clear` starts a new one, and a value's record is named by it), so that a
@@ -11,7 +13,7 @@
  * while the bus is connected: a clear made while it is down would pass
  * unseen, so reads go through the script until a reply teaches it again.
  */
-export class KnownGeneration {
+export class KnownGeneration implements ClearFollower {
   #current: number | undefined = undefined
   /** The newest clear told by the bus: a reply of a script that ran before it cannot lower the generation below it. */
   #floor = 0
