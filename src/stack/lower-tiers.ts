@@ -9,12 +9,6 @@ import type { LowerTier } from '../tiers/lower-tier.js'
 import { type LeaveJudge, lowerExits } from './lower-exits.js'
 import { GuardedTier } from './tier-health.js'
 
-/**
- * The tiers below memory that the options configure, in lookup order: the
- * first takes memory's evictions. A new tier implements `LowerTier` and is
- * added here, behind a `GuardedTier`: a tier that fails degrades, and is
- * retried until it works again.
- */
 /** The remote tier's connection, and where the versions of the copies it brings up are kept. */
 export interface RemoteTierParts {
   link: RemoteLink
@@ -23,7 +17,13 @@ export interface RemoteTierParts {
   serverBack?: Observable<unknown>
 }
 
-/** `records`: the record shapes of the bytes the cache keeps itself, which the disk saves with its values. */
+/**
+ * The tiers below memory that the options configure, in lookup order: the
+ * disk takes memory's evictions. A new tier implements `LowerTier` and is
+ * added here, behind a `GuardedTier`: a tier that fails degrades, and is
+ * retried until it works again. `records`: the record shapes of the bytes
+ * the cache keeps itself, which the disk saves with its values.
+ */
 export function createLowerTiers(options: ResolvedOptions, judge: LeaveJudge, remote?: RemoteTierParts, records?: SharedRecords): LowerTier[] {
   const tiers: LowerTier[] = []
   const tags = judge.tags
