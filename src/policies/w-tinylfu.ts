@@ -1,8 +1,25 @@
 import { FrequencySketch } from './frequency-sketch.js'
+import { HillClimber } from './hill-climber.js'
 import { type EvictionPolicy, NO_SLOT } from './policy.js'
 import { RegionGhosts } from './region-ghosts.js'
 import { reservedSlots } from './reserve.js'
 import { SlotLists } from './slot-lists.js'
+import {
+  CLIMB_SAMPLE_FACTOR,
+  DEFAULT_SEED,
+  GHOST_STEP,
+  GROW_IDLE_EPOCHS,
+  ghostLimit,
+  INITIAL_WINDOW_SHARE,
+  MAX_WINDOW_SHARE,
+  PROTECTED_SHARE_OF_MAIN,
+  RANDOM_ADMIT_MASK,
+  REBALANCE_STEPS,
+  SKETCH_ENTRIES_PER_ENTRY,
+  STALE_EPOCHS_TIMES_FREQUENCY,
+  WARM_CANDIDATE,
+  type WTinyLfuOptions,
+} from './w-tinylfu-constants.js'
 import { xorshift32 } from './xorshift.js'
 
 // List ids in `SlotLists`, and the region a slot is in.
@@ -12,71 +29,11 @@ const PROTECTED = 2
 const REGION_NAMES = ['window', 'probation', 'protected'] as const
 export type WTinyLfuRegion = (typeof REGION_NAMES)[number]
 
-const INITIAL_WINDOW_SHARE = 0.01
-/**
- * Caffeine stops the window near 80 %; a working set that moves wholesale
- * (new keys, while main still holds the old ones at high counts until the
- * sketch halves them away) needs nearly all of the cache in recency order.
- */
-const MAX_WINDOW_SHARE = 0.95
-const PROTECTED_SHARE_OF_MAIN = 0.8
-/** Caffeine's ADMIT_HASHDOS_THRESHOLD: a candidate this warm is sometimes admitted even when it loses. */
-const WARM_CANDIDATE = 6
-/** 1 in 128 warm losers is admitted anyway. */
-const RANDOM_ADMIT_MASK = 127
-/**
- * Slots moved between regions per call when a target shrank (climber,
- * fewer resident entries): bounded work per operation, and more than the one
- * slot a call can add, so overflow drains.
- */
-const REBALANCE_STEPS = 4
-// Caffeine's hill climber: HILL_CLIMBER_STEP_PERCENT, _STEP_DECAY_RATE, _RESTART_THRESHOLD.
-const CLIMB_STEP = 0.0625
-const CLIMB_STEP_DECAY = 0.98
-const CLIMB_RESTART = 0.05
-/** Hits plus misses per climber sample, per resident entry (Caffeine's sample is 10 × maximum). */
-const CLIMB_SAMPLE_FACTOR = 10
-/** Ghosts kept per region (window, main), as a share of the resident entries: the margin a ghost hit speaks for. */
-const GHOST_SHARE = 0.1
-/** Entries the window gains on a hit on a window ghost, or gives up on a hit on a main ghost. */
-const GHOST_STEP = 2
 /** `RegionGhosts` regions. */
 const WINDOW_GHOST = 0
 const MAIN_GHOST = 1
-/**
- * The sketch is sized for twice the entries: twice the counters (16 bytes
- * per entry), so fewer collisions, and twice the history between halvings
- * (20 × size additions), so that the counts of the many keys near the
- * admission threshold separate before they are halved away. On the
- * hit-ratio suite this closes about 2 points more of the LRU→OPT gap than a
- * sketch of the size (Caffeine's), mostly on Zipf and orm-night; a longer
- * period alone gets most of that, 40 × size is worse again.
- */
-const SKETCH_ENTRIES_PER_ENTRY = 2
-const DEFAULT_SEED = 0x2545f491
-/**
- * A victim idle for more than this many epochs (one epoch: as many requests
- * as resident entries) per unit of its estimated frequency duels at half its
- * frequency; see `evict`.
- */
-const STALE_EPOCHS_TIMES_FREQUENCY = 30
 /** No miss waiting for its insert: key hashes are uint32, so -1 matches none. */
 const NO_HASH = -1
-
-export interface WTinyLfuOptions {
-  /**
-   * Tune the window size online, from hits on recently evicted keys and by
-   * hill climbing on the hit ratio; default true. False: the window keeps its
-   * initial share.
-   */
-  climb?: boolean
-  /** The window's initial share of the resident entries, 0 to 0.95; default 0.01 (at least one entry). */
-  window?: number
-  /** Seed of the xorshift generator behind the occasional admission of a warm candidate. */
-  seed?: number
-  /** Reserve columns and the sketch for a finite `maxEntries` at once (see `reservedSlots`); default true. */
-  reserve?: boolean
-}
 
 /**
  * W-TinyLFU as Caffeine does it: new entries enter a small LRU window; when
@@ -166,8 +123,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #evicting = false
   #hitsInSample = 0
   #missesInSample = 0
-  #previousHitRate = 0
-  #step = -CLIMB_STEP
+  readonly #climber = new HillClimber()
 
   constructor(capacity: number, maxEntries: number = Infinity, options: WTinyLfuOptions = {}) {
     const window = options.window ?? INITIAL_WINDOW_SHARE
@@ -300,9 +256,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * requests) comes back about every 10 to 20 / f epochs; missing two or
    * three returns says its working set has moved on, though the sketch
    * will remember it until a halving or two. The halving gives the duel to a
-   * candidate that comes close, not to any candidate. Otherwise main's oldest
-   * goes, or the window's when main is empty. The incoming key plays no
-   * part: it enters the window whatever its frequency.
+   * candidate that comes close, not to any candidate.
+   *
+   * A window below its target grows only when main's oldest gives way: it
+   * would lose the duel, or has been unread for 2 epochs; else the window's
+   * oldest goes. On a loop a little larger than the cache the ghosts swing
+   * the share to and fro, and growing on each swing evicted main's oldest,
+   * the key the loop reads next; a working set that moved on leaves main
+   * unread, and the window still grows at once. With the window or main
+   * empty, the other's oldest goes. The incoming key plays no part.
    */
   evict(_incomingKeyHash?: number): number {
     if (this.#size === 0) return NO_SLOT
@@ -312,15 +274,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#hitsInSample = this.#missesInSample = 0
     }
     const lists = this.#lists
-    const candidate = this.#windowSize >= this.windowMaximum ? lists.head(WINDOW) : NO_SLOT
+    const candidate = lists.head(WINDOW)
     let victim = lists.head(PROBATION)
     if (victim === NO_SLOT) victim = lists.head(PROTECTED)
-    if (candidate === NO_SLOT) {
-      if (victim === NO_SLOT) victim = lists.head(WINDOW)
-      this.#evicted(victim)
-      return victim
+    if (candidate === NO_SLOT || victim === NO_SLOT) {
+      const oldest = victim === NO_SLOT ? candidate : victim
+      this.#evicted(oldest)
+      return oldest
     }
-    if (victim === NO_SLOT || !this.#admit(candidate, victim)) {
+    if (this.#windowSize < this.windowMaximum) {
+      const leaving = this.#givesWay(victim, candidate) ? victim : candidate
+      this.#evicted(leaving)
+      return leaving
+    }
+    if (!this.#admit(candidate, victim)) {
       this.#evicted(candidate)
       return candidate
     }
@@ -358,13 +325,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   #admit(candidate: number, victim: number): boolean {
     const candidateFrequency = this.#sketch.frequency(this.#keyHash[candidate])
-    let victimFrequency = this.#sketch.frequency(this.#keyHash[victim])
-    if (((this.#epoch - this.#touchedAt[victim]) & 255) * victimFrequency > STALE_EPOCHS_TIMES_FREQUENCY) victimFrequency >>>= 1
-    if (candidateFrequency > victimFrequency) return true
+    if (candidateFrequency > this.#victimFrequency(victim)) return true
     if (candidateFrequency < WARM_CANDIDATE) return false
     // Hash flooding can keep a hot victim unbeatable; a rare random admission breaks the stalemate.
     this.#random = xorshift32(this.#random)
     return (this.#random & RANDOM_ADMIT_MASK) === 0
+  }
+
+  /** Whether main's oldest (`victim`) makes room for a window that is to grow; see `evict`. */
+  #givesWay(victim: number, candidate: number): boolean {
+    if (((this.#epoch - this.#touchedAt[victim]) & 255) >= GROW_IDLE_EPOCHS) return true
+    return this.#sketch.frequency(this.#keyHash[candidate]) > this.#victimFrequency(victim)
+  }
+
+  /** A victim's estimate as it duels: halved when it has been idle for long given the estimate. */
+  #victimFrequency(victim: number): number {
+    const frequency = this.#sketch.frequency(this.#keyHash[victim])
+    return ((this.#epoch - this.#touchedAt[victim]) & 255) * frequency > STALE_EPOCHS_TIMES_FREQUENCY ? frequency >>> 1 : frequency
   }
 
   /** Drops an evicted slot, first recording its key as a ghost of the region it leaves. */
@@ -407,24 +384,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * Caffeine's `climb()`: keep stepping the window's share in the same
-   * direction while the hit ratio does not drop, reverse when it does; the
-   * step decays by 2 % a sample and restarts at full size when the hit ratio
-   * moves by 5 points or more (the workload changed).
-   */
+  /** Ends a sample of the hill climber (`HillClimber`): the window's share moves by its step. */
   #climb(): void {
     const hitRate = this.#hitsInSample / (this.#hitsInSample + this.#missesInSample)
-    const change = hitRate - this.#previousHitRate
-    const amount = change >= 0 ? this.#step : -this.#step
-    this.#step = Math.abs(change) >= CLIMB_RESTART ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP) : CLIMB_STEP_DECAY * amount
-    this.#previousHitRate = hitRate
     this.#hitsInSample = this.#missesInSample = 0
-    this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + amount))
+    this.#windowShare = Math.min(MAX_WINDOW_SHARE, Math.max(0, this.#windowShare + this.#climber.adjust(hitRate)))
     this.#targetsSize = -1
   }
-}
-
-function ghostLimit(entries: number): number {
-  return Math.max(1, Math.round(GHOST_SHARE * entries))
 }

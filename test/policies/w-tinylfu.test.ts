@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { hashKey } from '../../src/policies/key-hash.js'
 import { LruPolicy } from '../../src/policies/lru.js'
 import { type EvictionPolicy, NO_SLOT } from '../../src/policies/policy.js'
-import { type WTinyLfuOptions, WTinyLfuPolicy } from '../../src/policies/w-tinylfu.js'
+import { WTinyLfuPolicy } from '../../src/policies/w-tinylfu.js'
+import type { WTinyLfuOptions } from '../../src/policies/w-tinylfu-constants.js'
 import { WTinyLfuModel } from './models/w-tinylfu-model.js'
 
 /**
@@ -291,7 +292,8 @@ describe('WTinyLfuPolicy', () => {
     expect(duel(44)).toBe(0)
   })
 
-  it('evicts from main while the window is under its target, and from the window when main is empty', () => {
+  /** Slot 0 in probation, slot 2 alone in a window whose target is 2 (round(0.8 × 2)), every count 1, all read in epoch 0. */
+  const underTarget = (): WTinyLfuPolicy => {
     const policy = new WTinyLfuPolicy(4, 4, { climb: false, window: 0.8 })
     for (let slot = 0; slot < 4; slot++) policy.insert(slot, hashOf(`k${slot}`))
     // Window target round(0.8 × 4) = 3: slot 0 in probation, 1-3 in the window.
@@ -299,10 +301,37 @@ describe('WTinyLfuPolicy', () => {
     policy.remove(3)
     // Three resident: window target 2, the window holds 2, so a candidate duels: it loses the tie.
     expect(policy.evict(0)).toBe(1)
-    // Two resident: target 2, the window holds one (slot 2): under target, main goes first.
-    expect(policy.evict(0)).toBe(0)
+    expect([policy.windowSize, policy.windowMaximum]).toEqual([1, 2])
+    return policy
+  }
+
+  it("keeps main's oldest while the window is under its target if it is as frequent and read lately; evicts from the other region when one is empty", () => {
+    const policy = underTarget()
+    // Under target, but main's oldest ties the window's oldest and was read this epoch: the window's oldest goes.
     expect(policy.evict(0)).toBe(2)
+    // The window is empty: main's oldest goes; then nothing is left.
+    expect(policy.evict(0)).toBe(0)
     expect(policy.evict(0)).toBe(NO_SLOT)
+    // Main empty: the window's oldest goes.
+    const alone = new WTinyLfuPolicy(4, 4, { climb: false, window: 0.8 })
+    alone.insert(0, hashOf('k0'))
+    expect(alone.regionOf(0)).toBe('window')
+    expect(alone.evict(0)).toBe(0)
+  })
+
+  it("grows a window under its target when main's oldest would lose the duel, or has gone unread for two epochs", () => {
+    const hotter = underTarget()
+    hotter.touch(2)
+    expect(hotter.evict(0)).toBe(0)
+    expect(hotter.windowSize).toBe(1)
+    // Epochs are as long as the tier holds entries (2): three misses start epoch 2 (the first miss ends epoch 0).
+    const idle = (misses: number): number => {
+      const policy = underTarget()
+      for (let i = 0; i < misses; i++) policy.miss(hashOf(`other${i}`))
+      return policy.evict(0)
+    }
+    expect(idle(2)).toBe(2)
+    expect(idle(3)).toBe(0)
   })
 
   it('counts a miss and the insert that follows it as one access', () => {
@@ -422,7 +451,7 @@ describe('WTinyLfuPolicy', () => {
   })
 
   it('agrees with the model with its defaults (ghosts and climber on) over thousands of skewed, shifting requests', () => {
-    const fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0, halvings: 0 }
+    const fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0, windowGrows: 0, growthsHeld: 0, halvings: 0 }
     fc.assert(
       fc.property(
         fc.integer({ min: 4, max: 40 }),
@@ -448,7 +477,8 @@ describe('WTinyLfuPolicy', () => {
         ],
       },
     )
-    // Every rule ran: the ghosts both ways, the climber, the sketch's halving, a stale victim's halving, the draw for a warm loser and its admission.
+    // Every rule ran: the ghosts both ways, the climber, the sketch's halving, a stale victim's halving, the draw for a warm loser and its
+    // admission, a window below its target growing and held.
     for (const [rule, count] of Object.entries(fired)) expect(count, rule).toBeGreaterThan(0)
   })
 
@@ -508,7 +538,9 @@ describe('WTinyLfuPolicy window adaptation (ghosts and hill climbing)', () => {
     policy.miss(hashOf('k90'))
     expect(policy.windowShare).toBeCloseTo(0.1 + 2 / 99, 12)
     policy.insert(90, hashOf('k90'))
-    // The window is under its new target: main's oldest goes.
+    // The window is under its new target: main's oldest goes once it has gone unread for two epochs (of 100 requests).
+    for (let i = 0; i < 200; i++) policy.miss(hashOf(`other${i}`))
+    expect(policy.windowShare).toBeCloseTo(0.1 + 2 / 99, 12)
     expect(policy.evict(hashOf('new'))).toBe(0)
     policy.miss(hashOf('k0'))
     expect(policy.windowShare).toBeCloseTo(0.1, 12)

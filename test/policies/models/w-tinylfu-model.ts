@@ -13,7 +13,9 @@
  *   duels at half its estimate;
  * - the adaptive window: ±2 entries on a miss of a window / main ghost, and
  *   Caffeine's hill climber on the hit ratio of each sample of 10 × size
- *   requests; the random admission of warm losers from the same xorshift32.
+ *   requests; a window below its target grows only when main's oldest gives
+ *   way (unread for 2 epochs, or it would lose the duel); the random
+ *   admission of warm losers from the same xorshift32.
  *
  * The ids are whatever the caller keys entries by (slot numbers, string
  * keys); every decision that depends on a key's identity goes through the
@@ -55,6 +57,8 @@ const GHOST_STEP = 2
 const SKETCH_ENTRIES_PER_ENTRY = 2
 /** A victim idle for more than this many epochs per unit of its estimate duels at half of it. */
 const STALE_EPOCHS_TIMES_FREQUENCY = 30
+/** A main entry unread for this many epochs or more makes room for a window below its target. */
+const GROW_IDLE_EPOCHS = 2
 const DEFAULT_SEED = 0x2545f491
 const NO_HASH = -1
 
@@ -312,7 +316,7 @@ export class WTinyLfuModel<K> {
   epoch = 0
   readonly touchedAt = new Map<K, number>()
   /** How often each rule fired, so that tests can show they ran: not part of the policy. */
-  readonly fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0 }
+  readonly fired = { ghostGrow: 0, ghostShrink: 0, climbs: 0, warmDraws: 0, warmAdmits: 0, staleVictims: 0, windowGrows: 0, growthsHeld: 0 }
 
   constructor(
     capacity: number,
@@ -412,12 +416,16 @@ export class WTinyLfuModel<K> {
   }
 
   /**
-   * The id to give up, gone from the model. A full window's oldest (the
-   * candidate) duels probation's oldest (protected's if probation is empty):
-   * it stays, moving to probation, only if it is estimated more frequent
-   * (the victim at half its estimate when idle for long), or at 6 or more by
-   * a 1-in-128 draw; otherwise main's oldest goes, or the window's when main
-   * is empty.
+   * The id to give up, gone from the model. With the window or main empty,
+   * the other's oldest. Otherwise the window's oldest (the candidate) faces
+   * probation's oldest (protected's if probation is empty):
+   * - a full window: the candidate stays, moving to probation, only if it is
+   *   estimated more frequent (the victim at half its estimate when idle for
+   *   long), or at 6 or more by a 1-in-128 draw; otherwise it goes;
+   * - a window below its target: the victim goes (the window grows) if it
+   *   has been unread for 2 epochs or more, or the candidate is estimated
+   *   more frequent (the victim at half when idle for long; no draw);
+   *   otherwise the candidate goes.
    */
   evict(_incomingHash?: number): K | undefined {
     if (this.size === 0) return undefined
@@ -425,14 +433,23 @@ export class WTinyLfuModel<K> {
       this.evicting = true
       this.hits = this.misses = 0
     }
-    const candidate = this.window.length >= this.windowMaximum() ? this.window[0] : undefined
+    const candidate = this.window[0]
     const victim = this.probation[0] ?? this.protected[0]
-    if (candidate === undefined) {
-      const oldest = victim ?? (this.window[0] as K)
+    if (candidate === undefined || victim === undefined) {
+      const oldest = (victim ?? candidate) as K
       this.evicted(oldest)
       return oldest
     }
-    if (victim === undefined || !this.admit(candidate, victim)) {
+    if (this.window.length < this.windowMaximum()) {
+      const idle = (this.epoch - (this.touchedAt.get(victim) as number) + 256) % 256
+      const grows = idle >= GROW_IDLE_EPOCHS || this.sketch.frequency(this.hashOf.get(candidate) as number) > this.victimFrequency(victim)
+      if (grows) this.fired.windowGrows++
+      else this.fired.growthsHeld++
+      const leaving = grows ? victim : candidate
+      this.evicted(leaving)
+      return leaving
+    }
+    if (!this.admit(candidate, victim)) {
       this.evicted(candidate)
       return candidate
     }
@@ -444,12 +461,8 @@ export class WTinyLfuModel<K> {
 
   admit(candidate: K, victim: K): boolean {
     const candidateFrequency = this.sketch.frequency(this.hashOf.get(candidate) as number)
-    let victimFrequency = this.sketch.frequency(this.hashOf.get(victim) as number)
-    const idle = (this.epoch - (this.touchedAt.get(victim) as number) + 256) % 256
-    if (idle * victimFrequency > STALE_EPOCHS_TIMES_FREQUENCY) {
-      victimFrequency = Math.floor(victimFrequency / 2)
-      this.fired.staleVictims++
-    }
+    const victimFrequency = this.victimFrequency(victim)
+    if (victimFrequency < this.sketch.frequency(this.hashOf.get(victim) as number)) this.fired.staleVictims++
     if (candidateFrequency > victimFrequency) return true
     if (candidateFrequency < WARM_CANDIDATE) return false
     // xorshift32 on a signed 32-bit state, as the policy keeps it.
@@ -462,6 +475,13 @@ export class WTinyLfuModel<K> {
     if ((x & RANDOM_ADMIT_MASK) !== 0) return false
     this.fired.warmAdmits++
     return true
+  }
+
+  /** The victim's estimate, halved (rounded down) when it has been idle for more than 30 epochs per unit of it. */
+  victimFrequency(victim: K): number {
+    const frequency = this.sketch.frequency(this.hashOf.get(victim) as number)
+    const idle = (this.epoch - (this.touchedAt.get(victim) as number) + 256) % 256
+    return idle * frequency > STALE_EPOCHS_TIMES_FREQUENCY ? Math.floor(frequency / 2) : frequency
   }
 
   /** Records the id's key as a ghost of the region it leaves (with ghosts for a tenth of the entries now), then drops it. */
