@@ -86,18 +86,14 @@ export class Coherence {
     local.dropAll()
   }
 
-  close(): void {
-    for (const subscription of this.#subscriptions) subscription.unsubscribe()
-    this.#subscriptions.length = 0
-  }
-
   /**
    * Applies no message from now on, and resolves once every message taken
    * so far has been applied to the local copies (a tag's keys may still be
-   * looked up on disk).
+   * looked up on disk). Its only close: it holds nothing else.
    */
   async stop(): Promise<void> {
-    this.close()
+    for (const subscription of this.#subscriptions) subscription.unsubscribe()
+    this.#subscriptions.length = 0
     while (this.#pendingTags.size > 0) await Promise.all(this.#pendingTags)
   }
 
