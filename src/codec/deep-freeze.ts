@@ -28,35 +28,7 @@ export function deepFreeze<T>(value: T): T {
     }
     if (walked.length < LISTED_OBJECTS) walked.push(object)
     else (walkedSet ??= new Set(walked)).add(object)
-    const prototype: unknown = Object.getPrototypeOf(object)
-    if (prototype === Object.prototype || prototype === null) {
-      Object.freeze(object)
-      if (prototype === null) tree = false
-      const record = object as Record<string, unknown>
-      for (const name in record) push(stack, record[name])
-    } else if (Array.isArray(object)) {
-      Object.freeze(object)
-      if (prototype !== Array.prototype) tree = false
-      for (let i = 0; i < object.length; i++) push(stack, object[i])
-    } else if (object instanceof Map) {
-      tree = false
-      Object.freeze(object)
-      for (const [k, v] of object) {
-        push(stack, k)
-        push(stack, v)
-      }
-    } else if (object instanceof Set) {
-      tree = false
-      Object.freeze(object)
-      for (const item of object) push(stack, item)
-    } else if (object instanceof Error) {
-      tree = false
-      Object.freeze(object)
-      push(stack, object.cause)
-      if (object instanceof AggregateError) push(stack, object.errors)
-    } else {
-      tree = false
-    }
+    if (!freezeBranches(object, stack)) tree = false
   }
   addFrozenRoot(value, tree)
   return value
@@ -74,27 +46,50 @@ export function freezeDecoded<T>(value: T): T {
   const stack: object[] = [value]
   while (stack.length > 0) {
     const object = stack.pop() as object
-    if (Object.isFrozen(object)) continue
-    const prototype: unknown = Object.getPrototypeOf(object)
-    if (prototype === Object.prototype || prototype === null) {
-      Object.freeze(object)
-      const record = object as Record<string, unknown>
-      for (const name in record) {
-        const item = record[name]
-        if (typeof item === 'object' && item !== null) stack.push(item)
-      }
-    } else if (Array.isArray(object)) {
-      Object.freeze(object)
-      for (let i = 0; i < object.length; i++) {
-        const item: unknown = object[i]
-        if (typeof item === 'object' && item !== null) stack.push(item)
-      }
-    } else {
-      // Maps, Sets, Errors and what cannot be frozen: the general walk (rare in decoded data).
-      deepFreeze(object)
-    }
+    if (!Object.isFrozen(object)) freezeBranches(object, stack)
   }
   return value
+}
+
+/**
+ * One step of both walks: freezes `object` if it is a plain object, array,
+ * Map, Set or Error, and pushes the objects it holds. Returns false when it
+ * is anything but a plain object or array of the usual prototype: no longer
+ * a tree the codec may pack without tracking references.
+ */
+function freezeBranches(object: object, stack: object[]): boolean {
+  const prototype: unknown = Object.getPrototypeOf(object)
+  if (prototype === Object.prototype || prototype === null) {
+    Object.freeze(object)
+    const record = object as Record<string, unknown>
+    for (const name in record) push(stack, record[name])
+    return prototype !== null
+  }
+  if (Array.isArray(object)) {
+    Object.freeze(object)
+    for (let i = 0; i < object.length; i++) push(stack, object[i])
+    return prototype === Array.prototype
+  }
+  freezeContainer(object, stack)
+  return false
+}
+
+/** Maps, Sets and Errors (rare in data): frozen, with what they hold pushed; anything else stays as it is. */
+function freezeContainer(object: object, stack: object[]): void {
+  if (object instanceof Map) {
+    Object.freeze(object)
+    for (const [k, v] of object) {
+      push(stack, k)
+      push(stack, v)
+    }
+  } else if (object instanceof Set) {
+    Object.freeze(object)
+    for (const item of object) push(stack, item)
+  } else if (object instanceof Error) {
+    Object.freeze(object)
+    push(stack, object.cause)
+    if (object instanceof AggregateError) push(stack, object.errors)
+  }
 }
 
 function push(stack: object[], value: unknown): void {

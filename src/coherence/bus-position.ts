@@ -1,5 +1,6 @@
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileDurably } from '../tiers/cold/durable-file.js'
 
 /**
  * Where an instance stopped reading the bus: the server's epoch, the last
@@ -40,20 +41,5 @@ export async function readBusPosition(dir: string): Promise<BusPosition | undefi
 
 /** Saves `position` in `dir` durably: whole under a temporary name, data-synced, renamed, the directory synced. */
 export async function saveBusPosition(dir: string, position: BusPosition): Promise<void> {
-  const path = join(dir, BUS_POSITION_FILE)
-  const tmp = `${path}.tmp`
-  const fh = await open(tmp, 'w')
-  try {
-    await fh.writeFile(JSON.stringify(position))
-    await fh.datasync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, path)
-  const directory = await open(dir, 'r')
-  try {
-    await directory.sync()
-  } finally {
-    await directory.close()
-  }
+  await writeFileDurably(join(dir, BUS_POSITION_FILE), JSON.stringify(position))
 }

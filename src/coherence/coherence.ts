@@ -97,20 +97,16 @@ export class Coherence {
     local.dropAll()
   }
 
-  close(): void {
+  /**
+   * Applies no message from now on, and resolves once every message taken
+   * so far has been applied to the local copies (a tag's keys may still be
+   * looked up on disk). Its only close: it holds nothing else.
+   */
+  async stop(): Promise<void> {
     for (const subscription of this.#subscriptions) subscription.unsubscribe()
     this.#subscriptions.length = 0
     // No clear is told from now on.
     this.#parts.generation?.disconnected()
-  }
-
-  /**
-   * Applies no message from now on, and resolves once every message taken
-   * so far has been applied to the local copies (a tag's keys may still be
-   * looked up on disk).
-   */
-  async stop(): Promise<void> {
-    this.close()
     while (this.#pendingTags.size > 0) await Promise.all(this.#pendingTags)
   }
 

@@ -165,10 +165,10 @@ export class Distributed<V> {
     await saveBusPosition(this.#diskDir, position).catch(() => undefined)
   }
 
+  /** The rest, once the tiers have closed: `stopApplying` has already stopped coherence. */
   async close(): Promise<void> {
     this.#busStates?.unsubscribe()
     this.#busBack.complete()
-    this.#coherence?.close()
     await this.#bus?.close().catch(() => undefined)
     await this.remote?.close()
   }

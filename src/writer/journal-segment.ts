@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CacheError } from '../errors.js'
+import { syncDirectory } from '../tiers/cold/durable-file.js'
 import { unlinkQuiet } from '../tiers/cold/unlink-quiet.js'
 import { yieldToLoop } from '../tiers/cold/yield.js'
 import { segmentName } from './journal-replay.js'
@@ -22,7 +23,7 @@ export async function createSegment(dir: string, id: number): Promise<JournalSeg
   const fh = await open(path, 'wx')
   try {
     // The new name must be durable before a record in it is acknowledged.
-    await syncDir(dir)
+    await syncDirectory(dir)
   } catch (e) {
     await fh.close()
     await unlinkQuiet(path)
@@ -102,21 +103,12 @@ export class PreparedSegment {
       }
       // fsync, not datasync: the file's size and blocks are what this commits.
       if (!this.#stopped) await fh.sync()
-      await syncDir(this.#dir)
+      await syncDirectory(this.#dir)
       return fh
     } catch (e) {
       await fh?.close().catch(() => undefined)
       if (fh !== undefined) await unlinkQuiet(path).catch(() => undefined)
       throw new CacheError('E_IO', `cannot prepare the journal segment ${path}: ${(e as Error).message}`, { cause: e })
     }
-  }
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
   }
 }

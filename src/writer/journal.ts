@@ -2,9 +2,10 @@ import { type FileHandle, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { asCacheError, CacheError } from '../errors.js'
 import { DirLock } from '../tiers/cold/dir-lock.js'
+import { syncDirectory } from '../tiers/cold/durable-file.js'
 import { unlinkQuiet } from '../tiers/cold/unlink-quiet.js'
 import { type ReplayResult, replayJournal, segmentName } from './journal-replay.js'
-import { createSegment, type JournalSegment, PreparedSegment, syncDir } from './journal-segment.js'
+import { createSegment, type JournalSegment, PreparedSegment } from './journal-segment.js'
 
 /** A segment's size: a commit that would run past it begins the next segment. */
 const SEGMENT_BYTES = 1 << 20
@@ -128,7 +129,7 @@ export class Journal {
       }
       if (live === 0) {
         for (const id of this.#live.keys()) await unlinkQuiet(join(this.#dir, segmentName(id)))
-        await syncDir(this.#dir)
+        await syncDirectory(this.#dir)
       }
     } finally {
       await this.#lock.release()
@@ -203,7 +204,7 @@ export class Journal {
       for (const [id, live] of this.#live) {
         if (live > 0 || id === this.#active.id) break
         await unlinkQuiet(join(this.#dir, segmentName(id)))
-        await syncDir(this.#dir)
+        await syncDirectory(this.#dir)
         this.#live.delete(id)
       }
     } catch (e) {

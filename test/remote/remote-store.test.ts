@@ -30,10 +30,28 @@ async function keysUnder(client: RedisClient, prefix: string): Promise<string[]>
   return keys.map((key) => key.slice(prefix.length)).sort()
 }
 
+/** The test's store on a prefix of its own, closed and removed after it. */
+async function useFixture(name: string, options?: Parameters<typeof storeFixture>[1]): Promise<StoreFixture> {
+  fixture = await storeFixture(name, options)
+  return fixture
+}
+
+/** A store on the fixture's prefix whose client counts the commands it sends. */
+function countedStore(client: RedisClient, prefix: string): { store: RemoteStore; sent: string[] } {
+  const counting = countingClient(client)
+  return { store: new RemoteStore(counting.client, { prefix, commandTimeout: 5000, retention: 60_000, tombstoneTtl: 60_000 }), sent: counting.sent }
+}
+
+/** Writes 250 values with `ttl`, waits past a retention of 200 ms, then writes the one that trims. */
+async function writePastRetention(store: RemoteStore, ttl: number): Promise<void> {
+  for (let i = 0; i < 250; i++) await store.set(`k${i}`, text('v'), ttl, [], 'o')
+  await sleep(400)
+  await store.set('last', text('v'), ttl, [], 'o')
+}
+
 describe('RemoteStore', () => {
   it('keeps values binary, with their version, time left and tags', async () => {
-    fixture = await storeFixture('store-values')
-    const { store } = fixture
+    const { store } = await useFixture('store-values')
     const value = bytes(0, 255, 0xc3, 0x28, 10, 0)
     const version = await store.set('k\u00e9', value, 0, ['t1', 'tag:2'], 'a')
     await store.set('timed', text('x'), 60_000, [], 'a')
@@ -46,8 +64,7 @@ describe('RemoteStore', () => {
   })
 
   it('lets a value expire after its TTL', async () => {
-    fixture = await storeFixture('store-ttl')
-    const { store } = fixture
+    const { store } = await useFixture('store-ttl')
     await store.set('k', text('v'), 150, [], 'a')
     expect((await store.get('k'))?.bytes).toEqual(Buffer.from('v'))
     await sleep(300)
@@ -55,8 +72,7 @@ describe('RemoteStore', () => {
   })
 
   it('gives every write a version above the last, and version() the latest', async () => {
-    fixture = await storeFixture('store-versions')
-    const { store } = fixture
+    const { store, open } = await useFixture('store-versions')
     expect(await store.version()).toBe(0)
     const versions = [
       await store.set('a', text('1'), 0, ['t'], 'o'),
@@ -73,13 +89,12 @@ describe('RemoteStore', () => {
     for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1] as number)
     expect(await store.version()).toBe(versions.at(-1))
     // another instance's writes share the counter
-    const other = await fixture.open()
+    const other = await open()
     expect(await other.set('e', text('5'), 0, [], 'p')).toBe((versions.at(-1) as number) + 1)
   })
 
   it('appends one message per write to the stream, with the write version', async () => {
-    fixture = await storeFixture('store-stream')
-    const { store, client, prefix } = fixture
+    const { store, client, prefix } = await useFixture('store-stream')
     const v1 = await store.set('a', text('1'), 0, ['t'], 'one')
     const v2 = await store.setMany(
       [
@@ -104,27 +119,20 @@ describe('RemoteStore', () => {
   })
 
   it('trims the stream to the retention as writes come', async () => {
-    fixture = await storeFixture('store-retention', { retention: 200 })
-    const { store, client, prefix } = fixture
-    for (let i = 0; i < 250; i++) await store.set(`k${i}`, text('v'), 0, [], 'o')
-    await sleep(400)
-    await store.set('last', text('v'), 0, [], 'o')
+    const { store, client, prefix } = await useFixture('store-retention', { retention: 200 })
+    await writePastRetention(store, 0)
     // `MINID ~` drops whole stream nodes (100 entries each): at most the last node's old entries stay
     expect(await client.sendCommand<number>(['XLEN', `${prefix}bus`])).toBeLessThanOrEqual(101)
   })
 
   it('trims the stream to the retention by the clock too, when a write with a TTL read it', async () => {
-    fixture = await storeFixture('store-retention-ttl', { retention: 200 })
-    const { store, client, prefix } = fixture
-    for (let i = 0; i < 250; i++) await store.set(`k${i}`, text('v'), 60_000, [], 'o')
-    await sleep(400)
-    await store.set('last', text('v'), 60_000, [], 'o')
+    const { store, client, prefix } = await useFixture('store-retention-ttl', { retention: 200 })
+    await writePastRetention(store, 60_000)
     expect(await client.sendCommand<number>(['XLEN', `${prefix}bus`])).toBeLessThanOrEqual(101)
   })
 
   it('gives a value set over an expiring record the expiry of its own set, or none', async () => {
-    fixture = await storeFixture('store-overwrite', { tombstoneTtl: 60_000 })
-    const { store, client, prefix } = fixture
+    const { store, client, prefix } = await useFixture('store-overwrite', { tombstoneTtl: 60_000 })
     const pttl = (key: string) => client.sendCommand<number>(['PTTL', `${prefix}g:0:r:${key}`])
     await store.set('timed', text('1'), 150, ['a'], 'o')
     await store.set('timed', text('2'), 0, [], 'o')
@@ -143,8 +151,7 @@ describe('RemoteStore', () => {
   })
 
   it('refuses a fill after a newer set or delete, and accepts one once the tombstone expired', async () => {
-    fixture = await storeFixture('store-fill', { tombstoneTtl: 300 })
-    const { store } = fixture
+    const { store } = await useFixture('store-fill', { tombstoneTtl: 300 })
     const before = await store.version()
     await store.set('set', text('new'), 0, [], 'writer')
     await store.delete('set', 'writer')
@@ -168,8 +175,7 @@ describe('RemoteStore', () => {
   })
 
   it('refuses a fill that began before a set whose value expired since', async () => {
-    fixture = await storeFixture('store-fill-expired', { tombstoneTtl: 60_000 })
-    const { store } = fixture
+    const { store } = await useFixture('store-fill-expired', { tombstoneTtl: 60_000 })
     const before = await store.version()
     await store.set('k', text('new'), 100, [], 'writer')
     await sleep(250)
@@ -178,8 +184,7 @@ describe('RemoteStore', () => {
   })
 
   it('moves a key re-set with other tags out of its old tags, and deleteTag deletes the keys it has now', async () => {
-    fixture = await storeFixture('store-tags')
-    const { store } = fixture
+    const { store } = await useFixture('store-tags')
     await store.set('k1', text('1'), 0, ['a', 'b'], 'o')
     await store.set('k2', text('2'), 0, ['a'], 'o')
     await store.setMany([{ key: 'k1', bytes: text('1b'), ttl: 0, tags: ['c'] }], 'o')
@@ -193,8 +198,7 @@ describe('RemoteStore', () => {
   })
 
   it('takes a deleted key out of its tags', async () => {
-    fixture = await storeFixture('store-tag-delete')
-    const { store } = fixture
+    const { store } = await useFixture('store-tag-delete')
     await store.set('k', text('1'), 0, ['a'], 'o')
     expect(await store.delete('k', 'o')).toMatchObject({ existed: true })
     expect(await store.delete('k', 'o')).toMatchObject({ existed: false })
@@ -204,15 +208,13 @@ describe('RemoteStore', () => {
   })
 
   it('clears every value at once by generation, refuses fills from before, and reclaims the old keys', async () => {
-    fixture = await storeFixture('store-clear')
-    const { store, client, prefix } = fixture
+    const { store, client, prefix, open } = await useFixture('store-clear')
     const entries = Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, bytes: text(String(i)), ttl: 0, tags: [`t${i % 3}`] }))
     await store.setMany(entries, 'o')
     await store.delete('k0', 'o')
     const before = await store.version()
-    const other = await fixture.open()
-    const { client: counted, sent } = countingClient(client)
-    const clearing = new RemoteStore(counted, { prefix, commandTimeout: 5000, retention: 60_000, tombstoneTtl: 60_000 })
+    const other = await open()
+    const { store: clearing, sent } = countedStore(client, prefix)
     const version = await clearing.clear('o')
     expect(sent[0]).toBe('EVALSHA')
     expect(sent.filter((name) => name === 'SCAN').length).toBeGreaterThan(1) // in slices, not one sweep
@@ -226,30 +228,27 @@ describe('RemoteStore', () => {
   })
 
   it('reads many keys in one round trip', async () => {
-    fixture = await storeFixture('store-get-many')
-    const { store, client, prefix } = fixture
+    const { store, client, prefix } = await useFixture('store-get-many')
     const keys = Array.from({ length: 100 }, (_, i) => `k${i}`)
     await store.setMany(
       keys.filter((_, i) => i % 2 === 0).map((key) => ({ key, bytes: text(key), ttl: 0, tags: [] })),
       'o',
     )
-    const { client: counted, sent } = countingClient(client)
-    const reader = new RemoteStore(counted, { prefix, commandTimeout: 5000, retention: 60_000, tombstoneTtl: 60_000 })
+    const { store: reader, sent } = countedStore(client, prefix)
     const values = await reader.getMany(keys)
     expect(sent).toEqual(['EVALSHA'])
     expect(values.map((v) => (v === undefined ? undefined : Buffer.from(v.bytes).toString()))).toEqual(keys.map((k, i) => (i % 2 === 0 ? k : undefined)))
   })
 
   it('sets its epoch once: every store on the prefix reads the same', async () => {
-    fixture = await storeFixture('store-epoch')
-    const { store, client, prefix } = fixture
+    const { store, client, prefix, open } = await useFixture('store-epoch')
     const first = await store.epoch()
     expect(first).toMatch(/^[0-9a-f-]{36}$/)
-    expect(await (await fixture.open()).epoch()).toBe(first)
+    expect(await (await open()).epoch()).toBe(first)
     await client.sendCommand(['DEL', `${prefix}epoch`]) // as a Redis that lost its data
     const next = await store.epoch()
     expect(next).not.toBe(first)
     expect(next).toMatch(/^[0-9a-f-]{36}$/)
-    expect(await (await fixture.open()).epoch()).toBe(next)
+    expect(await (await open()).epoch()).toBe(next)
   })
 })

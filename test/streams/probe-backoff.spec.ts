@@ -1,7 +1,36 @@
-import { throwError } from 'rxjs'
+import { type Observable, throwError } from 'rxjs'
+import type { RunHelpers } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { probeWithBackoff } from '../../streams/probe-backoff.js'
 import { testScheduler } from '../helpers/marbles.js'
+
+/**
+ * Runs a flow that is told the resource is back on the `soon` marbles:
+ * `answer` gives the outcome of the n-th attempt (from 1), `check` asserts on
+ * the flow. Returns the virtual times at which the attempts started.
+ */
+function runTold(
+  options: { firstDelay: number; maxDelay: number; soon: string },
+  answer: (call: number, cold: RunHelpers['cold']) => Observable<unknown>,
+  check: (flow: Observable<number>, expectObservable: RunHelpers['expectObservable']) => void,
+): number[] {
+  const started: number[] = []
+  const scheduler = testScheduler()
+  scheduler.run(({ cold, hot, expectObservable }) => {
+    let calls = 0
+    const flow = probeWithBackoff({
+      firstDelay: options.firstDelay,
+      maxDelay: options.maxDelay,
+      soon: hot(options.soon),
+      attempt: () => {
+        started.push(scheduler.now())
+        return answer(++calls, cold)
+      },
+    })
+    check(flow, expectObservable)
+  })
+  return started
+}
 
 describe('probeWithBackoff', () => {
   it('waits the first delay, doubles it after each failure up to the bound, and ends at the first success', () => {
@@ -61,43 +90,25 @@ describe('probeWithBackoff', () => {
   })
 
   it('ends a wait at once when told the resource is back, and backs off from the first delay if that attempt fails', () => {
-    const started: number[] = []
-    const scheduler = testScheduler()
-    scheduler.run(({ cold, hot, expectObservable }) => {
-      let calls = 0
-      const flow = probeWithBackoff({
-        firstDelay: 2,
-        maxDelay: 8,
-        soon: hot('----------s'),
-        attempt: () => {
-          started.push(scheduler.now())
-          return ++calls <= 3 ? cold('-#', undefined, new Error('still down')) : cold('-(x|)')
-        },
-      })
-      // Attempts at 2 and 7 fail; the next is due at 16, told at 10: attempt at 10, fails at 11;
-      // the delays start again: attempt at 11 + 2 = 13, ends 14.
-      expectObservable(flow).toBe('--------------(d|)', { d: 3 })
-    })
+    const started = runTold(
+      { firstDelay: 2, maxDelay: 8, soon: '----------s' },
+      (call, cold) => (call <= 3 ? cold('-#', undefined, new Error('still down')) : cold('-(x|)')),
+      (flow, expectObservable) => {
+        // Attempts at 2 and 7 fail; the next is due at 16, told at 10: attempt at 10, fails at 11;
+        // the delays start again: attempt at 11 + 2 = 13, ends 14.
+        expectObservable(flow).toBe('--------------(d|)', { d: 3 })
+      },
+    )
     expect(started).toEqual([2, 7, 10, 13])
   })
 
   it('takes no notice of being told while an attempt runs: only a wait is cut short', () => {
-    const started: number[] = []
-    const scheduler = testScheduler()
-    scheduler.run(({ cold, hot, expectObservable }) => {
-      let calls = 0
-      const flow = probeWithBackoff({
-        firstDelay: 2,
-        maxDelay: 2,
-        soon: hot('---s'),
-        attempt: () => {
-          started.push(scheduler.now())
-          // The first attempt runs from 2 to 5 and fails; the one after it waits its 2 frames.
-          return ++calls === 1 ? cold('---#', undefined, new Error('down')) : cold('(x|)')
-        },
-      })
-      expectObservable(flow).toBe('-------(b|)', { b: 1 })
-    })
+    const started = runTold(
+      { firstDelay: 2, maxDelay: 2, soon: '---s' },
+      // The first attempt runs from 2 to 5 and fails; the one after it waits its 2 frames.
+      (call, cold) => (call === 1 ? cold('---#', undefined, new Error('down')) : cold('(x|)')),
+      (flow, expectObservable) => expectObservable(flow).toBe('-------(b|)', { b: 1 }),
+    )
     expect(started).toEqual([2, 7])
   })
 })

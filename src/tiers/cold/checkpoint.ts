@@ -1,6 +1,4 @@
 import type { LowerEntry, MemoryImage } from '../lower-tier.js'
-import { type BatchState, writeBatch } from './batch-write.js'
-import type { ColdStore } from './cold-store.js'
 import type { Staging } from './staging.js'
 import { isOwedTombstone, type Supersessions } from './supersessions.js'
 import { yieldToLoop } from './yield.js'
@@ -85,18 +83,4 @@ export async function reportLeftAtClose(host: CheckpointHost, memory: MemoryImag
     if (!host.onDisk(key)) left(key)
     if (++n % CLOSE_REPORT_SLICE === 0) await yieldToLoop()
   }
-}
-
-/**
- * The last resort of a close whose checkpoint failed (a full disk, most
- * likely): frees the store's reserve and writes every tombstone still owed,
- * for keys in memory too, whose newer values are about to be lost. Rejects
- * when even that cannot be written.
- */
-export async function writeOwedOnReserve(store: ColdStore | undefined, state: BatchState): Promise<void> {
-  if (store === undefined || state.superseded.owedCount === 0) return
-  await store.releaseReserve()
-  const outcome = await writeBatch(store, state, [...state.superseded.owed()])
-  if (outcome.error !== undefined) throw outcome.error
-  await store.sync()
 }

@@ -4,20 +4,21 @@ import type { SharedRecords } from '../../codec/shared-records.js'
 import { asCacheError, type CacheError } from '../../errors.js'
 import type { ColdTierStats } from '../../observe/stats.js'
 import type { LowerEntry, LowerTier, LowerTierExits, MemoryImage, Refusal } from '../lower-tier.js'
-import { type BatchState, writeBatch } from './batch-write.js'
-import { type CheckpointHost, reportLeftAtClose, writeMemoryDown, writeOwedOnReserve } from './checkpoint.js'
+import { writeBatch } from './batch-write.js'
+import { type CheckpointHost, reportLeftAtClose, writeMemoryDown } from './checkpoint.js'
 import { coldFlows } from './cold-flows.js'
-import { ColdStore } from './cold-store.js'
+import type { ColdStore } from './cold-store.js'
+import { DiskDebts } from './disk-debts.js'
 import { probeDisk } from './disk-probe.js'
 import { DiskRead, DiskReads, MISS, type SettleRead, type SettleReads } from './disk-read.js'
+import { closeOnLastResort, type LastResortHost } from './last-resort.js'
 import { Leaves } from './leaves.js'
 import type { ColdTierOptions } from './options.js'
 import { RecordFit } from './record-fit.js'
-import { ShapesFile } from './shapes-file.js'
 import { Staging } from './staging.js'
 import { Supersessions } from './supersessions.js'
-import { restoreTags } from './tag-restore.js'
 import type { ColdTags } from './tier-contract.js'
+import { TierOpening } from './tier-open.js'
 import type { ColdHit } from './types.js'
 import { yieldToLoop } from './yield.js'
 
@@ -64,7 +65,6 @@ export class ColdTier implements LowerTier {
   #store: ColdStore | undefined
   /** The last open, the first or one `probe` made after it failed. */
   #opened: Promise<ColdStore>
-  readonly #open: () => Promise<ColdStore>
   readonly #options: ColdTierOptions
   readonly #scheduler: SchedulerLike
   readonly #exits: LowerTierExits
@@ -72,9 +72,12 @@ export class ColdTier implements LowerTier {
   readonly #staging: Staging
   /** Which disk copies are not their key's value any more, and the tombstones owed for them. */
   readonly #superseded = new Supersessions()
+  /** The clear and the tombstones the disk owes for what happened above it while it failed. */
+  readonly #debts = new DiskDebts(this.#superseded, (batch) => this.#write(batch))
   readonly #fit: RecordFit
-  /** What a batch write and a checkpoint read and change of the tier. */
-  readonly #parts: BatchState & CheckpointHost
+  /** What a batch write, a checkpoint and the last resort of a close read and change of the tier. */
+  readonly #parts: CheckpointHost & LastResortHost
+  readonly #opening: TierOpening
   /** Staged entries, and owed tombstones, on their way to the demotion flow. */
   readonly #evictions = new Subject<LowerEntry>()
   /** Batch writes not yet done, queued ones too: a checkpoint waits for them. */
@@ -83,13 +86,9 @@ export class ColdTier implements LowerTier {
   /** Clears begun, and clears under way: the disk reads as empty while one runs. */
   #clears = 0
   #clearing = 0
-  /** A clear the disk has not taken (it failed, or the store never opened): done before anything else once it works. */
-  #clearOwed = false
   #closed = false
   /** Set by a clear() before the store has opened: the disk's tags are about to go. */
   #dropRecoveredTags = false
-  /** Where the record shapes of the values it holds are saved, once open (with the default codec). */
-  #shapes: ShapesFile | undefined
   readonly #settleRead: SettleRead = (read, error, hit) => {
     if (error !== undefined) return this.#readFailed(read, error)
     if (hit === undefined || this.#superseded.hides(read.key) || read.clears !== this.#clears) return read.resolve(undefined)
@@ -133,29 +132,32 @@ export class ColdTier implements LowerTier {
       onDisk: (key) => this.#onDisk(key),
       write: (batch) => this.#write(batch),
       admit: () => ask(this.#inbox, () => Promise.resolve()),
+      debts: this.#debts,
+      lost: (key) => exits.left(key, 'io'),
+      reportError: (error) => this.#reportError(error),
     }
     const leaves = new Leaves(
       (key) => this.#staging.has(key) || this.#superseded.isMasked(key) || this.#store?.has(key) === true,
       (key, reason) => exits.left(key, reason),
     )
-    this.#open = () =>
-      ColdStore.open({
-        ...options,
-        now: () => scheduler.now(),
-        onError: (error) => exits.error(error),
-        onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
-      }).then(async (store) => {
-        if (records !== undefined && this.#shapes === undefined) await this.#adoptShapes(store, records)
-        const newer = (key: string): boolean => this.#superseded.isMasked(key) || this.#staging.has(key)
-        if (tags !== undefined) await restoreTags(store, tags, newer, () => this.#dropRecoveredTags)
+    this.#opening = new TierOpening({
+      options,
+      scheduler,
+      exits,
+      leaves,
+      tags,
+      records,
+      newer: (key) => this.#superseded.isMasked(key) || this.#staging.has(key),
+      dropRecoveredTags: () => this.#dropRecoveredTags,
+      opened: (store) => {
         // Cleared while it could not open: what it holds is from before, and reads as absent until the clear is down.
-        if (this.#clearOwed) this.#superseded.blind(store.keys())
+        if (this.#debts.clearOwed) this.#superseded.blind(store.keys())
         this.#store = store
         // Reopened after a failed open: its flows were stopped. The close closes it, and wants none.
         if (this.#flows.length === 0 && !this.#closed) this.#startFlows()
-        return store
-      })
-    this.#opened = this.#open()
+      },
+    })
+    this.#opened = this.#opening.open()
     this.#opened.catch(() => this.#openFailed())
     this.ready = this.#opened.then(() => undefined)
     this.ready.catch(() => undefined) // the cache reports it; an unwatched `ready` must not crash the process
@@ -284,8 +286,7 @@ export class ColdTier implements LowerTier {
     } catch (error) {
       // Memory was cleared, tags too: what the disk still holds was cleared as far as this process can tell,
       // and is cleared on disk too once it works again.
-      if (this.#store !== undefined) this.#superseded.blind(this.#store.keys())
-      this.#clearOwed = true
+      this.#debts.clearFailed(this.#store?.keys())
       throw error
     } finally {
       this.#clearing--
@@ -322,13 +323,12 @@ export class ColdTier implements LowerTier {
         await reportLeftAtClose(this.#parts, memory, (key) => this.#exits.left(key, 'closing'))
       } catch (error) {
         failure = error
-        // Memory's newer values are lost with the process: the older disk copies they hid (or a clear hid) must die with them.
-        await this.#lastResort().catch((last: unknown) => this.#exits.error(tierError(last, this.#options.dir)))
+        await closeOnLastResort(this.#store, this.#parts).catch((last: unknown) => this.#reportError(last))
       }
     }
     this.#inbox.close()
     const store = await this.#opened.catch(() => undefined)
-    await this.#shapes?.settled()
+    await this.#opening.settled()
     await store?.close()
     if (failure !== undefined) throw tierError(failure, this.#options.dir)
   }
@@ -340,11 +340,11 @@ export class ColdTier implements LowerTier {
    */
   async probe(): Promise<void> {
     if (this.#store === undefined) {
-      this.#opened = this.#open()
+      this.#opened = this.#opening.open()
       this.#opened.catch(noop) // this call reports it
     }
     const store = await this.#opened
-    await this.#payDebts(store)
+    await this.#debts.pay(store)
     await probeDisk(this.#options.dir)
   }
 
@@ -356,61 +356,6 @@ export class ColdTier implements LowerTier {
       diskBytes: store?.diskBytes ?? 0,
       hits: this.hits,
       state: store === undefined ? 'opening' : 'ok',
-    }
-  }
-
-  /** The clear the disk owes, then the tombstones: what was written and deleted above while it failed. */
-  async #payDebts(store: ColdStore): Promise<void> {
-    if (this.#clearOwed) await this.#payClear(store)
-    if (this.#superseded.owedCount > 0) await this.#write([...this.#superseded.owed()])
-  }
-
-  async #payClear(store: ColdStore): Promise<void> {
-    await store.clear()
-    this.#clearOwed = false
-    this.#superseded.cleared()
-  }
-
-  /**
-   * A close whose checkpoint failed (a full disk): on the room of the reserve, the clear owed, then every
-   * tombstone owed. Where even that finds no room, every disk copy goes: a cold start, never an older value.
-   */
-  async #lastResort(): Promise<void> {
-    const store = this.#store
-    if (store === undefined) return
-    try {
-      if (this.#clearOwed) {
-        await store.releaseReserve()
-        await this.#payClear(store)
-      }
-      await writeOwedOnReserve(store, this.#parts)
-    } catch (error) {
-      this.#exits.error(tierError(error, this.#options.dir))
-      if (!this.#clearOwed) await this.#reportAllLeaving(store)
-      await store.closeRemovingAll()
-      this.#clearOwed = false
-      this.#superseded.cleared()
-    }
-  }
-
-  /** The disk's current values, about to be removed with the disk's files. */
-  async #reportAllLeaving(store: ColdStore): Promise<void> {
-    let n = 0
-    for (const key of store.keys()) {
-      if (!this.#superseded.hides(key)) this.#exits.left(key, 'io')
-      if (++n % 1024 === 0) await yieldToLoop()
-    }
-  }
-
-  /** Before the store serves a read: its values may refer to the shapes saved beside it. */
-  async #adoptShapes(store: ColdStore, records: SharedRecords): Promise<void> {
-    try {
-      const { file, shapes } = await ShapesFile.open(this.#options.dir)
-      this.#shapes = file
-      records.adopt(shapes, (list, from) => file.save(list, from))
-    } catch (error) {
-      await store.close().catch(() => undefined)
-      throw error
     }
   }
 
@@ -478,7 +423,7 @@ export class ColdTier implements LowerTier {
   async #checkpoint(memory: MemoryImage, admit: boolean): Promise<void> {
     const store = await this.#opened
     await Promise.all(this.#writes)
-    if (this.#clearOwed) await this.#payDebts(store)
+    if (this.#debts.clearOwed) await this.#debts.pay(store)
     await writeMemoryDown(this.#parts, memory, admit)
     await store.sync()
   }

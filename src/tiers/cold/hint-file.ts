@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32'
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { FLAG_TAGS } from './record-format.js'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { replaceFileWhole } from './durable-file.js'
 import { isTagList } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 
@@ -87,19 +87,8 @@ export async function writeHint(path: string, segmentId: number, segmentSize: nu
   trailer.writeUInt32LE(crc, 0)
   parts.push(trailer)
 
-  // Written whole under a temporary name, then renamed: a reader sees all or nothing.
-  const tmp = `${path}.tmp`
-  const fh = await open(tmp, 'w')
-  try {
-    await fh.writev(parts)
-    await fh.datasync()
-  } catch (e) {
-    await fh.close()
-    await unlinkQuiet(tmp)
-    throw e
-  }
-  await fh.close()
-  await rename(tmp, path)
+  // A reader sees all or nothing. No directory sync: a rename lost to a power cut leaves the older hint, which reads as stale.
+  await replaceFileWhole(path, parts)
 }
 
 /**

@@ -3,6 +3,7 @@ import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SegmentLedger } from './cold-index.js'
 import type { HintEntry } from './hint-file.js'
+import { syncDirectory } from './durable-file.js'
 import { openRegularFile } from './regular-file.js'
 import { unlinkQuiet } from './unlink-quiet.js'
 
@@ -156,13 +157,8 @@ export class SegmentSet implements SegmentLedger {
   }
 
   /** fsync of the directory, so created and removed files survive a power cut. */
-  async syncDir(): Promise<void> {
-    const fh = await open(this.dir, 'r')
-    try {
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
+  syncDir(): Promise<void> {
+    return syncDirectory(this.dir)
   }
 
   async closeAll(): Promise<void> {

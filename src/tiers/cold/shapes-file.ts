@@ -1,9 +1,9 @@
 import { constants } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32c } from '@node-rs/crc32'
 import { Packr } from 'msgpackr'
 import type { RecordShape } from '../../codec/shared-records.js'
+import { syncDirectory } from './durable-file.js'
 import { openRegularFile } from './regular-file.js'
 
 export const SHAPES_NAME = 'SHAPES'
@@ -87,12 +87,7 @@ export class ShapesFile {
     }
     if (!this.#created) {
       // A new file's name must survive a power cut too.
-      const dir = await open(this.#dir, 'r')
-      try {
-        await dir.sync()
-      } finally {
-        await dir.close()
-      }
+      await syncDirectory(this.#dir)
       this.#created = true
     }
     this.#size += frame.length
