@@ -76,5 +76,7 @@ it('loopTurnsDuring does not count the collector pausing the loop', async () => 
     while (performance.now() - started < 40) gc() // full collections, back to back
   })
   expect(garbage).toEqual([])
-  expect(longestMs).toBeLessThan(10)
+  // 40 ms of collections would read ~40 if counted. What is left between them (the calls, the clock reads, the
+  // collector's work outside its reported pauses) grows with the machine's load: 11 ms was seen; half is the line.
+  expect(longestMs).toBeLessThan(20)
 })
