@@ -89,6 +89,16 @@ export class LowerReads<V> {
     return undefined
   }
 
+  /** Whether a tier below memory holds the key's live value, asked in order from tier `index` on. */
+  has(key: string, index = 0): boolean | Promise<boolean> {
+    const tier = this.#tiers[index]
+    if (tier === undefined) return false
+    const has = tier.has(key)
+    if (has === true) return true
+    if (has === false) return this.has(key, index + 1)
+    return has.then((found) => found || this.has(key, index + 1))
+  }
+
   /** The key was written or deleted: a read under way must not move what it finds up, and the next read starts afresh. */
   supersede(key: string): void {
     const read = this.#reads.get(key)

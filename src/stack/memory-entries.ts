@@ -1,7 +1,7 @@
 import type { CacheError } from '../errors.js'
 import type { Notifier } from '../observe/notifier.js'
 import { NO_SLOT } from '../policies/index.js'
-import type { LowerEntry, MemoryImage } from '../tiers/lower-tier.js'
+import type { LowerEntry, LowerTier, MemoryImage } from '../tiers/lower-tier.js'
 import type { HotTier } from '../tiers/memory/hot-tier.js'
 import type { WarmTier } from '../tiers/memory/warm-tier.js'
 
@@ -27,11 +27,14 @@ export class MemoryEntries implements MemoryImage {
     this.#notifier = notifier
   }
 
-  /** Runs `walk` with moves from hot to warm noted, so that none is missed. */
-  async during(walk: () => Promise<void>): Promise<void> {
+  /**
+   * Hands memory's entries to each tier in turn (for its `checkpoint` or
+   * `close`), with moves from hot to warm noted meanwhile, so that none is missed.
+   */
+  async handDown(tiers: readonly LowerTier[], take: (tier: LowerTier, memory: MemoryImage) => Promise<void>): Promise<void> {
     this.#moved = new Set()
     try {
-      await walk()
+      for (const tier of tiers) await take(tier, this)
     } finally {
       this.#moved = undefined
     }

@@ -1,22 +1,23 @@
 import type { SchedulerLike } from 'rxjs'
 import type { Codec } from '../codec/codec.js'
 import { localCodec } from '../codec/default-codec.js'
-import type { CacheError } from '../errors.js'
 import type { EvictionReason, TierName } from '../observe/events.js'
 import { Notifier } from '../observe/notifier.js'
 import type { Watchers } from '../observe/watchers.js'
 import type { ResolvedOptions } from '../options/options.js'
 import { NO_SLOT } from '../policies/index.js'
-import type { LowerEntry, LowerTier } from '../tiers/lower-tier.js'
+import type { LowerTier } from '../tiers/lower-tier.js'
 import { TagIndex } from '../tags/tag-index.js'
 import { createHotTier, type HotTier } from '../tiers/memory/hot-tier.js'
 import { createWarmTier, type WarmTier } from '../tiers/memory/warm-tier.js'
 import { ArenaCompaction } from './arena-compaction.js'
 import { ExpirySweep } from './expiry-sweep.js'
-import { KeptBytes } from './kept-bytes.js'
 import { createLowerTiers, type RemoteTierParts } from './lower-tiers.js'
+import { LowerCopies } from './lower-copies.js'
 import { LowerReads } from './lower-reads.js'
 import { MemoryEntries } from './memory-entries.js'
+import { MemoryLookups } from './memory-lookups.js'
+import { type Departures, MemoryMoves } from './memory-moves.js'
 import { tierStats } from './tier-stats.js'
 import { checkFits, encodeBelowHot, encodeValue, type Landing } from './value-fit.js'
 import { WarmValues } from './warm-values.js'
@@ -27,13 +28,16 @@ import { WarmValues } from './warm-values.js'
  *
  * - the tiers: memory's (hot, then warm; synchronous, direct calls), then
  *   `lowerTiers` (`LowerTier`s behind bounded inboxes; see lower-tiers.ts);
- * - get: hot, then warm, then each lower tier; a lower hit moves up into hot;
- * - set: the value goes to the top; the copies below are dropped or masked;
+ * - get: hot, then warm, then each lower tier (lower-reads.ts); a hit below
+ *   hot moves up into hot (memory-moves.ts);
+ * - set: the value goes to the top; the copies below are dropped or masked
+ *   (lower-copies.ts);
  * - a hot eviction goes into warm (encoded, or with the bytes it came up
  *   with); a warm eviction (or a hot one without warm) to the first lower
- *   tier unless it holds the value already; one no tier takes leaves;
- * - whether a value that left a lower tier left the cache is judged here,
- *   against memory.
+ *   tier unless it holds the value already; one no tier takes leaves
+ *   (memory-moves.ts);
+ * - whether a value that left a lower tier left the cache is judged
+ *   against memory (lower-exits.ts).
  *
  * Memory answers synchronously; an answer that needs a lower tier is a Promise.
  */
@@ -56,67 +60,59 @@ export class TierStack<V> {
   /** Whether any tier lies below memory: a read memory misses goes down. */
   readonly #hasLower: boolean
   readonly #reads: LowerReads<V>
+  readonly #copies: LowerCopies
   readonly #memory: MemoryEntries
+  readonly #lookups: MemoryLookups<V>
+  readonly #moves: MemoryMoves<V>
   readonly #warmValues: WarmValues<V> | undefined
   readonly #landing: Landing
-  /** With warm and a lower tier: the bytes values read from below came up with, for warm when they leave hot. */
-  readonly #kept: KeptBytes | undefined
 
   /** `watchers`: the subscribers of `watch(key)`, told of every change the notifier reports. */
   constructor(options: ResolvedOptions, watchers?: Watchers<V>, remote?: RemoteTierParts) {
     const scheduler = (this.#scheduler = options.scheduler)
     // Bytes kept here (warm, disk) share their record shapes; bytes that leave the process use `options.codec` itself.
     const local = localCodec(options.codec, options.cold !== false)
-    this.#codec = local.codec
+    const codec = (this.#codec = local.codec)
+    const encode = (value: unknown): Uint8Array => encodeValue(codec, value)
     const notifier = (this.notifier = new Notifier<V>(scheduler, watchers, this.tags))
     this.hot = createHotTier(options.hot, {
-      evicted: (key, value, expiresAt, keptUntil) => this.#hotEvicted(key, value, expiresAt, keptUntil),
+      evicted: (key, value, expiresAt, keptUntil) => this.#moves.hotEvicted(key, value, expiresAt, keptUntil),
       expired: (key) => this.#expired(key),
     })
     if (options.warm !== false) {
       this.warm = createWarmTier(
         options.warm,
         {
-          evicted: (key, bytes, expiresAt) => this.#warmEvicted(key, bytes, expiresAt),
+          evicted: (key, bytes, expiresAt) => this.#moves.warmEvicted(key, bytes, expiresAt),
           expired: (key) => this.#expired(key),
         },
         () => this.compaction?.arm(),
       )
     }
     if (this.warm !== undefined) {
-      this.#warmValues = new WarmValues<V>(this.warm, this.#codec, notifier)
+      this.#warmValues = new WarmValues<V>(this.warm, codec, notifier)
       this.compaction = new ArenaCompaction(this.warm.values, scheduler)
     }
-    this.lowerTiers = createLowerTiers(
-      options,
-      {
-        notifier: notifier as Notifier<unknown>,
-        tags: this.tags,
-        holdsInMemory: (key) => this.holdsInMemory(key),
-        left: (key, tier, reason) => this.#left(key, tier, reason),
-      },
-      remote,
-      local.records,
-    )
-    this.#below = this.lowerTiers.find((tier) => tier.takesEvictions)
+    const lookups = (this.#lookups = new MemoryLookups<V>(this.hot, this.warm, this.#warmValues, scheduler))
+    const departures: Departures = {
+      holdsInMemory: (key) => lookups.holds(key),
+      left: (key, tier, reason) => this.#left(key, tier, reason),
+      expired: (key) => this.#expired(key),
+    }
+    this.lowerTiers = createLowerTiers(options, { ...departures, notifier: notifier as Notifier<unknown>, tags: this.tags }, remote, local.records)
+    const below = (this.#below = this.lowerTiers.find((tier) => tier.takesEvictions))
     this.#hasLower = this.lowerTiers.length > 0
-    // A quarter of warm's budget at most: bytes held beside hot's values, on top of what warm holds.
-    if (this.warm !== undefined && this.#below !== undefined) this.#kept = new KeptBytes(this.warm.maxBytes / 4)
-    this.#landing = { hot: this.hot, warm: this.warm, below: this.#below, encode: (value) => encodeValue(this.#codec, value) }
+    this.#landing = { hot: this.hot, warm: this.warm, below, encode }
     this.ready = this.lowerTiers.length === 0 ? Promise.resolve() : Promise.all(this.lowerTiers.map((tier) => tier.ready)).then(() => undefined)
     this.ready.catch(() => undefined) // the facade reports it
-    this.#reads = new LowerReads<V>(this.lowerTiers, this.#codec, {
+    this.#reads = new LowerReads<V>(this.lowerTiers, codec, {
       lost: (key, error) => notifier.lost(key, error),
-      found: (key, value, entry, tier) => this.#promoteFromBelow(key, value, entry, tier),
+      found: (key, value, entry, tier) => this.#moves.promoteFromBelow(key, value, entry, tier),
       counted: (key, tier) => (tier === undefined ? notifier.miss(key) : notifier.hit(key, tier.name)),
     })
-    this.#memory = new MemoryEntries(
-      this.hot,
-      this.warm,
-      () => scheduler.now(),
-      (value) => encodeValue(this.#codec, value),
-      notifier as Notifier<unknown>,
-    )
+    this.#copies = new LowerCopies(this.lowerTiers, this.#reads)
+    const memory = (this.#memory = new MemoryEntries(this.hot, this.warm, () => scheduler.now(), encode, notifier as Notifier<unknown>))
+    this.#moves = new MemoryMoves<V>({ hot: this.hot, warm: this.warm, warmValues: this.#warmValues, below, memory, scheduler, encode, notifier }, departures)
     this.sweep = new ExpirySweep(this.warm === undefined ? [this.hot] : [this.hot, this.warm], scheduler)
   }
 
@@ -139,7 +135,7 @@ export class TierStack<V> {
           warm.hit(slot)
           this.notifier.hit(key, 'warm')
           // A listener told of the hit may have changed the slot: then it is not this entry's any more.
-          if (warm.values.stampAt(slot) === stamp) this.#promoteFromWarm(warm, key, slot, value)
+          if (warm.values.stampAt(slot) === stamp) this.#moves.promoteFromWarm(key, slot, value)
           return value
         }
       }
@@ -156,16 +152,7 @@ export class TierStack<V> {
    * For read-through's stale-while-revalidate and grace, after a miss.
    */
   findStale(key: string): { value: V; expiresAt: number } | undefined {
-    const now = this.#scheduler.now()
-    const slot = this.hot.findStale(key, now)
-    if (slot !== NO_SLOT) return { value: this.hot.valueAt(slot) as V, expiresAt: this.hot.expiryAt(slot) }
-    const warm = this.warm
-    if (warm === undefined) return undefined
-    const warmSlot = warm.findStale(key, now)
-    if (warmSlot === NO_SLOT) return undefined
-    const expiresAt = warm.expiryAt(warmSlot)
-    const value = (this.#warmValues as WarmValues<V>).decode(key, warmSlot)
-    return value === undefined ? undefined : { value, expiresAt }
+    return this.#lookups.findStale(key)
   }
 
   /**
@@ -180,14 +167,14 @@ export class TierStack<V> {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
       results[i] = undefined
-      if (!this.#hasLower || this.holdsInMemory(key)) {
+      if (!this.#hasLower || this.#lookups.holds(key)) {
         const found = this.get(key)
         // A warm copy that failed to decode is read from below, as get reads it.
         if (found instanceof Promise) (pending ??= []).push(found.then((value) => (results[i] = value)))
         else results[i] = found
         continue
       }
-      this.#missedInMemory(key)
+      this.#lookups.missed(key)
       ;(below ??= []).push(key)
       ;(at ??= []).push(i)
     }
@@ -202,24 +189,9 @@ export class TierStack<V> {
     return Promise.all(pending).then(() => results)
   }
 
-  /** What `get` does in memory for a key memory does not hold: drops an expired entry, tells the policies of the miss. */
-  #missedInMemory(key: string): void {
-    this.hot.findOrExpire(key, this.#nowFor(this.hot))
-    this.hot.missed(key)
-    const warm = this.warm
-    if (warm === undefined) return
-    warm.findOrExpire(key, this.#nowFor(warm))
-    warm.missed(key)
-  }
-
   /** The value in memory now, touching neither recency nor counters. */
   peek(key: string): V | undefined {
-    const slot = this.hot.findLive(key, this.#nowFor(this.hot))
-    if (slot !== NO_SLOT) return this.hot.valueAt(slot) as V
-    const warm = this.warm
-    if (warm === undefined) return undefined
-    const warmSlot = warm.findLive(key, this.#nowFor(warm))
-    return warmSlot === NO_SLOT ? undefined : (this.#warmValues as WarmValues<V>).snapshot(key, warmSlot)
+    return this.#lookups.peek(key)
   }
 
   /** The value only a lower tier holds, read as `peek` reads memory: neither moved up nor counted. Undefined without lower tiers. */
@@ -228,28 +200,12 @@ export class TierStack<V> {
   }
 
   has(key: string): boolean | Promise<boolean> {
-    if (this.holdsInMemory(key)) return true
-    return this.#hasBelow(key, 0)
-  }
-
-  #hasBelow(key: string, index: number): boolean | Promise<boolean> {
-    const tier = this.lowerTiers[index]
-    if (tier === undefined) return false
-    const has = tier.has(key)
-    if (has === true) return true
-    if (has === false) return this.#hasBelow(key, index + 1)
-    return has.then((found) => found || this.#hasBelow(key, index + 1))
-  }
-
-  /** Whether hot or warm holds a live entry for the key, touching nothing. */
-  holdsInMemory(key: string): boolean {
-    if (this.hot.findLive(key, this.#nowFor(this.hot)) !== NO_SLOT) return true
-    return this.warm !== undefined && this.warm.findLive(key, this.#nowFor(this.warm)) !== NO_SLOT
+    return this.#lookups.holds(key) || this.#reads.has(key)
   }
 
   /** Whether any tier holds a live entry for the key, without I/O (a lower tier not yet open holds nothing). */
   holds(key: string): boolean {
-    if (this.holdsInMemory(key)) return true
+    if (this.#lookups.holds(key)) return true
     const now = this.#scheduler.now()
     for (const tier of this.lowerTiers) if (tier.holds(key, now)) return true
     return false
@@ -257,12 +213,7 @@ export class TierStack<V> {
 
   /** The key's absolute expiry if memory holds it, 0 for none or absent. */
   expiryOf(key: string): number {
-    const now = this.#scheduler.now()
-    let slot = this.hot.findLive(key, now)
-    if (slot !== NO_SLOT) return this.hot.expiryAt(slot)
-    if (this.warm === undefined) return 0
-    slot = this.warm.findLive(key, now)
-    return slot === NO_SLOT ? 0 : this.warm.expiryAt(slot)
+    return this.#lookups.expiryOf(key)
   }
 
   /** Each tier's figures for `stats()`. */
@@ -288,7 +239,7 @@ export class TierStack<V> {
     const keptUntil = kept === 0 || expiresAt === 0 ? 0 : expiresAt + kept
     if (this.hot.set(key, value, expiresAt, keptUntil)) {
       this.warm?.delete(key)
-      this.#maskBelow(key)
+      if (this.#hasLower) this.#copies.mask(key)
       this.sweep.arm()
       this.notifier.written(key, value, expiresAt, tags)
       return
@@ -300,7 +251,7 @@ export class TierStack<V> {
     below?.checkRoom()
     this.hot.delete(key)
     warm?.delete(key)
-    this.#maskBelow(key)
+    if (this.#hasLower) this.#copies.mask(key)
     if (below === undefined) {
       ;(warm as WarmTier).set(key, bytes, expiresAt, keptUntil)
       this.sweep.arm()
@@ -339,12 +290,9 @@ export class TierStack<V> {
     }
     let tombstone: Promise<boolean> | undefined
     if (this.#hasLower) {
-      this.#reads.supersede(key)
-      for (const tier of this.lowerTiers) {
-        existed = tier.holds(key, now) || existed
-        const removed = tier.invalidate(key)
-        if (removed !== undefined) tombstone = tombstone === undefined ? removed : either(tombstone, removed)
-      }
+      const below = this.#copies.invalidate(key, now)
+      existed = below.held || existed
+      tombstone = below.tombstone
     }
     if (existed) this.notifier.deleted(key)
     // Before a lower tier has opened, whether it held the key is known only once the tombstone is down.
@@ -370,15 +318,11 @@ export class TierStack<V> {
   /** Empties memory at once; the returned Promise empties the tiers below. */
   clear(): Promise<void> | undefined {
     this.hot.reset()
-    this.#kept?.clear()
+    this.#moves.cleared()
     this.warm?.reset()
     this.compaction?.stop()
     this.sweep.restart()
-    let below: Promise<void> | undefined
-    if (this.#hasLower) {
-      this.#reads.supersedeAll()
-      below = Promise.all(this.lowerTiers.map((tier) => tier.clear())).then(() => undefined)
-    }
+    const below = this.#hasLower ? this.#copies.clear() : undefined
     this.notifier.cleared()
     return below
   }
@@ -386,16 +330,12 @@ export class TierStack<V> {
   /** Writes every entry held in memory to the tiers below and makes it durable; resolves at once without one. */
   async checkpoint(): Promise<void> {
     if (!this.#hasLower) return
-    await this.#memory.during(async () => {
-      for (const tier of this.lowerTiers) await tier.checkpoint(this.#memory)
-    })
+    await this.#memory.handDown(this.lowerTiers, (tier, memory) => tier.checkpoint(memory))
   }
 
   /** Drops `key` if it has expired; for a watched key's expiry timer. */
   expireIfDue(key: string): void {
-    const now = this.#scheduler.now()
-    this.hot.findOrExpire(key, now)
-    this.warm?.findOrExpire(key, now)
+    this.#lookups.expireIfDue(key)
   }
 
   /** Closes the tiers below (each checkpoints first), then ends the notifier. */
@@ -403,9 +343,7 @@ export class TierStack<V> {
     this.sweep.close()
     this.compaction?.stop()
     try {
-      await this.#memory.during(async () => {
-        for (const tier of this.lowerTiers) await tier.close(this.#memory)
-      })
+      await this.#memory.handDown(this.lowerTiers, (tier, memory) => tier.close(memory))
     } finally {
       this.notifier.complete()
     }
@@ -421,107 +359,18 @@ export class TierStack<V> {
 
   /** An entry expired in memory; what its write owes the tiers below goes down. */
   #expired(key: string): void {
-    for (const tier of this.lowerTiers) tier.released(key)
+    this.#copies.released(key)
     this.notifier.expired(key)
   }
 
   /** An entry left the cache from `tier` for `reason`; what its write owes the tiers below goes down. */
   #left(key: string, tier: TierName, reason: EvictionReason): void {
-    for (const lower of this.lowerTiers) lower.released(key)
+    this.#copies.released(key)
     this.notifier.evicted(key, tier, reason)
-  }
-
-  #maskBelow(key: string): void {
-    if (!this.#hasLower) return
-    this.#reads.supersede(key)
-    for (const tier of this.lowerTiers) tier.mask(key)
   }
 
   /** The clock, read only when the tier holds an entry that can expire: reading it is most of a hit's cost. */
   #nowFor(tier: HotTier | WarmTier): number {
     return tier.expiring === 0 ? 0 : this.#scheduler.now()
   }
-
-  /** Hot let an entry go for room: down to warm, or to the first lower tier, or out of the cache. */
-  #hotEvicted(key: string, value: unknown, expiresAt: number, keptUntil: number): void {
-    const warm = this.warm
-    const below = this.#below
-    if (warm === undefined) {
-      if (below === undefined) return this.notifier.evicted(key, 'hot', 'capacity')
-      // A value read from a lower tier and promoted is still there: no encoding to find that out.
-      if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', below.name)
-      const bytes = this.#encodeOrLeave(key, value)
-      if (bytes !== undefined) this.#demoteInto(below, key, bytes, expiresAt, 'hot')
-      return
-    }
-    // It expired on its way down (and is not kept as a stale value).
-    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now() && !(keptUntil > this.#scheduler.now())) return this.#expired(key)
-    // Read from below and unchanged since: the bytes it came up with, no encoding (docs/architecture.md, the stack).
-    const kept = this.#kept !== undefined && this.#kept.size !== 0 ? this.#kept.take(key, value) : undefined
-    const bytes = kept ?? this.#encodeOrLeave(key, value)
-    if (bytes === undefined) return
-    if (!warm.set(key, bytes, expiresAt, keptUntil)) {
-      // Too large for warm: straight down to the first lower tier, when there is one.
-      if (below !== undefined) return this.#demoteBelow(below, key, bytes, expiresAt, 'hot')
-      return this.notifier.evicted(key, 'hot', 'too-large')
-    }
-    this.#memory.moved(key)
-    ;(this.#warmValues as WarmValues<V>).remember(key, value as V)
-    this.notifier.demoted(key, 'hot', 'warm')
-  }
-
-  #encodeOrLeave(key: string, value: unknown): Uint8Array | undefined {
-    try {
-      return encodeValue(this.#codec, value)
-    } catch (error) {
-      this.notifier.error(error as CacheError, key)
-      this.#left(key, 'hot', 'capacity')
-      return undefined
-    }
-  }
-
-  /** Warm let an entry go for room: `view` shows its bytes only during this call. */
-  #warmEvicted(key: string, view: Uint8Array, expiresAt: number): void {
-    const below = this.#below
-    if (below === undefined) return this.notifier.evicted(key, 'warm', 'capacity')
-    if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'warm', below.name)
-    // A copy: the lower tier writes it later, when compaction may have reused the view's slab.
-    this.#demoteInto(below, key, view.slice(), expiresAt, 'warm')
-  }
-
-  /** An entry memory let go, to the lower tier unless it holds the key's value already. */
-  #demoteBelow(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
-    if (below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, from, below.name)
-    this.#demoteInto(below, key, bytes, expiresAt, from)
-  }
-
-  #demoteInto(below: LowerTier, key: string, bytes: Uint8Array, expiresAt: number, from: TierName): void {
-    const refused = below.demote({ key, stored: bytes, expiresAt })
-    if (refused !== undefined) return this.#left(key, from, refused)
-    this.notifier.demoted(key, from, below.name)
-  }
-
-  /** A warm hit moves up into hot; a value too large for hot stays where it was. */
-  #promoteFromWarm(warm: WarmTier, key: string, slot: number, value: V): void {
-    const expiresAt = warm.expiryAt(slot)
-    const keptUntil = warm.keptUntilAt(slot)
-    // A view: freeing the slot lets nothing overwrite its bytes within this call (see ByteArena).
-    const bytes = warm.valueAt(slot)
-    warm.removeAt(slot)
-    if (!this.hot.set(key, value, expiresAt, keptUntil)) {
-      warm.set(key, bytes, expiresAt, keptUntil)
-      return
-    }
-    this.notifier.promoted(key, 'warm', 'hot')
-  }
-
-  /** A value read from a lower tier moves up into hot, unless memory has the key: its copy is at least as new. */
-  #promoteFromBelow(key: string, value: V, entry: LowerEntry, tier: LowerTier): void {
-    if (this.holdsInMemory(key)) return
-    if (!this.hot.set(key, value, entry.expiresAt)) return
-    this.#kept?.keep(key, value, entry.stored)
-    this.notifier.promoted(key, tier.name, 'hot')
-  }
 }
-
-const either = (a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> => Promise.all([a, b]).then(([x, y]) => x || y)
