@@ -1,7 +1,7 @@
 /**
  * What a cold read's promotion should do with the hot entry it pushes out
  * when a lower tier already holds that entry's value: encode it for warm
- * (what the stack did), skip warm (the disk holds it clean), or put the
+ * (the code without kept bytes), skip warm (the disk holds it clean), or put the
  * bytes kept from its own promotion into warm (no encode). Random reads
  * through the public API, 64 in flight, keys uniform or skewed (Zipf 0.9),
  * every value on disk; each variant is a patched copy of src/, measured
@@ -18,36 +18,28 @@ const KEYS = 20_000
 const READS = 20_000
 const IN_FLIGHT = 64
 const ROUNDS = 7
-const FILE = 'src/stack/tier-stack.ts'
-const WARM_BRANCH = `    // It expired on its way down.
-    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now()) return this.#expired(key)`
+const FILE = 'src/stack/memory-moves.ts'
+const WARM_BRANCH = `    // It expired on its way down (and is not kept as a stale value).
+    if (expiresAt !== 0 && expiresAt <= this.#scheduler.now() && !(keptUntil > this.#scheduler.now())) return this.#departures.expired(key)`
+const KEEP = '    this.#kept?.keep(key, value, entry.stored)\n'
+const TAKE = 'const kept = this.#kept !== undefined && this.#kept.size !== 0 ? this.#kept.take(key, value) : undefined'
 
+// 'kept-bytes' is the code as it is; the others take it out.
 const variants: Record<string, Patch[]> = {
-  encode: [],
+  encode: [
+    { file: FILE, from: KEEP, to: '' },
+    { file: FILE, from: TAKE, to: 'const kept = undefined' },
+  ],
   'skip-warm': [
+    { file: FILE, from: KEEP, to: '' },
+    { file: FILE, from: TAKE, to: 'const kept = undefined' },
     {
       file: FILE,
       from: WARM_BRANCH,
-      to: `    if (below !== undefined && below.holds(key, this.#scheduler.now())) return this.notifier.demoted(key, 'hot', below.name)\n${WARM_BRANCH}`,
+      to: `    if (below !== undefined && below.holds(key, this.#scheduler.now())) return this.#notifier.demoted(key, 'hot', below.name)\n${WARM_BRANCH}`,
     },
   ],
-  'kept-bytes': [
-    {
-      file: FILE,
-      from: '  readonly #landing: Landing\n',
-      to: '  readonly #landing: Landing\n  readonly #kept = new Map<string, { value: unknown; bytes: Uint8Array }>()\n',
-    },
-    {
-      file: FILE,
-      from: '    if (this.hot.set(key, value, entry.expiresAt)) this.notifier',
-      to: '    this.#kept.set(key, { value, bytes: entry.stored })\n    if (this.hot.set(key, value, entry.expiresAt)) this.notifier',
-    },
-    {
-      file: FILE,
-      from: `${WARM_BRANCH}\n    const bytes = this.#encodeOrLeave(key, value)`,
-      to: `${WARM_BRANCH}\n    const kept = this.#kept.get(key)\n    if (kept !== undefined) this.#kept.delete(key)\n    const bytes = kept !== undefined && kept.value === value ? kept.bytes : this.#encodeOrLeave(key, value)`,
-    },
-  ],
+  'kept-bytes': [],
 }
 
 const record = (i: number) => ({ id: i, sku: `SKU-${i}`, name: `product ${i}`, tags: ['a', 'b', 'c'], text: 'lorem ipsum dolor sit amet '.repeat(30) })
