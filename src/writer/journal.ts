@@ -119,10 +119,11 @@ export class Journal {
     try {
       const spare = this.#spare
       this.#spare = undefined
-      await spare?.discard()
       let live = 0
       for (const n of this.#live.values()) live += n
+      // The active segment's handle is closed whatever fails before it.
       try {
+        await spare?.discard()
         if (live > 0) await this.#active.fh.truncate(this.#active.size)
       } finally {
         await this.#active.fh.close()

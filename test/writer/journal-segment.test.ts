@@ -1,4 +1,4 @@
-import { mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -6,6 +6,7 @@ import type { CacheError } from '../../src/errors.js'
 import { Journal } from '../../src/writer/journal.js'
 import { encodeRecord } from '../../src/writer/journal-record.js'
 import { replayJournal, segmentName } from '../../src/writer/journal-replay.js'
+import { openFilesUnder } from '../helpers/open-files.js'
 
 const dirs: string[] = []
 const fresh = async (): Promise<string> => {
@@ -34,16 +35,6 @@ async function fileHandlePrototype(dir: string): Promise<{ sync(): Promise<void>
   const fh = await open(join(dir, 'probe'), 'w')
   await fh.close()
   return Object.getPrototypeOf(fh)
-}
-
-/** Files this process has open under `dir` (Linux: /proc/self/fd). */
-async function openFilesUnder(dir: string): Promise<string[]> {
-  const open: string[] = []
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(join('/proc/self/fd', fd)).catch(() => '')
-    if (target.startsWith(dir)) open.push(target)
-  }
-  return open
 }
 
 describe('journal segments, preallocated', () => {
@@ -177,6 +168,18 @@ describe('journal segments, preallocated', () => {
     again.journal.release(1)
     await again.journal.close()
     expect(await segments(dir)).toEqual([])
+    expect(await openFilesUnder(dir)).toEqual([])
+  })
+
+  it('at close, a spare that cannot be removed fails the close, and leaves no file open', async () => {
+    const dir = await fresh()
+    const { journal } = await Journal.open(dir, ignore, 4096)
+    await journal.append(record(1, 'a', 'v'.repeat(2100)))
+    await vi.waitFor(async () => expect(await segments(dir)).toEqual([segmentName(1), segmentName(2)]))
+    // The spare's name taken by a directory: removing it fails (EISDIR), as a failing disk would.
+    await rename(join(dir, segmentName(2)), join(dir, 'moved'))
+    await mkdir(join(dir, segmentName(2)))
+    await expect(journal.close()).rejects.toThrow(segmentName(2))
     expect(await openFilesUnder(dir)).toEqual([])
   })
 

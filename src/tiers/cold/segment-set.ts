@@ -145,15 +145,20 @@ export class SegmentSet implements SegmentLedger {
   /**
    * Removes the segment and its hint from disk. Reads already holding it
    * finish first (POSIX keeps an unlinked file readable through open handles).
+   * Its handle is closed even when a name cannot be removed: out of the set,
+   * nothing else would close it.
    */
   async drop(seg: Segment): Promise<void> {
     if (seg.state === 'dropped') return
     seg.state = 'dropped'
     this.#byId.delete(seg.id)
     this.#ordered = undefined
-    await unlinkQuiet(seg.path)
-    await unlinkQuiet(join(this.dir, hintFile(seg.id)))
-    if (seg.refs === 0) await seg.fh.close().catch(() => undefined)
+    try {
+      await unlinkQuiet(seg.path)
+      await unlinkQuiet(join(this.dir, hintFile(seg.id)))
+    } finally {
+      if (seg.refs === 0) await seg.fh.close().catch(() => undefined)
+    }
   }
 
   /** fsync of the directory, so created and removed files survive a power cut. */

@@ -48,8 +48,14 @@ export class TierOpening {
       onError: (error) => exits.error(error),
       onLeave: (key, reason, tagged) => leaves.leave(key, reason, tagged),
     })
-    if (records !== undefined && this.#shapes === undefined) await this.#adoptShapes(store, records)
-    if (tags !== undefined) await restoreTags(store, tags, this.#host.newer, this.#host.dropRecoveredTags)
+    // Until it is handed over, the store is this open's to close: a later step that fails closes it.
+    try {
+      if (records !== undefined && this.#shapes === undefined) await this.#adoptShapes(records)
+      if (tags !== undefined) await restoreTags(store, tags, this.#host.newer, this.#host.dropRecoveredTags)
+    } catch (error) {
+      await store.close().catch(() => undefined)
+      throw error
+    }
     this.#host.opened(store)
     return store
   }
@@ -60,14 +66,9 @@ export class TierOpening {
   }
 
   /** Before the store serves a read: its values may refer to the shapes saved beside it. */
-  async #adoptShapes(store: ColdStore, records: SharedRecords): Promise<void> {
-    try {
-      const { file, shapes } = await ShapesFile.open(this.#host.options.dir)
-      this.#shapes = file
-      records.adopt(shapes, (list, from) => file.save(list, from))
-    } catch (error) {
-      await store.close().catch(() => undefined)
-      throw error
-    }
+  async #adoptShapes(records: SharedRecords): Promise<void> {
+    const { file, shapes } = await ShapesFile.open(this.#host.options.dir)
+    this.#shapes = file
+    records.adopt(shapes, (list, from) => file.save(list, from))
   }
 }

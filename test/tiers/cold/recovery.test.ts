@@ -3,6 +3,7 @@ import { mkdir, readFile, stat, symlink, truncate, unlink, writeFile } from 'nod
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ColdStore } from '../../../src/tiers/cold/index.js'
+import { openFilesUnder } from '../../helpers/open-files.js'
 import { bytes, harness, hintFiles, makeTempDir, segmentFiles, text, type Harness } from './helpers.js'
 
 let h: Harness
@@ -167,6 +168,21 @@ describe('recovery', () => {
     expect(h.errors.map((e) => e.code)).toEqual(['E_IO', 'E_IO'])
     for (const path of hints.slice(0, 2)) expect(h.errors.some((e) => e.message.includes(path))).toBe(true)
     expect(await missingKeys(store)).toEqual([])
+  }, 10_000)
+
+  it('a segment whose hint name is a directory: a clear cannot remove that hint, and closes the segment all the same', async () => {
+    const segment = join(h.dir, (await segmentFiles(h.dir))[0])
+    const hint = join(h.dir, (await hintFiles(h.dir))[0])
+    await unlink(hint)
+    await mkdir(hint)
+    store = await h.open()
+    expect(await openFilesUnder(segment)).toHaveLength(1)
+    await expect(store.clear()).rejects.toThrow(hint)
+    // Out of the store's set, its file is no longer the store's to close: the failed drop must have closed it.
+    expect(await openFilesUnder(segment)).toEqual([])
+    await store.close()
+    store = undefined
+    expect(await openFilesUnder(h.dir)).toEqual([])
   }, 10_000)
 
   it('leftover hint names are removed whatever they are, and one that cannot be is reported E_IO', async () => {

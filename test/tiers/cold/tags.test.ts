@@ -252,8 +252,9 @@ describe('tags in the store', () => {
     expect(lost).toContain('k40')
     expect(lost.filter((k) => Number(k.slice(1)) < 40)).toEqual([])
 
-    lost = []
+    await store.close()
     store = undefined
+    lost = []
     await cleanup()
     const tmp = await makeTempDir()
     cleanup = tmp.cleanup
