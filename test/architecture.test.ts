@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 const RANKS: Record<string, number> = {
   errors: 0,
   codec: 1,
+  files: 1,
   policies: 1,
   tags: 1,
   streams: 1,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileDurably } from '../tiers/cold/durable-file.js'
+import { writeFileDurably } from '../files/durable-file.js'
 
 /**
  * Where an instance stopped reading the bus: the server's epoch, the last

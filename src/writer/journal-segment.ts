@@ -1,8 +1,8 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CacheError } from '../errors.js'
-import { syncDirectory } from '../tiers/cold/durable-file.js'
-import { unlinkQuiet } from '../tiers/cold/unlink-quiet.js'
+import { syncDirectory } from '../files/durable-file.js'
+import { unlinkQuiet } from '../files/unlink-quiet.js'
 import { yieldToLoop } from '../tiers/cold/yield.js'
 import { segmentName } from './journal-replay.js'
 

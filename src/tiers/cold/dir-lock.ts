@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CacheError } from '../../errors.js'
 import { ownIdentity, startTimeOf, type ProcessIdentity } from './process-identity.js'
 import { openRegularFile } from './regular-file.js'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { unlinkQuiet } from '../../files/unlink-quiet.js'
 
 export const LOCK_NAME = 'LOCK'
 

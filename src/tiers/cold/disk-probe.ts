@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { unlinkQuiet } from '../../files/unlink-quiet.js'
 
 const PROBE_NAME = 'PROBE'
 /** Enough to need new blocks of a full filesystem: a write into an allocated page of a segment could still succeed there. */

@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32'
 import { readFile } from 'node:fs/promises'
 import { FLAG_TAGS } from './record-format.js'
-import { replaceFileWhole } from './durable-file.js'
+import { replaceFileWhole } from '../../files/durable-file.js'
 import { isTagList } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 

@@ -7,7 +7,7 @@ import { FLAG_BARRIER } from './record-format.js'
 import { kindOf, NotRegularFileError } from './regular-file.js'
 import { scanSegment } from './segment-scan.js'
 import { hintFile, type Segment, type SegmentSet } from './segment-set.js'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { unlinkQuiet } from '../../files/unlink-quiet.js'
 import { decodeTags } from './tag-codec.js'
 import { yieldToLoop } from './yield.js'
 

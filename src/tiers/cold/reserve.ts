@@ -1,6 +1,6 @@
 import { unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { unlinkQuiet } from '../../files/unlink-quiet.js'
 
 /** A file of zeros kept beside the segments, freed when a full disk must still take tombstones: room for about 2,000. */
 const RESERVE_NAME = 'RESERVE'

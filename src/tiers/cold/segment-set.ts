@@ -3,9 +3,9 @@ import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SegmentLedger } from './cold-index.js'
 import type { HintEntry } from './hint-file.js'
-import { syncDirectory } from './durable-file.js'
+import { syncDirectory } from '../../files/durable-file.js'
 import { openRegularFile } from './regular-file.js'
-import { unlinkQuiet } from './unlink-quiet.js'
+import { unlinkQuiet } from '../../files/unlink-quiet.js'
 
 const SEGMENT_NAME = /^seg-(\d{8})\.log$/
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { crc32c } from '@node-rs/crc32'
 import { Packr } from 'msgpackr'
 import type { RecordShape } from '../../codec/shared-records.js'
-import { syncDirectory } from './durable-file.js'
+import { syncDirectory } from '../../files/durable-file.js'
 import { openRegularFile } from './regular-file.js'
 
 export const SHAPES_NAME = 'SHAPES'
